@@ -1,0 +1,102 @@
+package cpu
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// job is one parallel loop: its chunks are taken in order by whichever
+// goroutine asks next, the caller included.
+type job struct {
+	fn     func(lo, hi int)
+	n      int
+	chunk  int
+	chunks int
+	next   atomic.Int64
+	wg     sync.WaitGroup
+}
+
+// run takes chunks until none are left.
+func (j *job) run() {
+	for {
+		c := int(j.next.Add(1) - 1)
+		if c >= j.chunks {
+			return
+		}
+		lo := c * j.chunk
+		hi := min(lo+j.chunk, j.n)
+		j.fn(lo, hi)
+		j.wg.Done()
+	}
+}
+
+var (
+	poolMu  sync.Mutex
+	started int
+	tokens  = make(chan *job, 1024)
+)
+
+// ensureWorkers starts workers until w-1 of them exist (the caller of For
+// is the w-th). Workers live for the life of the process.
+func ensureWorkers(w int) {
+	poolMu.Lock()
+	for started < w-1 {
+		started++
+		go func() {
+			for j := range tokens {
+				j.run()
+			}
+		}()
+	}
+	poolMu.Unlock()
+}
+
+// For calls fn on consecutive sub-ranges [lo, hi) that together cover
+// [0, n) exactly once, in parallel on the pool. Each range holds at least
+// grain items (except possibly the last), so callers choose grain to make a
+// chunk worth a goroutine hand-off (tens of microseconds of work). Work is
+// cut into up to four chunks per worker so that a slow core does not hold
+// the others up. For returns when every call of fn has returned.
+//
+// fn must be safe to call from several goroutines at once. For may be
+// called from inside fn: nested loops share the same workers, and the
+// waiting goroutine takes on chunks itself, so nesting cannot deadlock.
+func For(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	w := Workers()
+	if w == 1 || n <= grain {
+		fn(0, n)
+		return
+	}
+	chunk := max(grain, (n+4*w-1)/(4*w))
+	chunks := (n + chunk - 1) / chunk
+	if chunks == 1 {
+		fn(0, n)
+		return
+	}
+	ensureWorkers(w)
+	j := &job{fn: fn, n: n, chunk: chunk, chunks: chunks}
+	j.wg.Add(chunks)
+	helpers := min(w, chunks) - 1
+	for i := 0; i < helpers; i++ {
+		select {
+		case tokens <- j:
+		default: // every worker is already busy with queued work
+		}
+	}
+	j.run()
+	j.wg.Wait()
+}
+
+// ForEach calls fn(i) for every i in [0, n) in parallel on the pool, one
+// index per hand-off: for a few coarse tasks, such as the images of a batch.
+func ForEach(n int, fn func(i int)) {
+	For(n, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}

@@ -1,0 +1,35 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkSgemm reports GFLOP/s for square, wide and the tall-skinny
+// shapes that convolutions in NHWC produce (m = pixels, n = channels).
+func BenchmarkSgemm(b *testing.B) {
+	cases := []struct {
+		name    string
+		m, n, k int
+	}{
+		{"1024x1024x1024", 1024, 1024, 1024},
+		{"256x1024x2304", 256, 1024, 2304},
+		{"conv3x3_b32_32x32_64to64", 32768, 64, 576},
+		{"conv1x1_b32_32x32_64to256", 32768, 256, 64},
+		{"conv1x1_b8_56x56_256to64", 25088, 64, 256},
+		{"conv3x3_b8_14x14_256to256", 1568, 256, 2304},
+		{"stem7x7_b8_224_3to64", 100352, 64, 147},
+		{"dense_b64_9216to4096", 64, 4096, 9216},
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, c := range cases {
+		a, bb, cc := randSlice(r, c.m*c.k), randSlice(r, c.k*c.n), make([]float32, c.m*c.n)
+		b.Run(fmt.Sprintf("%s/%s", c.name, impl.name), func(b *testing.B) {
+			for b.Loop() {
+				Sgemm(false, false, c.m, c.n, c.k, 1, a, c.k, bb, c.n, 0, cc, c.n)
+			}
+			b.ReportMetric(2*float64(c.m)*float64(c.n)*float64(c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
