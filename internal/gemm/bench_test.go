@@ -24,8 +24,8 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range cases {
-		a, bb, cc := randSlice(r, c.m*c.k), randSlice(r, c.k*c.n), make([]float32, c.m*c.n)
-		b.Run(fmt.Sprintf("%s/%s", c.name, impl.name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/%s", c.name, impl.Name), func(b *testing.B) {
+			a, bb, cc := randSlice(r, c.m*c.k), randSlice(r, c.k*c.n), make([]float32, c.m*c.n)
 			for b.Loop() {
 				Sgemm(false, false, c.m, c.n, c.k, 1, a, c.k, bb, c.n, 0, cc, c.n)
 			}

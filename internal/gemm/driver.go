@@ -2,125 +2,48 @@ package gemm
 
 import "github.com/foveaml/fovea/internal/cpu"
 
-// residentBytes bounds the packed B for which Gemm packs the whole of B
-// once and keeps it in cache while every block of A streams past it: the
-// shape of a convolution (many pixels, few output channels).
-const residentBytes = 512 << 10
-
-// driver holds one Gemm call.
+// driver holds one Sgemm call.
 type driver struct {
-	kern        kernel
+	kern        *Kernel
 	m, n, k     int
 	alpha, beta float32
-	a           PanelA
-	b           PanelB
+	a           []float32
+	lda         int
+	transA      bool
+	b           []float32
+	ldb         int
+	transB      bool
 	c           []float32
 	ldc         int
-	epi         Epilogue
-}
-
-func newDriver(kern kernel, m, n, k int, alpha float32, a PanelA, b PanelB, beta float32, c []float32, ldc int, epi Epilogue) *driver {
-	return &driver{kern: kern, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, ldc: ldc, epi: epi}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
-// kBlocks splits k into equal blocks of at most the kernel's kc.
-func (d *driver) kBlock() int { return ceilDiv(d.k, ceilDiv(d.k, d.kern.kc)) }
-
-// tiling returns the rows of an A block and how many parts the columns
-// are cut into, so that there are enough tasks for every worker.
-func (d *driver) tiling(cols int, parallel bool) (mc, nParts int) {
-	mr, nr := d.kern.mr, d.kern.nr
+// tiling returns the rows of an A block and how many parts the columns of
+// a B block are cut into, so that every worker has tasks to take.
+func (d *driver) tiling(cols int) (mc, nParts int) {
+	mr, nr := d.kern.MR, d.kern.NR
 	mc = min(d.kern.mc, roundUp(d.m, mr))
-	if !parallel {
-		return mc, 1
-	}
 	w := cpu.Workers()
-	if mb := ceilDiv(d.m, mc); mb < 2*w {
+	if mb := ceilDiv(d.m, mc); w > 1 && mb < 4*w {
 		// Few row blocks: shrink them, then cut the columns too.
-		mc = max(mr, roundUp(ceilDiv(d.m, 2*w), mr))
-		mb = ceilDiv(d.m, mc)
-		if mb < 2*w {
-			nParts = min(ceilDiv(cols, nr), ceilDiv(2*w, mb))
+		mc = max(mr, roundUp(ceilDiv(d.m, 4*w), mr))
+		if mb = ceilDiv(d.m, mc); mb < 4*w {
+			nParts = min(ceilDiv(cols, nr), ceilDiv(4*w, mb))
 		}
 	}
 	return mc, max(nParts, 1)
 }
 
-func (d *driver) run(parallel bool) {
-	if roundUp(d.n, d.kern.nr)*d.k*4 <= residentBytes {
-		d.runResident(parallel)
-	} else {
-		d.runBlocked(parallel)
-	}
-}
-
-func forTasks(parallel bool, n int, fn func(lo, hi int)) {
-	if parallel {
-		cpu.For(n, 1, fn)
-	} else {
-		fn(0, n)
-	}
-}
-
-// runResident packs all of B once, then gives each task a block of rows
-// (and columns) of C that it finishes across all of k, so its C block
-// stays in cache from the first k block to the epilogue.
-func (d *driver) runResident(parallel bool) {
-	nr := d.kern.nr
-	kb := d.kBlock()
-	panels := ceilDiv(d.n, nr)
-	bp := getBuf(panels * nr * d.k)
-	defer putBuf(bp)
-	bbuf := *bp
-	// Block p0 of k starts at p0*panels*nr; in it, panel j at j*kc*nr.
-	forTasks(parallel, panels, func(lo, hi int) {
-		for p0 := 0; p0 < d.k; p0 += kb {
-			kc := min(kb, d.k-p0)
-			off := p0 * panels * nr
-			d.b.PackB(bbuf[off+lo*kc*nr:off+hi*kc*nr], p0, kc, lo*nr, min(hi*nr, d.n)-lo*nr, nr)
-		}
-	})
-	mc, nParts := d.tiling(d.n, parallel)
-	mBlocks := ceilDiv(d.m, mc)
-	perPart := ceilDiv(panels, nParts)
-	forTasks(parallel, mBlocks*nParts, func(lo, hi int) {
-		ap := getBuf(roundUp(mc, d.kern.mr) * kb)
-		defer putBuf(ap)
-		for t := lo; t < hi; t++ {
-			i0 := (t / nParts) * mc
-			rows := min(mc, d.m-i0)
-			jp0 := (t % nParts) * perPart
-			jp1 := min(jp0+perPart, panels)
-			if jp0 >= jp1 {
-				continue
-			}
-			for p0 := 0; p0 < d.k; p0 += kb {
-				kc := min(kb, d.k-p0)
-				d.a.PackA(*ap, i0, rows, p0, kc, d.kern.mr)
-				beta := d.beta
-				if p0 > 0 {
-					beta = 1
-				}
-				d.macro(*ap, bbuf[p0*panels*nr:], kc, i0, rows, jp0, jp1, 0, beta)
-			}
-			if d.epi != nil {
-				j0 := jp0 * nr
-				d.epi(d.c, d.ldc, i0, rows, j0, min(jp1*nr, d.n)-j0)
-			}
-		}
-	})
-}
-
-// runBlocked is the BLIS loop order for large B: for each block of
-// columns and each block of k, pack that block of B (shared by all
-// workers), then let the workers take blocks of rows of A against it.
-func (d *driver) runBlocked(parallel bool) {
-	nr := d.kern.nr
-	kb := d.kBlock()
+// run is the BLIS loop order: for each block of columns and each block of
+// k, pack that block of B (shared by all workers), then let the workers
+// take blocks of rows of A against it. A block of A is packed by the
+// worker that uses it.
+func (d *driver) run() {
+	nr := d.kern.NR
+	kb := ceilDiv(d.k, ceilDiv(d.k, d.kern.kc)) // equal blocks of k
 	ncMax := min(roundUp(d.n, nr), d.kern.nc)
 	bp := getBuf(ncMax * kb)
 	defer putBuf(bp)
@@ -128,35 +51,36 @@ func (d *driver) runBlocked(parallel bool) {
 	for j0 := 0; j0 < d.n; j0 += ncMax {
 		nc := min(ncMax, d.n-j0)
 		panels := ceilDiv(nc, nr)
-		mc, nParts := d.tiling(nc, parallel)
+		mc, nParts := d.tiling(nc)
 		mBlocks := ceilDiv(d.m, mc)
 		perPart := ceilDiv(panels, nParts)
 		for p0 := 0; p0 < d.k; p0 += kb {
 			kc := min(kb, d.k-p0)
-			forTasks(parallel, panels, func(lo, hi int) {
-				d.b.PackB(bbuf[lo*kc*nr:hi*kc*nr], p0, kc, j0+lo*nr, min(hi*nr, nc)-lo*nr, nr)
+			cpu.For(panels, 4, func(lo, hi int) {
+				for jp := lo; jp < hi; jp++ {
+					d.packB(bbuf[jp*kc*nr:(jp+1)*kc*nr], p0, kc, j0+jp*nr, min(nr, nc-jp*nr))
+				}
 			})
 			beta := d.beta
 			if p0 > 0 {
 				beta = 1
 			}
-			last := p0+kc == d.k
-			forTasks(parallel, mBlocks*nParts, func(lo, hi int) {
-				ap := getBuf(roundUp(mc, d.kern.mr) * kc)
+			cpu.For(mBlocks*nParts, 1, func(lo, hi int) {
+				ap := getBuf(roundUp(mc, d.kern.MR) * kc)
 				defer putBuf(ap)
 				for t := lo; t < hi; t++ {
 					i0 := (t / nParts) * mc
-					rows := min(mc, d.m-i0)
 					jp0 := (t % nParts) * perPart
 					jp1 := min(jp0+perPart, panels)
-					if jp0 >= jp1 {
-						continue
-					}
-					d.a.PackA(*ap, i0, rows, p0, kc, d.kern.mr)
-					d.macro(*ap, bbuf, kc, i0, rows, jp0, jp1, j0, beta)
-					if last && d.epi != nil {
-						c0 := j0 + jp0*nr
-						d.epi(d.c, d.ldc, i0, rows, c0, min(j0+jp1*nr, d.n)-c0)
+					if jp0 < jp1 {
+						rows := min(mc, d.m-i0)
+						if !d.transA && i0+roundUp(rows, d.kern.MR) <= d.m {
+							// Whole micro-panels of a stored A: read in place.
+							d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, bbuf, kc, i0, rows, jp0, jp1, j0, beta)
+							continue
+						}
+						rs, ps := d.packA(*ap, i0, rows, p0, kc)
+						d.macro(*ap, rs, kc, ps, bbuf, kc, i0, rows, jp0, jp1, j0, beta)
 					}
 				}
 			})
@@ -164,37 +88,93 @@ func (d *driver) runBlocked(parallel bool) {
 	}
 }
 
+// packA copies rows [i0, i0+rows) and columns [k0, k0+kc) of op(A) into
+// dst as micro-panels of MR rows, in whichever layout is a straight copy
+// of the stored matrix, and returns the byte strides the kernel reads it
+// with: between rows, and between columns. Rows past the end are zero.
+func (d *driver) packA(dst []float32, i0, rows, k0, kc int) (rs, ps int) {
+	mr := d.kern.MR
+	for base := 0; base < rows; base += mr {
+		n := min(mr, rows-base)
+		panel := dst[base*kc : (base+mr)*kc]
+		if d.transA {
+			// Stored k×m: MR consecutive floats per column p.
+			for p := 0; p < kc; p++ {
+				src := d.a[(k0+p)*d.lda+i0+base:]
+				copy(panel[p*mr:p*mr+n], src[:n])
+				clear(panel[p*mr+n : p*mr+mr])
+			}
+			continue
+		}
+		// Stored m×k: kc consecutive floats per row r.
+		for r := 0; r < n; r++ {
+			copy(panel[r*kc:(r+1)*kc], d.a[(i0+base+r)*d.lda+k0:])
+		}
+		clear(panel[n*kc:])
+	}
+	if d.transA {
+		return 4, 4 * mr
+	}
+	return 4 * kc, 4
+}
+
+// packB copies rows [k0, k0+kc) and columns [j0, j0+cols) of op(B) into
+// one NR-column panel: dst[p*NR+j] = op(B)[k0+p][j0+j], zero past cols.
+func (d *driver) packB(dst []float32, k0, kc, j0, cols int) {
+	nr := d.kern.NR
+	if !d.transB {
+		for p := 0; p < kc; p++ {
+			row := dst[p*nr : p*nr+nr]
+			copy(row, d.b[(k0+p)*d.ldb+j0:(k0+p)*d.ldb+j0+cols])
+			clear(row[cols:])
+		}
+		return
+	}
+	clear(dst[:kc*nr])
+	for j := 0; j < cols; j++ {
+		src := d.b[(j0+j)*d.ldb+k0 : (j0+j)*d.ldb+k0+kc]
+		for p, v := range src {
+			dst[p*nr+j] = v
+		}
+	}
+}
+
 // macro multiplies a packed block of A (rows of C from i0) by the packed
-// B panels [jp0, jp1) (columns of C from j0 + jp0*nr).
-func (d *driver) macro(abuf, bbuf []float32, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
-	mr, nr := d.kern.mr, d.kern.nr
+// B panels [jp0, jp1) (columns of C from j0 + jp0*NR).
+func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
+	mr, nr := d.kern.MR, d.kern.NR
 	var edge [maxTile]float32
+	off := [1]int{0}
 	for jp := jp0; jp < jp1; jp++ {
 		col := j0 + jp*nr
 		cols := min(nr, d.n-col)
 		b := &bbuf[jp*kc*nr]
-		for ip := 0; ip*mr < rows; ip++ {
-			r := min(mr, rows-ip*mr)
-			a := &abuf[ip*kc*mr]
-			ci := (i0+ip*mr)*d.ldc + col
+		for ib := 0; ib < rows; ib += mr {
+			r := min(mr, rows-ib)
+			a := &abuf[ib*pstep]
+			ci := (i0+ib)*d.ldc + col
 			if r == mr && cols == nr {
-				d.kern.micro(kc, a, b, &d.c[ci], d.ldc, d.alpha, beta)
+				d.kern.Tile(a, off[:], kc, rs, ps, b, 4*nr, &d.c[ci], d.ldc, d.alpha, beta)
 				continue
 			}
-			// An edge tile: compute the whole tile aside, then add in
-			// only the part that lies inside C.
-			d.kern.micro(kc, a, b, &edge[0], nr, d.alpha, 0)
-			for i := 0; i < r; i++ {
-				dst := d.c[ci+i*d.ldc : ci+i*d.ldc+cols]
-				src := edge[i*nr : i*nr+cols]
-				if beta == 0 {
-					copy(dst, src)
-					continue
-				}
-				for j := range dst {
-					dst[j] = beta*dst[j] + src[j]
-				}
-			}
+			d.kern.Tile(a, off[:], kc, rs, ps, b, 4*nr, &edge[0], nr, d.alpha, 0)
+			addTile(d.c[ci:], d.ldc, edge[:], nr, r, cols, beta)
+		}
+	}
+}
+
+// addTile sets the rows×cols corner of C to tile + beta·C (C not read
+// when beta is 0).
+func addTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, beta float32) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*ldt : i*ldt+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] = beta*dst[j] + src[j]
 		}
 	}
 }

@@ -50,7 +50,7 @@ func withKernel(t *testing.T, f func(t *testing.T)) {
 	defer func() { impl = saved }()
 	for _, k := range impls {
 		impl = k
-		t.Run(k.name, f)
+		t.Run(k.Name, f)
 	}
 }
 
@@ -147,105 +147,57 @@ func TestSgemmAlphaBeta(t *testing.T) {
 	})
 }
 
-// TestMicroKernels compares each micro-kernel with the generic one on its
-// own tile, the contract its doc comment states.
-func TestMicroKernels(t *testing.T) {
+// TestKernels checks each micro-kernel on its own tile against the
+// formula of Kernel.Tile, with several segments and with A read through
+// both the packed layouts and an unpacked, strided one.
+func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, kern := range impls {
-		for _, kc := range []int{0, 1, 2, 7, 256} {
-			a := randSlice(r, kc*kern.mr+1)
-			b := randSlice(r, kc*kern.nr+1)
-			ldc := kern.nr + 5
-			c0 := randSlice(r, kern.mr*ldc)
-			for _, beta := range []float32{0, 1, 0.5} {
-				got := append([]float32(nil), c0...)
-				kern.micro(kc, &a[0], &b[0], &got[0], ldc, 1.5, beta)
-				for i := 0; i < kern.mr; i++ {
-					for j := 0; j < ldc; j++ {
-						var s float64
-						for p := 0; p < kc; p++ {
-							s += float64(a[p*kern.mr+i]) * float64(b[p*kern.nr+j%kern.nr])
-						}
-						want := 1.5 * s
-						if beta != 0 {
-							want += float64(beta) * float64(c0[i*ldc+j])
-						}
-						if j >= kern.nr {
-							want = float64(c0[i*ldc+j])
-						}
-						if math.Abs(float64(got[i*ldc+j])-want) > 1e-4*(1+math.Abs(want)) {
-							t.Fatalf("%s kc=%d beta=%v: C[%d,%d] = %v, want %v", kern.name, kc, beta, i, j, got[i*ldc+j], want)
+		mr, nr := kern.MR, kern.NR
+		for _, kc := range []int{0, 1, 2, 7, 64} {
+			for _, lay := range []struct {
+				name   string
+				rs, ps int
+				offs   []int
+			}{
+				{"rows", kc, 1, []int{0}},
+				{"interleaved", 1, mr, []int{0}},
+				{"segments", 3 * kc, 1, []int{0, kc + 5, 2*kc + 9}},
+			} {
+				a := randSlice(r, mr*lay.rs+kc*lay.ps+4*kc+20)
+				offs := make([]int, len(lay.offs))
+				for i, o := range lay.offs {
+					offs[i] = 4 * o
+				}
+				bs := nr + 3 // B rows need not be packed tightly
+				b := randSlice(r, len(offs)*kc*bs+nr)
+				ldc := nr + 5
+				c0 := randSlice(r, mr*ldc)
+				for _, beta := range []float32{0, 1, 0.5} {
+					got := append([]float32(nil), c0...)
+					kern.Tile(&a[0], offs, kc, 4*lay.rs, 4*lay.ps, &b[0], 4*bs, &got[0], ldc, 1.5, beta)
+					for i := 0; i < mr; i++ {
+						for j := 0; j < ldc; j++ {
+							var s float64
+							for si, o := range lay.offs {
+								for p := 0; p < kc; p++ {
+									s += float64(a[o+i*lay.rs+p*lay.ps]) * float64(b[(si*kc+p)*bs+j%nr])
+								}
+							}
+							want := 1.5 * s
+							if beta != 0 {
+								want += float64(beta) * float64(c0[i*ldc+j])
+							}
+							if j >= nr {
+								want = float64(c0[i*ldc+j])
+							}
+							if math.Abs(float64(got[i*ldc+j])-want) > 1e-4*(1+math.Abs(want)) {
+								t.Fatalf("%s %s kc=%d beta=%v: C[%d,%d] = %v, want %v", kern.Name, lay.name, kc, beta, i, j, got[i*ldc+j], want)
+							}
 						}
 					}
 				}
 			}
-		}
-	}
-}
-
-// rowIndex is an implicit A whose element (i, p) is i+p/8, to show that
-// Gemm only ever asks PanelA for what it needs.
-type rowIndex struct{ m, k int }
-
-func (x rowIndex) PackA(dst []float32, i0, mc, k0, kc, mr int) {
-	for r := 0; r < roundUp(mc, mr); r++ {
-		for p := 0; p < kc; p++ {
-			v := float32(0)
-			if r < mc {
-				v = float32(i0+r) + float32(k0+p)/8
-			}
-			dst[(r/mr)*kc*mr+p*mr+r%mr] = v
-		}
-	}
-}
-
-func TestGemmImplicitAndEpilogue(t *testing.T) {
-	withKernel(t, func(t *testing.T) {
-		r := rand.New(rand.NewPCG(9, 10))
-		for _, c := range [][3]int{{1000, 64, 576}, {50, 3000, 40}, {7, 5, 3}} {
-			m, n, k := c[0], c[1], c[2]
-			b := randSlice(r, k*n)
-			covered := make([]int32, m*n)
-			out := make([]float32, m*n)
-			Gemm(m, n, k, 1, rowIndex{m, k}, Matrix{b, n, false}, 0, out, n, func(cc []float32, ldc, i0, rows, j0, cols int) {
-				for i := i0; i < i0+rows; i++ {
-					for j := j0; j < j0+cols; j++ {
-						covered[i*n+j]++
-						cc[i*ldc+j] += 1 // a bias of one
-					}
-				}
-			})
-			for i := 0; i < m; i++ {
-				for j := 0; j < n; j++ {
-					if covered[i*n+j] != 1 {
-						t.Fatalf("%v: epilogue saw C[%d,%d] %d times", c, i, j, covered[i*n+j])
-					}
-					s, mag := 1.0, 1.0
-					for p := 0; p < k; p++ {
-						term := (float64(i) + float64(p)/8) * float64(b[p*n+j])
-						s += term
-						mag += math.Abs(term)
-					}
-					// Float32 rounding grows with the terms' size, not the sum's.
-					if d := math.Abs(float64(out[i*n+j]) - s); d > 1e-6*mag {
-						t.Fatalf("%v: C[%d,%d] = %v, want %v", c, i, j, out[i*n+j], s)
-					}
-				}
-			}
-		}
-	})
-}
-
-func TestGemmSerialMatchesParallel(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	m, n, k := 200, 130, 300
-	a, b := randSlice(r, m*k), randSlice(r, k*n)
-	c1, c2 := make([]float32, m*n), make([]float32, m*n)
-	Gemm(m, n, k, 1, Matrix{a, k, false}, Matrix{b, n, false}, 0, c1, n, nil)
-	GemmSerial(m, n, k, 1, Matrix{a, k, false}, Matrix{b, n, false}, 0, c2, n, nil)
-	for i := range c1 {
-		if c1[i] != c2[i] {
-			t.Fatalf("C[%d]: parallel %v, serial %v", i, c1[i], c2[i])
 		}
 	}
 }

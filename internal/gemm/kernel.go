@@ -1,50 +1,91 @@
 package gemm
 
-// maxTile bounds mr·nr over all micro-kernels (the edge-tile buffer).
+import "unsafe"
+
+// maxTile bounds MR·NR over all micro-kernels (the edge-tile buffer).
 const maxTile = 16 * 32
 
-// kernel is one micro-kernel and the blocking that suits it.
-type kernel struct {
-	name   string
-	mr, nr int // register tile: rows of A, columns of B
+// Kernel is a register-blocked micro-kernel and the cache blocking that
+// suits it. Its tile is MR rows of A by NR columns of B.
+//
+// The kernel reads A through strides rather than from a fixed packed
+// layout, which is what lets a convolution run it straight on an NHWC
+// image: element (r, p) of the s-th segment of A is the float at byte
+// offset off[s] + r·rs + p·ps from a. B is packed: row p (NR floats) of
+// the whole reduction (segments one after the other) is at byte offset
+// p·bs from b.
+type Kernel struct {
+	Name   string
+	MR, NR int
 	mc, kc int // an A block of mc×kc stays in L2
 	nc     int // a B block of kc×nc stays in L3
-	// micro computes C[mr×nr] = alpha·Ã·B̃ + beta·C over kc packed
-	// columns, where Ã is an mr-row micro-panel and B̃ an nr-column one.
-	// C has row stride ldc. When beta is 0, C is not read.
-	micro func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+	fn     func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+}
+
+// Tile computes one MR×NR tile of C (row stride ldc, in floats):
+//
+//	C[r][j] = alpha · Σ_s Σ_{p<kc} A_s(r, p) · B[s·kc+p][j] + beta · C[r][j]
+//
+// with A_s(r, p) and B addressed as the Kernel doc describes (byte
+// strides). When beta is 0, C is not read. Every address the sum names
+// must be valid memory: callers compute edge tiles into a scratch tile.
+func (k *Kernel) Tile(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
+	k.fn(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, alpha, beta)
 }
 
 // generic is the pure-Go micro-kernel: always available.
-var generic = kernel{name: "generic", mr: 4, nr: 16, mc: 128, kc: 256, nc: 2048, micro: microGeneric}
+var generic = &Kernel{Name: "generic", MR: 4, NR: 16, mc: 128, kc: 256, nc: 2048, fn: microGeneric}
 
-// impl is the micro-kernel Gemm uses, chosen once at start-up; impls lists
-// every kernel this machine can run, for tests and benchmarks.
+// impls lists every kernel this machine can run, fastest first; Default
+// is the one everything uses, chosen once at start-up.
 var (
 	impls = append(asmKernels(), generic)
 	impl  = impls[0]
 )
 
-// Kernel names the micro-kernel in use: "avx512", "avx2" or "generic".
-func Kernel() string { return impl.name }
+// Default returns the micro-kernel chosen for this machine at start-up:
+// "avx512", "avx2" or, under the noasm tag or off amd64, "generic".
+func Default() *Kernel { return impl }
 
-// microGeneric is the reference the assembly kernels must equal.
-func microGeneric(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+// Kernels returns every micro-kernel this machine can run, fastest first,
+// so that tests can check each one.
+func Kernels() []*Kernel { return impls }
+
+// SetDefault makes k the kernel used from now on and returns the previous
+// one: for tests that compare the kernels. It is not safe to call while
+// other goroutines multiply.
+func SetDefault(k *Kernel) *Kernel {
+	prev := impl
+	impl = k
+	return prev
+}
+
+// at returns the float at byte offset off from p.
+func at(p *float32, off int) float32 {
+	return *(*float32)(unsafe.Add(unsafe.Pointer(p), off))
+}
+
+// microGeneric is the reference the assembly kernels must equal, for a
+// 4×16 tile.
+func microGeneric(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
 	const mr, nr = 4, 16
-	ap := unsafeSlice(a, kc*mr)
-	bp := unsafeSlice(b, kc*nr)
 	var acc [mr * nr]float32
-	for p := 0; p < kc; p++ {
-		bv := bp[p*nr : p*nr+nr]
-		for i := 0; i < mr; i++ {
-			av := ap[p*mr+i]
-			row := acc[i*nr : i*nr+nr]
-			for j := range row {
-				row[j] += av * bv[j]
+	offs := unsafe.Slice(off, nseg)
+	bo := 0
+	for _, o := range offs {
+		for p := 0; p < kc; p++ {
+			bv := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(b), bo)), nr)
+			bo += bs
+			for i := 0; i < mr; i++ {
+				av := at(a, o+i*rs+p*ps)
+				row := acc[i*nr : i*nr+nr]
+				for j := range row {
+					row[j] += av * bv[j]
+				}
 			}
 		}
 	}
-	cs := unsafeSlice(c, (mr-1)*ldc+nr)
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
 	for i := 0; i < mr; i++ {
 		row := cs[i*ldc : i*ldc+nr]
 		for j := range row {

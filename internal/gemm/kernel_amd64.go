@@ -9,22 +9,22 @@ import "github.com/foveaml/fovea/internal/cpu"
 // per step of k.
 //
 //go:noescape
-func microAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
 // microAVX2 is microGeneric for a 6×16 tile, in AVX2+FMA assembly:
 // 12 YMM accumulators.
 //
 //go:noescape
-func microAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
 // asmKernels lists the assembly kernels this CPU runs, fastest first.
-func asmKernels() []kernel {
-	var ks []kernel
+func asmKernels() []*Kernel {
+	var ks []*Kernel
 	if cpu.HasAVX512 {
-		ks = append(ks, kernel{name: "avx512", mr: 12, nr: 32, mc: 144, kc: 256, nc: 1024, micro: microAVX512})
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 144, kc: 256, nc: 1024, fn: microAVX512})
 	}
 	if cpu.HasAVX2FMA {
-		ks = append(ks, kernel{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 1024, micro: microAVX2})
+		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})
 	}
 	return ks
 }

@@ -2,5 +2,5 @@
 
 package gemm
 
-// asmKernels is empty without assembly: Gemm uses the pure-Go kernel.
-func asmKernels() []kernel { return nil }
+// asmKernels is empty without assembly: everything uses the Go kernel.
+func asmKernels() []*Kernel { return nil }
