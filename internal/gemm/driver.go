@@ -1,6 +1,9 @@
 package gemm
 
-import "github.com/foveaml/fovea/internal/cpu"
+import (
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/scratch"
+)
 
 // driver holds one Sgemm call.
 type driver struct {
@@ -45,8 +48,8 @@ func (d *driver) run() {
 	nr := d.kern.NR
 	kb := ceilDiv(d.k, ceilDiv(d.k, d.kern.kc)) // equal blocks of k
 	ncMax := min(roundUp(d.n, nr), d.kern.nc)
-	bp := getBuf(ncMax * kb)
-	defer putBuf(bp)
+	bp := scratch.Get(ncMax * kb)
+	defer scratch.Put(bp)
 	bbuf := *bp
 	for j0 := 0; j0 < d.n; j0 += ncMax {
 		nc := min(ncMax, d.n-j0)
@@ -66,8 +69,8 @@ func (d *driver) run() {
 				beta = 1
 			}
 			cpu.For(mBlocks*nParts, 1, func(lo, hi int) {
-				ap := getBuf(roundUp(mc, d.kern.MR) * kc)
-				defer putBuf(ap)
+				ap := scratch.Get(roundUp(mc, d.kern.MR) * kc)
+				defer scratch.Put(ap)
 				for t := lo; t < hi; t++ {
 					i0 := (t / nParts) * mc
 					jp0 := (t % nParts) * perPart

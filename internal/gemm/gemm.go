@@ -20,8 +20,6 @@ package gemm
 
 import (
 	"fmt"
-	"math/bits"
-	"sync"
 )
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
@@ -78,19 +76,3 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 	}
 }
-
-// bufPools recycle packing buffers between calls, one pool per power of
-// two of capacity so that a small buffer never stands in for a large one.
-var bufPools [40]sync.Pool
-
-func getBuf(n int) *[]float32 {
-	class := bits.Len(uint(n - 1))
-	if p, ok := bufPools[class].Get().(*[]float32); ok {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n, 1<<class)
-	return &s
-}
-
-func putBuf(p *[]float32) { bufPools[bits.Len(uint(cap(*p)-1))].Put(p) }

@@ -1,0 +1,254 @@
+package kern
+
+import (
+	"fmt"
+
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/gemm"
+	"github.com/foveaml/fovea/internal/scratch"
+)
+
+// Conv describes a 2-D convolution over NHWC activations with HWIO
+// filters: KH×KW taps, strides SH and SW, explicit zero padding on each
+// side (SamePadding gives Keras' "same"; all zero is "valid"), dilations
+// DH and DW (0 or 1: none) and Cout output channels.
+type Conv struct {
+	KH, KW                 int
+	SH, SW                 int
+	PadT, PadB, PadL, PadR int
+	DH, DW                 int
+	Cout                   int
+}
+
+// Out returns the output dims of convolving an input of dims in.
+func (p Conv) Out(in Dims) Dims {
+	return Dims{in.N,
+		OutSize(in.H, p.KH, max(p.SH, 1), p.PadT, p.PadB, max(p.DH, 1), false),
+		OutSize(in.W, p.KW, max(p.SW, 1), p.PadL, p.PadR, max(p.DW, 1), false), p.Cout}
+}
+
+// WeightLen returns KH·KW·Cin·Cout, the length of the HWIO filter of a
+// convolution over cin input channels.
+func (p Conv) WeightLen(cin int) int { return p.KH * p.KW * cin * p.Cout }
+
+// norm fills in the defaults (stride and dilation 1) and panics on
+// parameters no layer should produce.
+func (p Conv) norm(in Dims) Conv {
+	p.SH, p.SW, p.DH, p.DW = max(p.SH, 1), max(p.SW, 1), max(p.DH, 1), max(p.DW, 1)
+	if p.KH < 1 || p.KW < 1 || p.Cout < 1 || min(p.PadT, p.PadB, p.PadL, p.PadR) < 0 {
+		panic(fmt.Sprintf("kern: bad convolution %+v", p))
+	}
+	if in.N < 0 || in.H < 1 || in.W < 1 || in.C < 1 {
+		panic(fmt.Sprintf("kern: bad convolution input %v", in))
+	}
+	return p
+}
+
+func checkLen(what string, s []float32, n int) {
+	if len(s) != n {
+		panic(fmt.Sprintf("kern: %s has %d values, want %d", what, len(s), n))
+	}
+}
+
+// padded is a zero-padded copy of an NHWC batch, with slack after the
+// last image so that a micro-kernel tile may run past the end of a row.
+type padded struct {
+	buf    *[]float32
+	h, w   int // padded height and width
+	c      int
+	stride int // floats per image
+}
+
+// pad copies x (dims d) into a padded buffer with top/left padding t, l
+// and height, width h, w; a negative t or l crops. Rows and columns of
+// the buffer that x does not cover are zero.
+func pad(x []float32, d Dims, t, l, h, w, slack int) padded {
+	img := h * w * d.C
+	p := padded{buf: scratch.Get(d.N*img + slack), h: h, w: w, c: d.C, stride: img}
+	buf := *p.buf
+	clear(buf[d.N*img:])
+	cpu.For(d.N*h, max(1, 8192/(w*d.C+1)), func(lo, hi int) {
+		for nr := lo; nr < hi; nr++ {
+			n, r := nr/h, nr%h
+			row := buf[nr*w*d.C : (nr+1)*w*d.C]
+			y := r - t
+			if y < 0 || y >= d.H {
+				clear(row)
+				continue
+			}
+			x0, x1 := max(0, -l), min(d.W, w-l) // source columns that land inside
+			if x1 <= x0 {
+				clear(row)
+				continue
+			}
+			clear(row[:(x0+l)*d.C])
+			src := x[((n*d.H+y)*d.W+x0)*d.C : ((n*d.H+y)*d.W+x1)*d.C]
+			copy(row[(x0+l)*d.C:], src)
+			clear(row[(x1+l)*d.C:])
+		}
+	})
+	return p
+}
+
+// ptr returns the address of element i of s, which may be the one past
+// the end of s's length as long as it is within its capacity.
+func ptr(s []float32, i int) *float32 { return &s[:cap(s)][i] }
+
+// Conv2D computes y = x ⋆ w + bias: for every image n, output pixel
+// (oy, ox) and output channel co,
+//
+//	y[n,oy,ox,co] = bias[co] + Σ_{ky,kx,ci} x[n, oy·SH+ky·DH−PadT, ox·SW+kx·DW−PadL, ci] · w[ky,kx,ci,co]
+//
+// with x zero outside the image. x has dims d, y has dims p.Out(d), w is
+// HWIO (KH×KW×d.C×Cout); bias may be nil.
+//
+// It runs the gemm micro-kernel directly on the (padded) image: a tile is
+// MR consecutive output pixels of one row by NR output channels, and the
+// reduction runs over the taps as segments, so no im2col matrix is built.
+func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
+	p = p.norm(d)
+	od := p.Out(d)
+	checkLen("conv input", x, d.Len())
+	checkLen("conv output", y, od.Len())
+	checkLen("conv weights", w, p.WeightLen(d.C))
+	if bias != nil {
+		checkLen("conv bias", bias, p.Cout)
+	}
+	if od.Len() == 0 {
+		return
+	}
+	k := gemm.Default()
+	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
+	xp := pad(x, d, p.PadT, p.PadL, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
+	defer scratch.Put(xp.buf)
+	convCore(k, y, od, xp, w, bias, p, false)
+}
+
+// convCore runs the convolution of the padded batch xp, given its output
+// dims od. It is shared by the forward pass and by backward-data, which
+// is a forward convolution of the output gradient.
+func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32, p Conv, _ bool) {
+	cin := xp.c
+	taps := p.KH * p.KW
+	// Cut the input channels into chunks whose packed filter panel stays
+	// in L2 while the image streams past it.
+	chunk := max(1, min(cin, (256<<10)/(4*taps*k.NR)))
+	chunks := (cin + chunk - 1) / chunk
+	chunk = (cin + chunks - 1) / chunks
+	panels := (p.Cout + k.NR - 1) / k.NR
+	kAll := taps * cin
+	bp := scratch.Get(kAll * panels * k.NR)
+	defer scratch.Put(bp)
+	packFilter(*bp, w, cin, taps, p.Cout, chunk, k.NR)
+
+	// Each task is a band of output rows of one image.
+	band := max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
+	bands := (od.H + band - 1) / band
+	rowBytes := 4 * xp.w * cin
+	cpu.For(od.N*bands, 1, func(lo, hi int) {
+		var edge [16 * 32]float32
+		offs := make([]int, 0, taps)
+		for t := lo; t < hi; t++ {
+			n, oy0 := t/bands, (t%bands)*band
+			oy1 := min(oy0+band, od.H)
+			for c0 := 0; c0 < cin; c0 += chunk {
+				cc := min(chunk, cin-c0)
+				offs = tapOffsets(offs[:0], p, cin, c0, cc, rowBytes)
+				kc := cc
+				if cc == cin && p.DW == 1 {
+					kc = p.KW * cin // each filter row is one run of floats
+				}
+				beta := float32(0)
+				if c0 > 0 {
+					beta = 1
+				}
+				for jp := 0; jp < panels; jp++ {
+					j0 := jp * k.NR
+					cols := min(k.NR, p.Cout-j0)
+					b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
+					for oy := oy0; oy < oy1; oy++ {
+						rowIn := n*xp.stride + oy*p.SH*xp.w*cin
+						rowOut := ((n*od.H + oy) * od.W) * p.Cout
+						for ox := 0; ox < od.W; ox += k.MR {
+							a := ptr(*xp.buf, rowIn+ox*p.SW*cin)
+							rows := min(k.MR, od.W-ox)
+							ci := rowOut + ox*p.Cout + j0
+							if rows == k.MR && cols == k.NR {
+								k.Tile(a, offs, kc, 4*p.SW*cin, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
+								continue
+							}
+							k.Tile(a, offs, kc, 4*p.SW*cin, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
+							addTile(y[ci:], p.Cout, edge[:], k.NR, rows, cols, beta)
+						}
+					}
+				}
+			}
+			if bias != nil {
+				for i := ((n*od.H + oy0) * od.W); i < (n*od.H+oy1)*od.W; i++ {
+					row := y[i*p.Cout : (i+1)*p.Cout]
+					for j, b := range bias {
+						row[j] += b
+					}
+				}
+			}
+		}
+	})
+}
+
+// tapOffsets lists, relative to a tile's first input pixel, the byte
+// offset of each run of the reduction for input channels [c0, c0+cc): one
+// per filter row when the chunk is all channels and there is no
+// horizontal dilation (the row's taps are then contiguous), else one per
+// tap. Their order is the order packFilter lays out the filter in.
+func tapOffsets(offs []int, p Conv, cin, c0, cc, rowBytes int) []int {
+	for ky := 0; ky < p.KH; ky++ {
+		if cc == cin && p.DW == 1 {
+			offs = append(offs, ky*p.DH*rowBytes)
+			continue
+		}
+		for kx := 0; kx < p.KW; kx++ {
+			offs = append(offs, ky*p.DH*rowBytes+4*(kx*p.DW*cin+c0))
+		}
+	}
+	return offs
+}
+
+// packFilter lays out an HWIO filter as the kernel's B: for each chunk of
+// input channels (from c0), for each NR-wide panel of output channels,
+// the rows (tap, ci) in tap-major order, NR floats each, zero past Cout.
+func packFilter(dst, w []float32, cin, taps, cout, chunk, nr int) {
+	panels := (cout + nr - 1) / nr
+	for c0 := 0; c0 < cin; c0 += chunk {
+		cc := min(chunk, cin-c0)
+		base := c0 * taps * panels * nr
+		for jp := 0; jp < panels; jp++ {
+			j0 := jp * nr
+			cols := min(nr, cout-j0)
+			panel := dst[base+jp*taps*cc*nr : base+(jp+1)*taps*cc*nr]
+			for t := 0; t < taps; t++ {
+				for ci := 0; ci < cc; ci++ {
+					row := panel[(t*cc+ci)*nr : (t*cc+ci+1)*nr]
+					src := w[(t*cin+c0+ci)*cout+j0:]
+					copy(row, src[:cols])
+					clear(row[cols:])
+				}
+			}
+		}
+	}
+}
+
+// addTile sets the rows×cols corner of c to tile + beta·c (c not read
+// when beta is 0).
+func addTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, beta float32) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*ldt : i*ldt+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] += src[j]
+		}
+	}
+}

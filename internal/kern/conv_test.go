@@ -1,0 +1,107 @@
+package kern
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/foveaml/fovea/internal/gemm"
+)
+
+// forEachGemm runs f once per micro-kernel this machine has (assembly and
+// pure Go), with that kernel installed as gemm's default.
+func forEachGemm(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, k := range gemm.Kernels() {
+		prev := gemm.SetDefault(k)
+		t.Run(k.Name, f)
+		gemm.SetDefault(prev)
+	}
+}
+
+// refConv is the definition of Conv2D as a plain loop, in float64.
+func refConv(x, w, bias []float32, d Dims, p Conv) []float64 {
+	p = p.norm(d)
+	od := p.Out(d)
+	y := make([]float64, od.Len())
+	for n := 0; n < od.N; n++ {
+		for oy := 0; oy < od.H; oy++ {
+			for ox := 0; ox < od.W; ox++ {
+				for co := 0; co < p.Cout; co++ {
+					s := 0.0
+					if bias != nil {
+						s = float64(bias[co])
+					}
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy*p.SH + ky*p.DH - p.PadT
+						if iy < 0 || iy >= d.H {
+							continue
+						}
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox*p.SW + kx*p.DW - p.PadL
+							if ix < 0 || ix >= d.W {
+								continue
+							}
+							for ci := 0; ci < d.C; ci++ {
+								s += float64(x[((n*d.H+iy)*d.W+ix)*d.C+ci]) * float64(w[((ky*p.KW+kx)*d.C+ci)*p.Cout+co])
+							}
+						}
+					}
+					y[((n*od.H+oy)*od.W+ox)*p.Cout+co] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+type convCase struct {
+	d Dims
+	p Conv
+}
+
+func (c convCase) String() string { return fmt.Sprintf("%v %+v", c.d, c.p) }
+
+// convCases sweeps kernel sizes, strides, paddings and dilations over odd
+// and prime sizes, with channel counts on both sides of the tile widths.
+func convCases() []convCase {
+	cs := []convCase{
+		{Dims{2, 7, 9, 3}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 5}},
+		{Dims{1, 13, 17, 16}, Conv{KH: 3, KW: 3, Cout: 33}},
+		{Dims{3, 11, 11, 7}, Conv{KH: 5, KW: 5, SH: 2, SW: 2, PadT: 2, PadB: 2, PadL: 2, PadR: 2, Cout: 6}},
+		{Dims{2, 15, 14, 3}, Conv{KH: 7, KW: 7, SH: 2, SW: 2, PadT: 3, PadB: 3, PadL: 3, PadR: 3, Cout: 64}},
+		{Dims{2, 9, 10, 64}, Conv{KH: 1, KW: 1, Cout: 31}},
+		{Dims{2, 9, 10, 37}, Conv{KH: 1, KW: 1, SH: 2, SW: 2, Cout: 65}},
+		{Dims{1, 12, 11, 5}, Conv{KH: 3, KW: 2, SH: 1, SW: 3, PadT: 0, PadB: 2, PadL: 1, PadR: 0, Cout: 12}},
+		{Dims{2, 10, 13, 4}, Conv{KH: 3, KW: 3, DH: 2, DW: 3, PadT: 2, PadB: 2, PadL: 3, PadR: 3, Cout: 17}},
+		{Dims{1, 5, 5, 300}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 7}},
+		{Dims{1, 4, 4, 2}, Conv{KH: 4, KW: 4, Cout: 1}},
+		{Dims{1, 1, 1, 1}, Conv{KH: 1, KW: 1, Cout: 1}},
+		{Dims{4, 32, 32, 64}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}},
+		{Dims{1, 3, 3, 2}, Conv{KH: 3, KW: 3, PadT: 4, PadB: 0, PadL: 0, PadR: 5, Cout: 3}},
+	}
+	return cs
+}
+
+func TestConv2D(t *testing.T) {
+	forEachGemm(t, func(t *testing.T) {
+		r := newRand(1)
+		for _, c := range convCases() {
+			od := c.p.Out(c.d)
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			for _, bias := range [][]float32{nil, randSlice(r, c.p.Cout, -1, 1)} {
+				y, check := guardedFill(t, od.Len(), nan32)
+				Conv2D(y, x, w, bias, c.d, c.p)
+				check()
+				want := refConv(x, w, bias, c.d, c.p)
+				tol := 1e-5 * math.Sqrt(float64(c.p.KH*c.p.KW*c.d.C))
+				for i := range want {
+					if !closeTo(float64(y[i]), want[i], tol) {
+						t.Fatalf("%v: y[%d] = %v, want %v", c, i, y[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
