@@ -59,32 +59,43 @@ type padded struct {
 	stride int // floats per image
 }
 
-// pad copies x (dims d) into a padded buffer with top/left padding t, l
-// and height, width h, w; a negative t or l crops. Rows and columns of
-// the buffer that x does not cover are zero.
-func pad(x []float32, d Dims, t, l, h, w, slack int) padded {
+// pad copies x (dims d) into a zero buffer of h×w pixels per image,
+// pixel (y, x) of the source landing on (t + y·sy, l + x·sx): plain zero
+// padding when sy = sx = 1, zero insertion between pixels otherwise (the
+// backward pass of a strided convolution). A negative t or l crops.
+func pad(x []float32, d Dims, t, l, sy, sx, h, w, slack int) padded {
 	img := h * w * d.C
 	p := padded{buf: scratch.Get(d.N*img + slack), h: h, w: w, c: d.C, stride: img}
 	buf := *p.buf
 	clear(buf[d.N*img:])
-	cpu.For(d.N*h, max(1, 8192/(w*d.C+1)), func(lo, hi int) {
+	c := d.C
+	cpu.For(d.N*h, max(1, 8192/(w*c+1)), func(lo, hi int) {
 		for nr := lo; nr < hi; nr++ {
 			n, r := nr/h, nr%h
-			row := buf[nr*w*d.C : (nr+1)*w*d.C]
-			y := r - t
-			if y < 0 || y >= d.H {
+			row := buf[nr*w*c : (nr+1)*w*c]
+			y := (r - t) / sy
+			if r < t || (r-t)%sy != 0 || y >= d.H {
 				clear(row)
 				continue
 			}
-			x0, x1 := max(0, -l), min(d.W, w-l) // source columns that land inside
+			// Source columns that land inside the row.
+			x0 := max(0, (-l+sx-1)/sx)
+			x1 := min(d.W, (w-l+sx-1)/sx)
+			src := x[(n*d.H+y)*d.W*c:]
 			if x1 <= x0 {
 				clear(row)
 				continue
 			}
-			clear(row[:(x0+l)*d.C])
-			src := x[((n*d.H+y)*d.W+x0)*d.C : ((n*d.H+y)*d.W+x1)*d.C]
-			copy(row[(x0+l)*d.C:], src)
-			clear(row[(x1+l)*d.C:])
+			if sx == 1 {
+				clear(row[:(x0+l)*c])
+				copy(row[(x0+l)*c:], src[x0*c:x1*c])
+				clear(row[(x1+l)*c:])
+				continue
+			}
+			clear(row)
+			for ix := x0; ix < x1; ix++ {
+				copy(row[(l+ix*sx)*c:], src[ix*c:(ix+1)*c])
+			}
 		}
 	})
 	return p
@@ -119,15 +130,15 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 	}
 	k := gemm.Default()
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
-	xp := pad(x, d, p.PadT, p.PadL, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
+	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
 	defer scratch.Put(xp.buf)
-	convCore(k, y, od, xp, w, bias, p, false)
+	convCore(k, y, od, xp, w, bias, p)
 }
 
 // convCore runs the convolution of the padded batch xp, given its output
 // dims od. It is shared by the forward pass and by backward-data, which
 // is a forward convolution of the output gradient.
-func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32, p Conv, _ bool) {
+func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32, p Conv) {
 	cin := xp.c
 	taps := p.KH * p.KW
 	// Cut the input channels into chunks whose packed filter panel stays
@@ -186,9 +197,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			if bias != nil {
 				for i := ((n*od.H + oy0) * od.W); i < (n*od.H+oy1)*od.W; i++ {
 					row := y[i*p.Cout : (i+1)*p.Cout]
-					for j, b := range bias {
-						row[j] += b
-					}
+					vec.add(row, row, bias)
 				}
 			}
 		}

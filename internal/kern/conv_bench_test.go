@@ -36,5 +36,37 @@ func BenchmarkConv2D(b *testing.B) {
 			}
 			b.ReportMetric(convFlops(c.d, c.p)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		b.Run(fmt.Sprintf("fwdbwd/%s", c.name), func(b *testing.B) {
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			bias := randSlice(r, c.p.Cout, -1, 1)
+			y := make([]float32, c.p.Out(c.d).Len())
+			dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, len(bias))
+			for b.Loop() {
+				Conv2D(y, x, w, bias, c.d, c.p)
+				Conv2DBackwardData(dx, y, w, c.d, c.p)
+				Conv2DBackwardFilter(dw, db, x, y, c.d, c.p)
+			}
+			b.ReportMetric(3*convFlops(c.d, c.p)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("bwddata/%s", c.name), func(b *testing.B) {
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			dy := randSlice(r, c.p.Out(c.d).Len(), -1, 1)
+			for b.Loop() {
+				Conv2DBackwardData(x, dy, w, c.d, c.p)
+			}
+			b.ReportMetric(convFlops(c.d, c.p)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("bwdfilter/%s", c.name), func(b *testing.B) {
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			dy := randSlice(r, c.p.Out(c.d).Len(), -1, 1)
+			db := make([]float32, c.p.Cout)
+			for b.Loop() {
+				Conv2DBackwardFilter(w, db, x, dy, c.d, c.p)
+			}
+			b.ReportMetric(convFlops(c.d, c.p)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

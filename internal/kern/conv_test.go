@@ -105,3 +105,126 @@ func TestConv2D(t *testing.T) {
 		}
 	})
 }
+
+// refConvBackward computes both gradients of Conv2D by scattering each
+// output gradient back along the forward loop, in float64.
+func refConvBackward(x, w, dy []float32, d Dims, p Conv) (dx, dw, db []float64) {
+	p = p.norm(d)
+	od := p.Out(d)
+	dx = make([]float64, d.Len())
+	dw = make([]float64, len(w))
+	db = make([]float64, p.Cout)
+	for n := 0; n < od.N; n++ {
+		for oy := 0; oy < od.H; oy++ {
+			for ox := 0; ox < od.W; ox++ {
+				for co := 0; co < p.Cout; co++ {
+					g := float64(dy[((n*od.H+oy)*od.W+ox)*p.Cout+co])
+					db[co] += g
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy*p.SH + ky*p.DH - p.PadT
+						if iy < 0 || iy >= d.H {
+							continue
+						}
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox*p.SW + kx*p.DW - p.PadL
+							if ix < 0 || ix >= d.W {
+								continue
+							}
+							for ci := 0; ci < d.C; ci++ {
+								xi := ((n*d.H+iy)*d.W+ix)*d.C + ci
+								wi := ((ky*p.KW+kx)*d.C+ci)*p.Cout + co
+								dx[xi] += g * float64(w[wi])
+								dw[wi] += g * float64(x[xi])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw, db
+}
+
+func checkClose(t *testing.T, what string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	for i := range want {
+		if !closeTo(float64(got[i]), want[i], tol) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestConv2DBackward(t *testing.T) {
+	forEachGemm(t, func(t *testing.T) {
+		r := newRand(2)
+		for _, c := range convCases() {
+			od := c.p.Out(c.d)
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			dy := randSlice(r, od.Len(), -1, 1)
+			wantDx, wantDw, wantDb := refConvBackward(x, w, dy, c.d, c.p)
+
+			dx, checkDx := guardedFill(t, c.d.Len(), nan32)
+			Conv2DBackwardData(dx, dy, w, c.d, c.p)
+			checkDx()
+			checkClose(t, fmt.Sprintf("%v dx", c), dx, wantDx, 1e-5*math.Sqrt(float64(c.p.KH*c.p.KW*c.p.Cout)))
+
+			dw, checkDw := guardedFill(t, len(w), nan32)
+			db, checkDb := guardedFill(t, c.p.Cout, nan32)
+			Conv2DBackwardFilter(dw, db, x, dy, c.d, c.p)
+			checkDw()
+			checkDb()
+			tol := 1e-5 * math.Sqrt(float64(od.N*od.H*od.W))
+			checkClose(t, fmt.Sprintf("%v dw", c), dw, wantDw, tol)
+			checkClose(t, fmt.Sprintf("%v db", c), db, wantDb, tol)
+			Conv2DBackwardFilter(dw, nil, x, dy, c.d, c.p) // the bias is optional
+			checkClose(t, fmt.Sprintf("%v dw without db", c), dw, wantDw, tol)
+		}
+	})
+}
+
+// TestConv2DGradientFiniteDifference checks that the backward passes are
+// the derivative of the forward one: for the loss L = Σ y·g, compare
+// dL/dx, dL/dw and dL/db with central differences in float64.
+func TestConv2DGradientFiniteDifference(t *testing.T) {
+	r := newRand(3)
+	d := Dims{2, 6, 5, 3}
+	p := Conv{KH: 3, KW: 2, SH: 2, SW: 1, PadT: 1, PadB: 0, PadL: 1, PadR: 1, DW: 2, Cout: 4}
+	od := p.Out(d)
+	x := randSlice(r, d.Len(), -1, 1)
+	w := randSlice(r, p.WeightLen(d.C), -1, 1)
+	bias := randSlice(r, p.Cout, -1, 1)
+	g := randSlice(r, od.Len(), -1, 1)
+	loss := func() float64 {
+		y := refConv(x, w, bias, d, p)
+		s := 0.0
+		for i, v := range y {
+			s += v * float64(g[i])
+		}
+		return s
+	}
+	dx := make([]float32, len(x))
+	dw := make([]float32, len(w))
+	db := make([]float32, len(bias))
+	Conv2DBackwardData(dx, g, w, d, p)
+	Conv2DBackwardFilter(dw, db, x, g, d, p)
+	for _, v := range []struct {
+		name string
+		val  []float32
+		grad []float32
+	}{{"x", x, dx}, {"w", w, dw}, {"bias", bias, db}} {
+		for i := range v.val {
+			old := v.val[i]
+			const h = 1e-2 // the loss is linear in each value: any h is exact up to rounding
+			v.val[i] = old + h
+			lp := loss()
+			v.val[i] = old - h
+			lm := loss()
+			v.val[i] = old
+			num := (lp - lm) / (2 * h)
+			if !closeTo(float64(v.grad[i]), num, 1e-3) {
+				t.Fatalf("d loss/d %s[%d] = %v, finite difference %v", v.name, i, v.grad[i], num)
+			}
+		}
+	}
+}

@@ -1,0 +1,245 @@
+// Command bench times fovea's kernels and PyTorch's on the same machine in
+// the same run, and prints one line per case:
+//
+//	case  fovea_GFLOPs  torch_best_GFLOPs  ratio
+//
+// Usage:
+//
+//	go run ./bench kernels [-reps 5] [-peer ../shared/peer/torch_peer.py] [-torch=false]
+//
+// The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
+// python3-torch, 2 threads, the faster of NCHW and channels_last); when
+// python3 or torch is missing it is left empty with a message. fovea's
+// figure is the median of -reps timed runs, each at least 0.3 s long.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/gemm"
+	"github.com/foveaml/fovea/internal/kern"
+)
+
+// benchCase is one line of the table: how to run it in fovea, and the
+// arguments that make the peer script run the same thing.
+type benchCase struct {
+	name  string
+	flops float64
+	setup func() func() // returns the timed function
+	peer  []string
+}
+
+func sgemmCase(m, k, n int) benchCase {
+	return benchCase{
+		name:  fmt.Sprintf("sgemm_%dx%dx%d", m, k, n),
+		flops: 2 * float64(m) * float64(n) * float64(k),
+		setup: func() func() {
+			a, b, c := randSlice(m*k), randSlice(k*n), make([]float32, m*n)
+			return func() { gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }
+		},
+		peer: []string{"sgemm", "--m", strconv.Itoa(m), "--k", strconv.Itoa(k), "--n", strconv.Itoa(n)},
+	}
+}
+
+func convCase(batch, hw, cin, cout, ksize, stride, pad int, fwdbwd bool) benchCase {
+	d := kern.Dims{N: batch, H: hw, W: hw, C: cin}
+	p := kern.Conv{KH: ksize, KW: ksize, SH: stride, SW: stride, PadT: pad, PadB: pad, PadL: pad, PadR: pad, Cout: cout}
+	od := p.Out(d)
+	flops := 2 * float64(od.Len()) * float64(ksize*ksize*cin)
+	mode := "fwd"
+	if fwdbwd {
+		mode, flops = "fwdbwd", 3*flops
+	}
+	return benchCase{
+		name:  fmt.Sprintf("conv%dx%d_s%d_p%d_b%d_%d_%dto%d_%s", ksize, ksize, stride, pad, batch, hw, cin, cout, mode),
+		flops: flops,
+		setup: func() func() {
+			x, w := randSlice(d.Len()), randSlice(p.WeightLen(cin))
+			y, dy := make([]float32, od.Len()), randSlice(od.Len())
+			if !fwdbwd {
+				return func() { kern.Conv2D(y, x, w, nil, d, p) }
+			}
+			dx, dw := make([]float32, len(x)), make([]float32, len(w))
+			return func() {
+				kern.Conv2D(y, x, w, nil, d, p)
+				kern.Conv2DBackwardData(dx, dy, w, d, p)
+				kern.Conv2DBackwardFilter(dw, nil, x, dy, d, p)
+			}
+		},
+		peer: []string{"conv", "--batch", strconv.Itoa(batch), "--hw", strconv.Itoa(hw), "--cin", strconv.Itoa(cin),
+			"--cout", strconv.Itoa(cout), "--kernel", strconv.Itoa(ksize), "--stride", strconv.Itoa(stride),
+			"--pad", strconv.Itoa(pad), "--mode", mode},
+	}
+}
+
+var kernelCases = []benchCase{
+	sgemmCase(1024, 1024, 1024),
+	sgemmCase(256, 2304, 1024),
+	sgemmCase(32768, 576, 64),   // im2col of conv 3×3, 32×32×32 images, 64→64
+	sgemmCase(12544, 2304, 256), // im2col of conv 3×3, 8×14×14 images, 256→256
+	convCase(32, 32, 64, 64, 3, 1, 1, false),
+	convCase(32, 32, 64, 64, 3, 1, 1, true),
+	convCase(32, 32, 64, 256, 1, 1, 0, false),
+	convCase(32, 32, 64, 256, 1, 1, 0, true),
+	convCase(8, 56, 64, 64, 3, 1, 1, false),
+	convCase(8, 14, 256, 256, 3, 1, 1, false),
+	convCase(8, 224, 3, 64, 7, 2, 3, false),
+	convCase(8, 224, 3, 64, 7, 2, 3, true),
+}
+
+func randSlice(n int) []float32 {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// timeFovea returns the median rate of reps runs of fn, each repeating it
+// for at least minRun.
+func timeFovea(fn func(), flops float64, reps int) float64 {
+	fn() // warm up: scratch buffers, page faults
+	const minRun = 300 * time.Millisecond
+	rates := make([]float64, reps)
+	for i := range rates {
+		start, n := time.Now(), 0
+		for time.Since(start) < minRun {
+			fn()
+			n++
+		}
+		rates[i] = flops * float64(n) / time.Since(start).Seconds() / 1e9
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}
+
+// peerResult is the line of the peer script that carries its best layout.
+type peerResult struct {
+	Value  float64 `json:"value"`
+	Layout string  `json:"layout"`
+	BestOf string  `json:"best_of"`
+}
+
+// timeTorch runs the peer script on one case and returns its best rate.
+func timeTorch(script string, args []string, reps int) (peerResult, error) {
+	cmd := exec.Command("/usr/bin/python3", append(append([]string{script}, args...), "--threads", "2", "--reps", strconv.Itoa(reps))...)
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		// OPENBLAS_CORETYPE pins OpenBLAS to its AVX2 kernel; the
+		// peer deserves its best.
+		return strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") || strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=")
+	})
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return peerResult{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var last peerResult
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	found := false
+	for sc.Scan() {
+		var r peerResult
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Value > 0 {
+			last, found = r, true
+		}
+	}
+	if !found {
+		return peerResult{}, errors.New("peer printed no result")
+	}
+	if last.BestOf != "" {
+		last.Layout = last.BestOf
+	}
+	return last, nil
+}
+
+// torchAvailable says why the PyTorch column must be skipped, or "".
+func torchAvailable(script string) string {
+	if _, err := os.Stat(script); err != nil {
+		return fmt.Sprintf("peer script %s not found (set -peer)", script)
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		return "PyTorch is not installed (apt-get install python3-torch python3-torchvision libopenblas0-openmp)"
+	}
+	return ""
+}
+
+func defaultPeer() string {
+	// The peer scripts live in shared/, beside the checkout.
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			p := filepath.Join(dir, "..", "shared", "peer", "torch_peer.py")
+			if _, err := os.Stat(p); err == nil {
+				return filepath.Clean(p)
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return "../shared/peer/torch_peer.py"
+}
+
+func main() {
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels [flags]\n\nTimes fovea's kernels next to PyTorch's in the same run.\n\n")
+		flag.PrintDefaults()
+	}
+	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
+	peer := flag.String("peer", defaultPeer(), "path of the PyTorch peer script")
+	torch := flag.Bool("torch", true, "time PyTorch too")
+	only := flag.String("run", "", "only cases whose name contains this")
+	if len(os.Args) < 2 || os.Args[1] != "kernels" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	flag.CommandLine.Parse(os.Args[2:])
+
+	fmt.Printf("# fovea kernels on %s, %d threads (GOMAXPROCS), micro-kernel %s; GFLOP/s, median of %d\n",
+		cpu.ISA(), cpu.Workers(), gemm.Default().Name, *reps)
+	why := ""
+	if *torch {
+		why = torchAvailable(*peer)
+	} else {
+		why = "disabled with -torch=false"
+	}
+	if why != "" {
+		fmt.Printf("# PyTorch column skipped: %s\n", why)
+	}
+	fmt.Printf("%-44s %12s %18s %7s\n", "case", "fovea_GFLOPs", "torch_best_GFLOPs", "ratio")
+	for _, c := range kernelCases {
+		if *only != "" && !strings.Contains(c.name, *only) {
+			continue
+		}
+		fn := c.setup()
+		f := timeFovea(fn, c.flops, *reps)
+		runtime.GC()
+		torchCol, ratio := "-", "-"
+		if why == "" {
+			r, err := timeTorch(*peer, c.peer, *reps)
+			if err != nil {
+				torchCol = "error"
+				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)
+			} else {
+				torchCol = fmt.Sprintf("%.1f (%s)", r.Value, r.Layout)
+				ratio = fmt.Sprintf("%.2f", f/r.Value)
+			}
+		}
+		fmt.Printf("%-44s %12.1f %18s %7s\n", c.name, f, torchCol, ratio)
+	}
+}

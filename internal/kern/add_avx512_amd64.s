@@ -1,0 +1,60 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func addAVX512(z, x, y []float32)
+TEXT ·addAVX512(SB), NOSPLIT, $0-72
+	MOVQ z_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ y_base+48(FP), DX
+	MOVQ x_len+32(FP), CX
+loop4:
+	CMPQ CX, $64
+	JLT loop1
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 64(DX), Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z4
+	VMOVUPS 128(DX), Z5
+	VADDPS Z5, Z4, Z4
+	VMOVUPS Z4, 128(DI)
+	VMOVUPS 192(SI), Z6
+	VMOVUPS 192(DX), Z7
+	VADDPS Z7, Z6, Z6
+	VMOVUPS Z6, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	ADDQ $256, DX
+	SUBQ $64, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,58 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func axpyAVX2(dst []float32, a float32, x []float32)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+32(FP), SI
+	MOVQ x_len+40(FP), CX
+	VBROADCASTSS a+24(FP), Y12
+loop4:
+	CMPQ CX, $32
+	JLT loop1
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VFMADD231PS Y0, Y12, Y1
+	VMOVUPS Y1, (DI)
+	VMOVUPS 32(SI), Y2
+	VMOVUPS 32(DI), Y3
+	VFMADD231PS Y2, Y12, Y3
+	VMOVUPS Y3, 32(DI)
+	VMOVUPS 64(SI), Y4
+	VMOVUPS 64(DI), Y5
+	VFMADD231PS Y4, Y12, Y5
+	VMOVUPS Y5, 64(DI)
+	VMOVUPS 96(SI), Y6
+	VMOVUPS 96(DI), Y7
+	VFMADD231PS Y6, Y12, Y7
+	VMOVUPS Y7, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VFMADD231PS Y0, Y12, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VMOVSS (DI), X1
+	VFMADD231PS X0, X12, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, DI
+	ADDQ $4, SI
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,184 @@
+package kern
+
+import (
+	"sync"
+
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/gemm"
+	"github.com/foveaml/fovea/internal/scratch"
+)
+
+// Conv2DBackwardData computes the gradient with respect to the input of
+// Conv2D: given dy (dims p.Out(d)) it sets dx (dims d) to
+//
+//	dx[n,iy,ix,ci] = Σ dy[n,oy,ox,co] · w[ky,kx,ci,co]
+//
+// over every (oy, ox, ky, kx, co) with oy·SH+ky·DH−PadT = iy and
+// ox·SW+kx·DW−PadL = ix. dx is overwritten.
+//
+// This is itself a forward convolution: of dy, with zeros inserted
+// between its pixels when the stride is above 1, padded by the filter's
+// extent minus the forward padding, with the filter turned half a circle
+// and its channels swapped. So it runs on the same direct kernel.
+func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
+	p = p.norm(d)
+	od := p.Out(d)
+	checkLen("conv input gradient", dx, d.Len())
+	checkLen("conv output gradient", dy, od.Len())
+	checkLen("conv weights", w, p.WeightLen(d.C))
+	if d.Len() == 0 {
+		return
+	}
+	if od.Len() == 0 {
+		clear(dx)
+		return
+	}
+	k := gemm.Default()
+	eh, ew := (p.KH-1)*p.DH, (p.KW-1)*p.DW // filter extent minus one
+	q := Conv{KH: p.KH, KW: p.KW, SH: 1, SW: 1, DH: p.DH, DW: p.DW, Cout: d.C}
+	slack := (k.MR + p.KW*p.DW + 2) * p.Cout
+	dyp := pad(dy, od, eh-p.PadT, ew-p.PadL, p.SH, p.SW, d.H+eh, d.W+ew, slack)
+	defer scratch.Put(dyp.buf)
+	wt := scratch.Get(len(w))
+	defer scratch.Put(wt)
+	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
+	convCore(k, dx, d, dyp, *wt, nil, q)
+}
+
+// flipFilter sets dst[t', co, ci] = w[taps-1-t', ci, co]: the HWIO filter
+// turned half a circle, with input and output channels swapped.
+func flipFilter(dst, w []float32, taps, cin, cout int) {
+	for t := 0; t < taps; t++ {
+		src := w[t*cin*cout : (t+1)*cin*cout]
+		out := dst[(taps-1-t)*cin*cout : (taps-t)*cin*cout]
+		for ci := 0; ci < cin; ci++ {
+			for co := 0; co < cout; co++ {
+				out[co*cin+ci] = src[ci*cout+co]
+			}
+		}
+	}
+}
+
+// Conv2DBackwardFilter computes the gradients with respect to the filter
+// and the bias of Conv2D, given its input x (dims d) and the gradient dy
+// of its output (dims p.Out(d)):
+//
+//	dw[ky,kx,ci,co] = Σ_{n,oy,ox} x[n, oy·SH+ky·DH−PadT, ox·SW+kx·DW−PadL, ci] · dy[n,oy,ox,co]
+//	db[co] = Σ_{n,oy,ox} dy[n,oy,ox,co]
+//
+// dw and db (which may be nil) are overwritten.
+//
+// The micro-kernel's tile is MR consecutive rows of dw (input channels of
+// one tap, contiguous in the image) by NR output channels, and its
+// reduction runs over output pixels, one segment per output row, reading
+// the padded input and dy in place. Workers take bands of output rows and
+// add their partial sums into dw at the end.
+func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
+	p = p.norm(d)
+	od := p.Out(d)
+	checkLen("conv input", x, d.Len())
+	checkLen("conv output gradient", dy, od.Len())
+	checkLen("conv weight gradient", dw, p.WeightLen(d.C))
+	if db != nil {
+		checkLen("conv bias gradient", db, p.Cout)
+		clear(db)
+	}
+	clear(dw)
+	if od.Len() == 0 {
+		return
+	}
+	k := gemm.Default()
+	cin, cout := d.C, p.Cout
+	slack := (k.MR + p.KW*p.DW + 2) * cin
+	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
+	defer scratch.Put(xp.buf)
+
+	// B is dy itself, row by row; if Cout is not a whole number of panels
+	// the last panel would read past the end, so widen the rows.
+	ldb := (cout + k.NR - 1) / k.NR * k.NR
+	g := dy
+	if ldb != cout {
+		gp := scratch.Get(od.N * od.H * od.W * ldb)
+		defer scratch.Put(gp)
+		g = *gp
+		for i := 0; i < od.N*od.H*od.W; i++ {
+			copy(g[i*ldb:], dy[i*cout:(i+1)*cout])
+			clear(g[i*ldb+cout : (i+1)*ldb])
+		}
+	}
+
+	// The rows of dw, in runs that are contiguous in the image: one run
+	// of KW·Cin per filter row without horizontal dilation, else one run
+	// of Cin per tap.
+	runLen, runs := cin, p.KH*p.KW
+	if p.DW == 1 {
+		runLen, runs = p.KW*cin, p.KH
+	}
+	rowBytes := 4 * xp.w * cin
+	runOff := func(r int) int { // byte offset of run r from a pixel
+		if p.DW == 1 {
+			return r * p.DH * rowBytes
+		}
+		ky, kx := r/p.KW, r%p.KW
+		return ky*p.DH*rowBytes + 4*kx*p.DW*cin
+	}
+	tilesPerRun := (runLen + k.MR - 1) / k.MR
+	panels := ldb / k.NR
+	rowsTotal := od.N * od.H
+	// A band of output rows small enough that its input and dy stay in L2.
+	bandRows := max(1, 512/od.W)
+
+	var mu sync.Mutex
+	cpu.For(rowsTotal, bandRows, func(lo, hi int) {
+		part := scratch.Get(len(dw) + cout)
+		defer scratch.Put(part)
+		pw, pb := (*part)[:len(dw)], (*part)[len(dw):]
+		clear(pb)
+		var edge [16 * 32]float32
+		offs := make([]int, 0, bandRows)
+		for r0 := lo; r0 < hi; r0 += bandRows {
+			r1 := min(r0+bandRows, hi)
+			offs = offs[:0]
+			for nr := r0; nr < r1; nr++ {
+				n, oy := nr/od.H, nr%od.H
+				offs = append(offs, 4*(n*xp.stride+oy*p.SH*xp.w*cin))
+			}
+			beta := float32(1)
+			if r0 == lo {
+				beta = 0
+			}
+			bRow := &g[r0*od.W*ldb]
+			for run := 0; run < runs; run++ {
+				base := runOff(run)
+				for tr := 0; tr < tilesPerRun; tr++ {
+					rows := min(k.MR, runLen-tr*k.MR)
+					a := (*xp.buf)[base/4+tr*k.MR:]
+					dwRow := run*runLen + tr*k.MR
+					for jp := 0; jp < panels; jp++ {
+						cols := min(k.NR, cout-jp*k.NR)
+						b := ptr(g, r0*od.W*ldb+jp*k.NR)
+						_ = bRow
+						ci := dwRow*cout + jp*k.NR
+						if rows == k.MR && cols == k.NR {
+							k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &pw[ci], cout, 1, beta)
+							continue
+						}
+						k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &edge[0], k.NR, 1, 0)
+						addTile(pw[ci:], cout, edge[:], k.NR, rows, cols, beta)
+					}
+				}
+			}
+			if db != nil {
+				for i := r0 * od.W; i < r1*od.W; i++ {
+					vec.axpy(pb, 1, dy[i*cout:(i+1)*cout])
+				}
+			}
+		}
+		mu.Lock()
+		vec.axpy(dw, 1, pw)
+		if db != nil {
+			vec.axpy(db, 1, pb)
+		}
+		mu.Unlock()
+	})
+}

@@ -1,0 +1,61 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func mulAVX2(z, x, y []float32)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ z_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ y_base+48(FP), DX
+	MOVQ x_len+32(FP), CX
+loop4:
+	CMPQ CX, $32
+	JLT loop1
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(SI), Y2
+	VMOVUPS 32(DX), Y3
+	VMULPS Y3, Y2, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y4
+	VMOVUPS 64(DX), Y5
+	VMULPS Y5, Y4, Y4
+	VMOVUPS Y4, 64(DI)
+	VMOVUPS 96(SI), Y6
+	VMOVUPS 96(DX), Y7
+	VMULPS Y7, Y6, Y6
+	VMOVUPS Y6, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VMOVSS (DX), X1
+	VMULPS X1, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, SI
+	ADDQ $4, DX
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func reluAVX2(y, x []float32)
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	VXORPS Y12, Y12, Y12
+loop4:
+	CMPQ CX, $32
+	JLT loop1
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(SI), Y2
+	VMAXPS Y2, Y12, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y4
+	VMAXPS Y4, Y12, Y4
+	VMOVUPS Y4, 64(DI)
+	VMOVUPS 96(SI), Y6
+	VMAXPS Y6, Y12, Y6
+	VMOVUPS Y6, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VMAXPS X0, X12, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, SI
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

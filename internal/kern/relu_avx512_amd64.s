@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func reluAVX512(y, x []float32)
+TEXT ·reluAVX512(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	VPXORD Z12, Z12, Z12
+loop4:
+	CMPQ CX, $64
+	JLT loop1
+	VMOVUPS (SI), Z0
+	VMAXPS Z0, Z12, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS 64(SI), Z2
+	VMAXPS Z2, Z12, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z4
+	VMAXPS Z4, Z12, Z4
+	VMOVUPS Z4, 128(DI)
+	VMOVUPS 192(SI), Z6
+	VMAXPS Z6, Z12, Z6
+	VMOVUPS Z6, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VMAXPS Z0, Z12, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS Z0, Z12, Z0
+	VMOVUPS Z0, K1, (DI)
+done:
+	VZEROUPPER
+	RET

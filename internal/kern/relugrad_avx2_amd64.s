@@ -1,0 +1,68 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func reluGradAVX2(dx, dy, x []float32)
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dy_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	VXORPS Y12, Y12, Y12
+loop4:
+	CMPQ CX, $32
+	JLT loop1
+	VMOVUPS (SI), Y0
+	VCMPPS $0x1e, Y12, Y0, Y0
+	VMOVUPS (DX), Y1
+	VANDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(SI), Y2
+	VCMPPS $0x1e, Y12, Y2, Y2
+	VMOVUPS 32(DX), Y3
+	VANDPS Y3, Y2, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y4
+	VCMPPS $0x1e, Y12, Y4, Y4
+	VMOVUPS 64(DX), Y5
+	VANDPS Y5, Y4, Y4
+	VMOVUPS Y4, 64(DI)
+	VMOVUPS 96(SI), Y6
+	VCMPPS $0x1e, Y12, Y6, Y6
+	VMOVUPS 96(DX), Y7
+	VANDPS Y7, Y6, Y6
+	VMOVUPS Y6, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, DX
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VCMPPS $0x1e, Y12, Y0, Y0
+	VMOVUPS (DX), Y1
+	VANDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VCMPPS $0x1e, X12, X0, X0
+	VMOVSS (DX), X1
+	VANDPS X1, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, DX
+	ADDQ $4, SI
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,62 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func reluGradAVX512(dx, dy, x []float32)
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dy_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	VPXORD Z12, Z12, Z12
+loop4:
+	CMPQ CX, $64
+	JLT loop1
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z12, Z0, K2
+	VMOVUPS.Z (DX), K2, Z1
+	VMOVUPS Z1, (DI)
+	VMOVUPS 64(SI), Z2
+	VCMPPS $0x1e, Z12, Z2, K2
+	VMOVUPS.Z 64(DX), K2, Z3
+	VMOVUPS Z3, 64(DI)
+	VMOVUPS 128(SI), Z4
+	VCMPPS $0x1e, Z12, Z4, K2
+	VMOVUPS.Z 128(DX), K2, Z5
+	VMOVUPS Z5, 128(DI)
+	VMOVUPS 192(SI), Z6
+	VCMPPS $0x1e, Z12, Z6, K2
+	VMOVUPS.Z 192(DX), K2, Z7
+	VMOVUPS Z7, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z12, Z0, K2
+	VMOVUPS.Z (DX), K2, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VCMPPS $0x1e, Z12, Z0, K2
+	KANDW K1, K2, K2
+	VMOVUPS.Z (DX), K2, Z1
+	VMOVUPS Z1, K1, (DI)
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func scaleAVX2(y []float32, a float32, x []float32)
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-56
+	MOVQ y_base+0(FP), DI
+	MOVQ x_base+32(FP), SI
+	MOVQ x_len+40(FP), CX
+	VBROADCASTSS a+24(FP), Y12
+loop4:
+	CMPQ CX, $32
+	JLT loop1
+	VMOVUPS (SI), Y0
+	VMULPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(SI), Y2
+	VMULPS Y2, Y12, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y4
+	VMULPS Y4, Y12, Y4
+	VMOVUPS Y4, 64(DI)
+	VMOVUPS 96(SI), Y6
+	VMULPS Y6, Y12, Y6
+	VMOVUPS Y6, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (SI), Y0
+	VMULPS Y0, Y12, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	VMOVSS (SI), X0
+	VMULPS X0, X12, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, SI
+	DECQ CX
+	JMP tail
+done:
+	VZEROUPPER
+	RET

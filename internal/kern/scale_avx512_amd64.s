@@ -1,0 +1,52 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func scaleAVX512(y []float32, a float32, x []float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-56
+	MOVQ y_base+0(FP), DI
+	MOVQ x_base+32(FP), SI
+	MOVQ x_len+40(FP), CX
+	VBROADCASTSS a+24(FP), Z12
+loop4:
+	CMPQ CX, $64
+	JLT loop1
+	VMOVUPS (SI), Z0
+	VMULPS Z0, Z12, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS 64(SI), Z2
+	VMULPS Z2, Z12, Z2
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS 128(SI), Z4
+	VMULPS Z4, Z12, Z4
+	VMOVUPS Z4, 128(DI)
+	VMOVUPS 192(SI), Z6
+	VMULPS Z6, Z12, Z6
+	VMOVUPS Z6, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP loop4
+loop1:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (SI), Z0
+	VMULPS Z0, Z12, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop1
+tail:
+	TESTQ CX, CX
+	JEQ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS Z0, Z12, Z0
+	VMOVUPS Z0, K1, (DI)
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,106 @@
+package kern
+
+// vecKernels is one implementation of the element-wise loops that every
+// kernel of this package bottoms out in. The pure-Go set below is the
+// reference; assembly sets must give the same results (bit for bit, except
+// that fused multiply-adds round once).
+//
+// Each loop handles len(x) elements; callers check that the other slices
+// are at least that long.
+type vecKernels struct {
+	name string
+	// axpy: dst[i] += a * x[i]
+	axpy func(dst []float32, a float32, x []float32)
+	// add: z[i] = x[i] + y[i]
+	add func(z, x, y []float32)
+	// mul: z[i] = x[i] * y[i]
+	mul func(z, x, y []float32)
+	// scale: y[i] = a * x[i]
+	scale func(y []float32, a float32, x []float32)
+	// relu: y[i] = 0 if x[i] < 0 else x[i] (NaN passes through)
+	relu func(y, x []float32)
+	// reluGrad: dx[i] = dy[i] if x[i] > 0 else 0
+	reluGrad func(dx, dy, x []float32)
+	// scaleShift: y[r*C+c] = x[r*C+c]*a[c] + b[c] with C = len(a) = len(b)
+	scaleShift func(y, x, a, b []float32)
+	// maxIdx: where x[i] > ym[i] or x[i] is NaN, ym[i] = x[i] and ix[i] = pix
+	maxIdx func(ym []float32, ix []int32, x []float32, pix int32)
+}
+
+// goVec is the pure-Go implementation, used with the noasm tag, on other
+// architectures and on processors without AVX2+FMA.
+var goVec = vecKernels{
+	name: "go",
+	axpy: func(dst []float32, a float32, x []float32) {
+		dst = dst[:len(x)]
+		for i, v := range x {
+			dst[i] += a * v
+		}
+	},
+	add: func(z, x, y []float32) {
+		z, y = z[:len(x)], y[:len(x)]
+		for i, v := range x {
+			z[i] = v + y[i]
+		}
+	},
+	mul: func(z, x, y []float32) {
+		z, y = z[:len(x)], y[:len(x)]
+		for i, v := range x {
+			z[i] = v * y[i]
+		}
+	},
+	scale: func(y []float32, a float32, x []float32) {
+		y = y[:len(x)]
+		for i, v := range x {
+			y[i] = a * v
+		}
+	},
+	relu: func(y, x []float32) {
+		y = y[:len(x)]
+		for i, v := range x {
+			if v < 0 {
+				v = 0
+			}
+			y[i] = v
+		}
+	},
+	reluGrad: func(dx, dy, x []float32) {
+		dx, dy = dx[:len(x)], dy[:len(x)]
+		for i, v := range x {
+			g := dy[i]
+			if !(v > 0) {
+				g = 0
+			}
+			dx[i] = g
+		}
+	},
+	scaleShift: func(y, x, a, b []float32) {
+		c := len(a)
+		if c == 0 {
+			return
+		}
+		b = b[:c]
+		y = y[:len(x)]
+		for r := 0; r+c <= len(x); r += c {
+			xr, yr := x[r:r+c], y[r:r+c]
+			for j, v := range xr {
+				yr[j] = v*a[j] + b[j]
+			}
+		}
+	},
+	maxIdx: func(ym []float32, ix []int32, x []float32, pix int32) {
+		ym, ix = ym[:len(x)], ix[:len(x)]
+		for i, v := range x {
+			if v > ym[i] || v != v {
+				ym[i], ix[i] = v, pix
+			}
+		}
+	},
+}
+
+// vecImpls lists every implementation this machine can run, fastest
+// first; the tests run all of them.
+var vecImpls = append(asmVecs(), goVec)
+
+// vec is the implementation the kernels use, chosen once at start-up.
+var vec = vecImpls[0]

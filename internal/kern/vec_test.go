@@ -1,0 +1,127 @@
+package kern
+
+import (
+	"math"
+	"testing"
+)
+
+// TestVec checks every implementation of every element-wise loop against a
+// float64 reference for all lengths 0..300 and four alignments, with guard
+// values around the outputs; inputs include negatives, zeros and a NaN.
+func TestVec(t *testing.T) {
+	r := newRand(1)
+	const maxN = 300
+	for _, v := range vecImpls {
+		t.Run(v.name, func(t *testing.T) {
+			for n := 0; n <= maxN; n++ {
+				for off := 0; off < 4; off++ {
+					if n > 40 && off > 0 && n%7 != 0 {
+						continue // all alignments for short and some long lengths
+					}
+					x := randSlice(r, n+off, -2, 2)[off:]
+					y := randSlice(r, n+off, -2, 2)[off:]
+					if n > 0 {
+						x[r.IntN(n)] = 0
+						if n > 2 {
+							x[r.IntN(n)] = nan32
+						}
+					}
+					a := float32(r.Float64()*4 - 2)
+					checkVec(t, v, n, x, y, a)
+				}
+			}
+		})
+	}
+}
+
+func checkVec(t *testing.T, v vecKernels, n int, x, y []float32, a float32) {
+	t.Helper()
+	ref := func(f func(i int) float64) []float64 {
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = f(i)
+		}
+		return w
+	}
+	x64, y64, a64 := to64(x), to64(y), float64(a)
+	run := func(what string, tol float64, want []float64, init []float32, f func(out []float32)) {
+		t.Helper()
+		out, check := guarded(t, n)
+		copy(out, init)
+		f(out)
+		check()
+		for i := range out {
+			if !closeTo(float64(out[i]), want[i], tol) {
+				t.Fatalf("%s n=%d: [%d] = %v, want %v", what, n, i, out[i], want[i])
+			}
+		}
+	}
+	// Results of one rounded operation are exact to float32 precision;
+	// fused multiply-adds may differ from two roundings by an ulp.
+	const exact, fma = 1e-7, 1e-6
+	run("axpy", fma, ref(func(i int) float64 { return y64[i] + a64*x64[i] }), y, func(o []float32) { v.axpy(o, a, x) })
+	run("add", exact, ref(func(i int) float64 { return x64[i] + y64[i] }), nil, func(o []float32) { v.add(o, x, y) })
+	run("mul", exact, ref(func(i int) float64 { return x64[i] * y64[i] }), nil, func(o []float32) { v.mul(o, x, y) })
+	run("scale", exact, ref(func(i int) float64 { return a64 * x64[i] }), nil, func(o []float32) { v.scale(o, a, x) })
+	run("relu", 0, ref(func(i int) float64 {
+		if x64[i] < 0 {
+			return 0
+		}
+		return x64[i]
+	}), nil, func(o []float32) { v.relu(o, x) })
+	run("reluGrad", 0, ref(func(i int) float64 {
+		if x64[i] > 0 {
+			return y64[i]
+		}
+		return 0
+	}), nil, func(o []float32) { v.reluGrad(o, y, x) })
+	// scaleShift over every channel count that divides n, up to 40.
+	for c := 1; c <= min(n, 40); c++ {
+		if n%c != 0 {
+			continue
+		}
+		sa, sb := y[:c], x[n-c:]
+		run("scaleShift", fma, ref(func(i int) float64 {
+			return x64[i]*float64(sa[i%c]) + float64(sb[i%c])
+		}), nil, func(o []float32) { v.scaleShift(o, x, sa, sb) })
+	}
+	// maxIdx: a running maximum with NaNs and ties (which keep the old index).
+	ym, checkM := guarded(t, n)
+	ix := make([]int32, n+2)
+	copy(ym, y)
+	for i := range ix {
+		ix[i] = -7
+	}
+	wantM, wantI := make([]float64, n), make([]int32, n)
+	for i := range n {
+		wantM[i], wantI[i] = y64[i], -7
+		if x64[i] > y64[i] || math.IsNaN(x64[i]) {
+			wantM[i], wantI[i] = x64[i], 5
+		}
+	}
+	if n > 3 {
+		ym[1] = x[1] // a tie
+		wantM[1], wantI[1] = x64[1], -7
+		if math.IsNaN(x64[1]) {
+			wantI[1] = 5
+		}
+	}
+	v.maxIdx(ym, ix[1:n+1], x, 5)
+	checkM()
+	for i := range n {
+		if !closeTo(float64(ym[i]), wantM[i], 0) || ix[i+1] != wantI[i] {
+			t.Fatalf("maxIdx n=%d: [%d] = %v, %d; want %v, %d", n, i, ym[i], ix[i+1], wantM[i], wantI[i])
+		}
+	}
+	if ix[0] != -7 || ix[n+1] != -7 {
+		t.Fatalf("maxIdx n=%d wrote an index out of bounds", n)
+	}
+	// In-place use (dst aliases an input) is how the layers call these.
+	in := append([]float32(nil), x...)
+	v.relu(in, in)
+	for i := range in {
+		if want := max(x64[i], 0); !closeTo(float64(in[i]), want, 0) && !math.IsNaN(x64[i]) {
+			t.Fatalf("relu in place n=%d: [%d] = %v, want %v", n, i, in[i], want)
+		}
+	}
+}
