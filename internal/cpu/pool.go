@@ -72,11 +72,16 @@ func For(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	chunk := max(grain, (n+4*w-1)/(4*w))
-	chunks := (n + chunk - 1) / chunk
-	if chunks == 1 {
+	if chunk >= n {
 		fn(0, n)
 		return
 	}
+	run(n, chunk, fn, w)
+}
+
+// run hands the chunks of [0, n) to the pool and takes its share.
+func run(n, chunk int, fn func(lo, hi int), w int) {
+	chunks := (n + chunk - 1) / chunk
 	ensureWorkers(w)
 	j := &job{fn: fn, n: n, chunk: chunk, chunks: chunks}
 	j.wg.Add(chunks)
@@ -92,11 +97,23 @@ func For(n, grain int, fn func(lo, hi int)) {
 }
 
 // ForEach calls fn(i) for every i in [0, n) in parallel on the pool, one
-// index per hand-off: for a few coarse tasks, such as the images of a batch.
+// index per hand-off: for coarse tasks of similar size (a block of a
+// matrix product, an image of a batch), where finer balancing than one
+// task is not possible and coarser would leave a core idle at the end.
 func ForEach(n int, fn func(i int)) {
-	For(n, 1, func(lo, hi int) {
+	if n <= 0 {
+		return
+	}
+	w := Workers()
+	if w == 1 || n == 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	run(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			fn(i)
 		}
-	})
+	}, w)
 }

@@ -24,70 +24,86 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
-// tiling returns the rows of an A block and how many parts the columns of
-// a B block are cut into, so that every worker has tasks to take.
+// tiling returns the rows of an A block and how many parts the columns
+// of a B block are cut into, so that every worker has several tasks to
+// take and none is left with a much larger last one.
 func (d *driver) tiling(cols int) (mc, nParts int) {
 	mr, nr := d.kern.MR, d.kern.NR
 	mc = min(d.kern.mc, roundUp(d.m, mr))
 	w := cpu.Workers()
-	if mb := ceilDiv(d.m, mc); w > 1 && mb < 4*w {
-		// Few row blocks: shrink them, then cut the columns too.
-		mc = max(mr, roundUp(ceilDiv(d.m, 4*w), mr))
-		if mb = ceilDiv(d.m, mc); mb < 4*w {
-			nParts = min(ceilDiv(cols, nr), ceilDiv(4*w, mb))
-		}
+	if w == 1 {
+		return mc, 1
 	}
-	return mc, max(nParts, 1)
+	want := 8 * w // tasks
+	mb := ceilDiv(d.m, mc)
+	nParts = min(ceilDiv(cols, nr), max(1, ceilDiv(want, mb)))
+	if mb*nParts < want {
+		// Still too few: make the row blocks smaller too.
+		mc = max(mr, roundUp(ceilDiv(d.m, ceilDiv(want, nParts)), mr))
+	}
+	return mc, nParts
 }
 
-// run is the BLIS loop order: for each block of columns and each block of
-// k, pack that block of B (shared by all workers), then let the workers
-// take blocks of rows of A against it. A block of A is packed by the
-// worker that uses it.
+// run is the BLIS loop order with the k loop moved inside the tasks: for
+// each block of columns, pack that block of B for all of k (shared by the
+// workers, in L3), then let the workers take (row block, column part)
+// tasks, each finishing its block of C across all of k while it sits in
+// L2. One barrier per column block, none per block of k.
 func (d *driver) run() {
-	nr := d.kern.NR
+	nr, mr := d.kern.NR, d.kern.MR
 	kb := ceilDiv(d.k, ceilDiv(d.k, d.kern.kc)) // equal blocks of k
+	kBlocks := ceilDiv(d.k, kb)
 	ncMax := min(roundUp(d.n, nr), d.kern.nc)
-	bp := scratch.Get(ncMax * kb)
+	bp := scratch.Get(ncMax * d.k)
 	defer scratch.Put(bp)
 	bbuf := *bp
 	for j0 := 0; j0 < d.n; j0 += ncMax {
 		nc := min(ncMax, d.n-j0)
 		panels := ceilDiv(nc, nr)
+		// Block p of k starts at p*kb*panels*nr; in it, panel j at j*kc*nr.
+		cpu.For(kBlocks*panels, 4, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				p0, jp := (t/panels)*kb, t%panels
+				kc := min(kb, d.k-p0)
+				off := p0*panels*nr + jp*kc*nr
+				d.packB(bbuf[off:off+kc*nr], p0, kc, j0+jp*nr, min(nr, nc-jp*nr))
+			}
+		})
 		mc, nParts := d.tiling(nc)
 		mBlocks := ceilDiv(d.m, mc)
 		perPart := ceilDiv(panels, nParts)
-		for p0 := 0; p0 < d.k; p0 += kb {
-			kc := min(kb, d.k-p0)
-			cpu.For(panels, 4, func(lo, hi int) {
-				for jp := lo; jp < hi; jp++ {
-					d.packB(bbuf[jp*kc*nr:(jp+1)*kc*nr], p0, kc, j0+jp*nr, min(nr, nc-jp*nr))
+		cpu.ForEach(mBlocks*nParts, func(t int) {
+			var ap *[]float32
+			{
+				i0 := (t / nParts) * mc
+				jp0 := (t % nParts) * perPart
+				jp1 := min(jp0+perPart, panels)
+				if jp0 >= jp1 {
+					return
 				}
-			})
-			beta := d.beta
-			if p0 > 0 {
-				beta = 1
-			}
-			cpu.For(mBlocks*nParts, 1, func(lo, hi int) {
-				ap := scratch.Get(roundUp(mc, d.kern.MR) * kc)
-				defer scratch.Put(ap)
-				for t := lo; t < hi; t++ {
-					i0 := (t / nParts) * mc
-					jp0 := (t % nParts) * perPart
-					jp1 := min(jp0+perPart, panels)
-					if jp0 < jp1 {
-						rows := min(mc, d.m-i0)
-						if !d.transA && i0+roundUp(rows, d.kern.MR) <= d.m {
-							// Whole micro-panels of a stored A: read in place.
-							d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, bbuf, kc, i0, rows, jp0, jp1, j0, beta)
-							continue
-						}
-						rs, ps := d.packA(*ap, i0, rows, p0, kc)
-						d.macro(*ap, rs, kc, ps, bbuf, kc, i0, rows, jp0, jp1, j0, beta)
+				rows := min(mc, d.m-i0)
+				inPlace := !d.transA && i0+roundUp(rows, mr) <= d.m
+				for p0 := 0; p0 < d.k; p0 += kb {
+					kc := min(kb, d.k-p0)
+					beta := d.beta
+					if p0 > 0 {
+						beta = 1
 					}
+					b := bbuf[p0*panels*nr:]
+					if inPlace {
+						// Whole micro-panels of a stored A: read in place.
+						d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, b, kc, i0, rows, jp0, jp1, j0, beta)
+						continue
+					}
+					if ap == nil {
+						ap = scratch.Get(roundUp(mc, mr) * kb)
+						defer scratch.Put(ap)
+					}
+					rs, ps := d.packA(*ap, i0, rows, p0, kc)
+					d.macro(*ap, rs, kc, ps, b, kc, i0, rows, jp0, jp1, j0, beta)
 				}
-			})
-		}
+			}
+		})
 	}
 }
 

@@ -21,7 +21,7 @@ func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c
 func asmKernels() []*Kernel {
 	var ks []*Kernel
 	if cpu.HasAVX512 {
-		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 144, kc: 256, nc: 1024, fn: microAVX512})
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512})
 	}
 	if cpu.HasAVX2FMA {
 		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})

@@ -1,0 +1,97 @@
+package cpu
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestForCoversOnce checks that every index is visited exactly once, for
+// sizes around the chunking thresholds and several worker counts.
+func TestForCoversOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 2, 7, 31, 32, 33, 1000, 4097} {
+			for _, grain := range []int{0, 1, 3, 64, 5000} {
+				seen := make([]int32, n)
+				For(n, grain, func(lo, hi int) {
+					if lo >= hi || (grain > 0 && hi-lo < grain && hi != n) {
+						t.Errorf("procs=%d n=%d grain=%d: bad range [%d,%d)", procs, n, grain, lo, hi)
+					}
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&seen[i], 1)
+					}
+				})
+				for i, s := range seen {
+					if s != 1 {
+						t.Fatalf("procs=%d n=%d grain=%d: index %d visited %d times", procs, n, grain, i, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestForNested runs parallel loops inside parallel loops, deeper than
+// there are workers: it must neither deadlock nor miss an index.
+func TestForNested(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(4)
+	var total atomic.Int64
+	For(16, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			For(16, 1, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					ForEach(4, func(int) { total.Add(1) })
+				}
+			})
+		}
+	})
+	if got := total.Load(); got != 16*16*4 {
+		t.Fatalf("nested loops ran %d bodies, want %d", got, 16*16*4)
+	}
+}
+
+// TestForUsesWorkers checks that a loop does run on more than one
+// goroutine when there are several workers, which is what the kernels'
+// speed rests on.
+func TestForUsesWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(4)
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	go func() {
+		for most.Load() < 2 {
+			runtime.Gosched()
+		}
+		close(release)
+	}()
+	For(8, 1, func(lo, hi int) {
+		n := inside.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select { // every chunk waits until two ran at once
+		case <-release:
+		case <-time.After(10 * time.Second):
+			t.Error("For never ran two chunks at once on 4 workers")
+		}
+		inside.Add(-1)
+	})
+}
+
+func TestISA(t *testing.T) {
+	switch ISA() {
+	case "avx512", "avx2+fma", "generic":
+	default:
+		t.Fatalf("ISA() = %q", ISA())
+	}
+	if HasAVX512 && ISA() != "avx512" {
+		t.Fatal("AVX-512 present but not reported")
+	}
+}
