@@ -2,6 +2,7 @@ package kern
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/foveaml/fovea/internal/cpu"
 	"github.com/foveaml/fovea/internal/gemm"
@@ -54,7 +55,8 @@ func checkLen(what string, s []float32, n int) {
 // last image so that a micro-kernel tile may run past the end of a row.
 type padded struct {
 	buf    *[]float32
-	h, w   int // padded height and width
+	owned  bool // buf is a scratch copy, handed back by release
+	h, w   int  // padded height and width
 	c      int
 	stride int // floats per image
 }
@@ -64,8 +66,19 @@ type padded struct {
 // padding when sy = sx = 1, zero insertion between pixels otherwise (the
 // backward pass of a strided convolution). A negative t or l crops.
 func pad(x []float32, d Dims, t, l, sy, sx, h, w, slack int) padded {
+	return padOrShare(x, d, t, l, sy, sx, h, w, slack, true)
+}
+
+// padOrShare is pad, which shares x instead of copying it when nothing
+// needs padding if share is set.
+func padOrShare(x []float32, d Dims, t, l, sy, sx, h, w, slack int, share bool) padded {
 	img := h * w * d.C
-	p := padded{buf: scratch.Get(d.N*img + slack), h: h, w: w, c: d.C, stride: img}
+	if share && t == 0 && l == 0 && sy == 1 && sx == 1 && h == d.H && w == d.W {
+		// Nothing to pad: read x in place; tiles that would run past
+		// its end are copied out by tileInput.
+		return padded{buf: &x, h: h, w: w, c: d.C, stride: img}
+	}
+	p := padded{buf: scratch.Get(d.N*img + slack), owned: true, h: h, w: w, c: d.C, stride: img}
 	buf := *p.buf
 	clear(buf[d.N*img:])
 	c := d.C
@@ -101,6 +114,30 @@ func pad(x []float32, d Dims, t, l, sy, sx, h, w, slack int) padded {
 	return p
 }
 
+// release hands a padded copy's buffer back.
+func (p padded) release() {
+	if p.owned {
+		scratch.Put(p.buf)
+	}
+}
+
+// tileInput returns the address of element i of the padded batch for a
+// tile that reads reach floats from there. When that runs past the
+// buffer (an input read in place, at its very end) it copies what is
+// left into tail, zero-filled, and points there.
+func (p padded) tileInput(i, reach int, tail *[]float32) *float32 {
+	buf := *p.buf
+	if i+reach <= cap(buf) {
+		return ptr(buf, i)
+	}
+	if cap(*tail) < reach {
+		*tail = make([]float32, reach)
+	}
+	t := (*tail)[:reach]
+	clear(t[copy(t, buf[i:]):])
+	return &t[0]
+}
+
 // ptr returns the address of element i of s, which may be the one past
 // the end of s's length as long as it is within its capacity.
 func ptr(s []float32, i int) *float32 { return &s[:cap(s)][i] }
@@ -131,7 +168,7 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 	k := gemm.Default()
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
-	defer scratch.Put(xp.buf)
+	defer xp.release()
 	convCore(k, y, od, xp, w, bias, p)
 }
 
@@ -152,53 +189,89 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	defer scratch.Put(bp)
 	packFilter(*bp, w, cin, taps, p.Cout, chunk, k.NR)
 
-	// Each task is a band of output rows of one image.
+	// Each task is a band of output rows of one image. With unit strides
+	// consecutive input pixels sit one after another across row ends, so
+	// a tile may run on into the next output row: the pixels it computes
+	// for the padding columns in between are thrown away. That wastes
+	// (Wp−Wo)/Wp of the work instead of up to MR−1 pixels a row.
+	virtual := p.SH == 1 && p.SW == 1
 	band := max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
 	bands := (od.H + band - 1) / band
 	rowBytes := 4 * xp.w * cin
-	cpu.For(od.N*bands, 1, func(lo, hi int) {
+	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
+	cpu.ForEach(od.N*bands, func(t int) {
 		var edge [16 * 32]float32
+		var pix [16]int
+		var tail []float32
 		offs := make([]int, 0, taps)
-		for t := lo; t < hi; t++ {
-			n, oy0 := t/bands, (t%bands)*band
-			oy1 := min(oy0+band, od.H)
-			for c0 := 0; c0 < cin; c0 += chunk {
-				cc := min(chunk, cin-c0)
-				offs = tapOffsets(offs[:0], p, cin, c0, cc, rowBytes)
-				kc := cc
-				if cc == cin && p.DW == 1 {
-					kc = p.KW * cin // each filter row is one run of floats
+		n, oy0 := t/bands, (t%bands)*band
+		oy1 := min(oy0+band, od.H)
+		// tile runs one tile whose first input pixel is at aIdx; pixel
+		// r of it is output pixel pix[r] of the image (−1: discard), and
+		// when direct the MR pixels are consecutive from pix[0].
+		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32) {
+			a := xp.tileInput(aIdx, (slices.Max(offs)+4*kc+(k.MR-1)*rs)/4, &tail)
+			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
+			if direct && cols == k.NR {
+				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
+				return
+			}
+			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
+			for r := 0; r < k.MR; r++ {
+				if pix[r] >= 0 {
+					ci := (n*od.H*od.W+pix[r])*p.Cout + j0
+					addTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
 				}
-				beta := float32(0)
-				if c0 > 0 {
-					beta = 1
-				}
-				for jp := 0; jp < panels; jp++ {
-					j0 := jp * k.NR
-					cols := min(k.NR, p.Cout-j0)
-					b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
-					for oy := oy0; oy < oy1; oy++ {
-						rowIn := n*xp.stride + oy*p.SH*xp.w*cin
-						rowOut := ((n*od.H + oy) * od.W) * p.Cout
-						for ox := 0; ox < od.W; ox += k.MR {
-							a := ptr(*xp.buf, rowIn+ox*p.SW*cin)
-							rows := min(k.MR, od.W-ox)
-							ci := rowOut + ox*p.Cout + j0
-							if rows == k.MR && cols == k.NR {
-								k.Tile(a, offs, kc, 4*p.SW*cin, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
-								continue
+			}
+		}
+		for c0 := 0; c0 < cin; c0 += chunk {
+			cc := min(chunk, cin-c0)
+			offs = tapOffsets(offs[:0], p, cin, c0, cc, rowBytes)
+			kc := cc
+			if cc == cin && p.DW == 1 {
+				kc = p.KW * cin // each filter row is one run of floats
+			}
+			beta := float32(0)
+			if c0 > 0 {
+				beta = 1
+			}
+			for jp := 0; jp < panels; jp++ {
+				j0 := jp * k.NR
+				cols := min(k.NR, p.Cout-j0)
+				b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
+				if virtual {
+					// v counts pixels of the padded input from row oy0.
+					end := (oy1-oy0-1)*xp.w + od.W
+					for v := 0; v < end; v += k.MR {
+						direct := (v%xp.w)+k.MR <= od.W
+						for r := range k.MR {
+							oy, ox := oy0+(v+r)/xp.w, (v+r)%xp.w
+							pix[r] = -1
+							if v+r < end && ox < od.W {
+								pix[r] = oy*od.W + ox
 							}
-							k.Tile(a, offs, kc, 4*p.SW*cin, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
-							addTile(y[ci:], p.Cout, edge[:], k.NR, rows, cols, beta)
 						}
+						tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta)
+					}
+					continue
+				}
+				for oy := oy0; oy < oy1; oy++ {
+					for ox := 0; ox < od.W; ox += k.MR {
+						for r := range k.MR {
+							pix[r] = -1
+							if ox+r < od.W {
+								pix[r] = oy*od.W + ox + r
+							}
+						}
+						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, ox+k.MR <= od.W, b, kc, j0, cols, beta)
 					}
 				}
 			}
-			if bias != nil {
-				for i := ((n*od.H + oy0) * od.W); i < (n*od.H+oy1)*od.W; i++ {
-					row := y[i*p.Cout : (i+1)*p.Cout]
-					vec.add(row, row, bias)
-				}
+		}
+		if bias != nil {
+			for i := ((n*od.H + oy0) * od.W); i < (n*od.H+oy1)*od.W; i++ {
+				row := y[i*p.Cout : (i+1)*p.Cout]
+				vec.add(row, row, bias)
 			}
 		}
 	})

@@ -38,7 +38,7 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 	q := Conv{KH: p.KH, KW: p.KW, SH: 1, SW: 1, DH: p.DH, DW: p.DW, Cout: d.C}
 	slack := (k.MR + p.KW*p.DW + 2) * p.Cout
 	dyp := pad(dy, od, eh-p.PadT, ew-p.PadL, p.SH, p.SW, d.H+eh, d.W+ew, slack)
-	defer scratch.Put(dyp.buf)
+	defer dyp.release()
 	wt := scratch.Get(len(w))
 	defer scratch.Put(wt)
 	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
@@ -90,8 +90,10 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	k := gemm.Default()
 	cin, cout := d.C, p.Cout
 	slack := (k.MR + p.KW*p.DW + 2) * cin
-	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
-	defer scratch.Put(xp.buf)
+	// Tiles here read whole bands of rows, so the input is always copied
+	// with slack after it.
+	xp := padOrShare(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack, false)
+	defer xp.release()
 
 	// B is dy itself, row by row; if Cout is not a whole number of panels
 	// the last panel would read past the end, so widen the rows.
