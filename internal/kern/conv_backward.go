@@ -34,6 +34,12 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		return
 	}
 	k := gemm.Default()
+	if p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
+		// Zero insertion would waste (stride²−1)/stride² of the work,
+		// and a few input channels would fill a tile's columns poorly.
+		convBackwardDataScatter(k, dx, dy, w, d, p)
+		return
+	}
 	eh, ew := (p.KH-1)*p.DH, (p.KW-1)*p.DW // filter extent minus one
 	q := Conv{KH: p.KH, KW: p.KW, SH: 1, SW: 1, DH: p.DH, DW: p.DW, Cout: d.C}
 	slack := (k.MR + p.KW*p.DW + 2) * p.Cout
@@ -43,6 +49,88 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 	defer scratch.Put(wt)
 	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
 	convCore(k, dx, d, dyp, *wt, nil, q)
+}
+
+// convBackwardDataScatter is Conv2DBackwardData as a product and a
+// scatter: for a tile of MR output pixels, the micro-kernel multiplies
+// their gradients (read in place from dy) by the transposed filter, giving
+// the gradient of each input value that the pixels' windows read (a tile
+// of the im2col matrix), and that tile is added into a padded input
+// gradient. Windows of one image overlap, so each image is one task.
+func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv) {
+	od := p.Out(d)
+	cin, cout := d.C, p.Cout
+	hp, wp := d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR
+	// B is the filter transposed: row co, column (tap, ci), NR columns a
+	// panel.
+	kAll := p.KH * p.KW * cin
+	panels := (kAll + k.NR - 1) / k.NR
+	bp := scratch.Get(panels * cout * k.NR)
+	defer scratch.Put(bp)
+	bt := *bp
+	for jp := 0; jp < panels; jp++ {
+		for co := 0; co < cout; co++ {
+			row := bt[(jp*cout+co)*k.NR : (jp*cout+co+1)*k.NR]
+			for j := range row {
+				row[j] = 0
+				if kk := jp*k.NR + j; kk < kAll {
+					row[j] = w[kk*cout+co]
+				}
+			}
+		}
+	}
+	// A run of the im2col row that is contiguous in the padded image: a
+	// filter row without horizontal dilation, else one tap.
+	runLen := cin
+	if p.DW == 1 {
+		runLen = p.KW * cin
+	}
+	runOff := func(kk int) int { // float offset of im2col column kk from a pixel
+		t, ci := kk/cin, kk%cin
+		return (t/p.KW*p.DH*wp+t%p.KW*p.DW)*cin + ci
+	}
+	offs := []int{0}
+	cpu.ForEach(d.N, func(n int) {
+		gp := scratch.Get(hp*wp*cin + k.MR)
+		defer scratch.Put(gp)
+		g := *gp
+		clear(g)
+		var tile [16 * 32]float32
+		var tail []float32
+		dyImg := padded{buf: &dy, c: cout}
+		for oy := 0; oy < od.H; oy++ {
+			for ox := 0; ox < od.W; ox += k.MR {
+				rows := min(k.MR, od.W-ox)
+				first := ((n*od.H+oy)*od.W + ox) * cout
+				a := dyImg.tileInput(first, k.MR*cout, &tail)
+				for jp := 0; jp < panels; jp++ {
+					k.Tile(a, offs, cout, 4*cout, 4, &bt[jp*cout*k.NR], 4*k.NR, &tile[0], k.NR, 1, 0)
+					k0 := jp * k.NR
+					cols := min(k.NR, kAll-k0)
+					for r := 0; r < rows; r++ {
+						base := (oy*p.SH*wp + (ox+r)*p.SW) * cin
+						src := tile[r*k.NR : r*k.NR+cols]
+						// Split the columns into runs contiguous in g.
+						for j := 0; j < cols; {
+							kk := k0 + j
+							n := min(cols-j, runLen-kk%runLen)
+							if p.DW != 1 {
+								n = min(n, cin-kk%cin)
+							}
+							at := base + runOff(kk)
+							vec.axpy(g[at:at+n], 1, src[j:j+n])
+							j += n
+						}
+					}
+				}
+			}
+		}
+		// Crop the padding off.
+		for y := 0; y < d.H; y++ {
+			src := g[((y+p.PadT)*wp+p.PadL)*cin:]
+			copy(dx[((n*d.H+y)*d.W)*cin:((n*d.H+y)*d.W+d.W)*cin], src[:d.W*cin])
+		}
+	})
 }
 
 // flipFilter sets dst[t', co, ci] = w[taps-1-t', ci, co]: the HWIO filter
