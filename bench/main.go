@@ -1,7 +1,7 @@
 // Command bench times fovea's kernels and PyTorch's on the same machine in
 // the same run, and prints one line per case:
 //
-//	case  fovea_GFLOPs  torch_best_GFLOPs  ratio
+//	case  fovea_GFLOPs  torch_best_GFLOPs  ratio  torch_nchw  x_nchw
 //
 // Usage:
 //
@@ -129,14 +129,22 @@ func timeFovea(fn func(), flops float64, reps int) float64 {
 	return rates[len(rates)/2]
 }
 
-// peerResult is the line of the peer script that carries its best layout.
-type peerResult struct {
+// peerLine is one line the peer script prints.
+type peerLine struct {
 	Value  float64 `json:"value"`
 	Layout string  `json:"layout"`
 	BestOf string  `json:"best_of"`
 }
 
-// timeTorch runs the peer script on one case and returns its best rate.
+// peerResult is the peer's best rate and layout, and its rate in
+// PyTorch's default NCHW layout (0 when the case has no layouts).
+type peerResult struct {
+	Best   float64
+	Layout string
+	NCHW   float64
+}
+
+// timeTorch runs the peer script on one case.
 func timeTorch(script string, args []string, reps int) (peerResult, error) {
 	cmd := exec.Command("/usr/bin/python3", append(append([]string{script}, args...), "--threads", "2", "--reps", strconv.Itoa(reps))...)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
@@ -150,22 +158,26 @@ func timeTorch(script string, args []string, reps int) (peerResult, error) {
 	if err != nil {
 		return peerResult{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var last peerResult
+	var res peerResult
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	found := false
 	for sc.Scan() {
-		var r peerResult
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Value > 0 {
-			last, found = r, true
+		var l peerLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Value <= 0 {
+			continue
+		}
+		switch {
+		case l.Layout == "nchw":
+			res.NCHW = l.Value
+		case l.BestOf != "":
+			res.Best, res.Layout = l.Value, l.BestOf
+		case res.Best == 0 || l.Layout != "cl":
+			res.Best, res.Layout = l.Value, l.Layout
 		}
 	}
-	if !found {
+	if res.Best == 0 {
 		return peerResult{}, errors.New("peer printed no result")
 	}
-	if last.BestOf != "" {
-		last.Layout = last.BestOf
-	}
-	return last, nil
+	return res, nil
 }
 
 // torchAvailable says why the PyTorch column must be skipped, or "".
@@ -221,7 +233,7 @@ func main() {
 	if why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", why)
 	}
-	fmt.Printf("%-44s %12s %18s %7s\n", "case", "fovea_GFLOPs", "torch_best_GFLOPs", "ratio")
+	fmt.Printf("%-38s %12s %18s %6s %11s %7s\n", "case", "fovea_GFLOPs", "torch_best_GFLOPs", "ratio", "torch_nchw", "x_nchw")
 	for _, c := range kernelCases {
 		if *only != "" && !strings.Contains(c.name, *only) {
 			continue
@@ -229,17 +241,20 @@ func main() {
 		fn := c.setup()
 		f := timeFovea(fn, c.flops, *reps)
 		runtime.GC()
-		torchCol, ratio := "-", "-"
+		torchCol, ratio, nchw, xNCHW := "-", "-", "-", "-"
 		if why == "" {
 			r, err := timeTorch(*peer, c.peer, *reps)
 			if err != nil {
 				torchCol = "error"
 				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)
 			} else {
-				torchCol = fmt.Sprintf("%.1f (%s)", r.Value, r.Layout)
-				ratio = fmt.Sprintf("%.2f", f/r.Value)
+				torchCol = fmt.Sprintf("%.1f (%s)", r.Best, r.Layout)
+				ratio = fmt.Sprintf("%.2f", f/r.Best)
+				if r.NCHW > 0 {
+					nchw, xNCHW = fmt.Sprintf("%.1f", r.NCHW), fmt.Sprintf("%.2f", f/r.NCHW)
+				}
 			}
 		}
-		fmt.Printf("%-44s %12.1f %18s %7s\n", c.name, f, torchCol, ratio)
+		fmt.Printf("%-38s %12.1f %18s %6s %11s %7s\n", c.name, f, torchCol, ratio, nchw, xNCHW)
 	}
 }
