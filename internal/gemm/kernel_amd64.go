@@ -17,6 +17,8 @@ func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int,
 //go:noescape
 func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
+//go:generate python3 gen_kernels.py
+
 // asmKernels lists the assembly kernels this CPU runs, fastest first.
 func asmKernels() []*Kernel {
 	var ks []*Kernel

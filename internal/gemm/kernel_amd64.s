@@ -4,10 +4,9 @@
 
 #include "textflag.h"
 
-// func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 // Z0..Z23 hold the 12×32 tile (row i in Z(2i), Z(2i+1)); Z24, Z25 a row of B;
-// Z26..Z31 broadcasts of A. Rows 0-3 of A are addressed from SI, 4-7 from
-// R10, 8-11 from R11, at multiples of rs (R8) and 3·rs (R9).
+// Z26..Z31 broadcasts of A.
+// func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 TEXT ·microAVX512(SB), NOSPLIT, $0-88
 	MOVQ off+8(FP), BX
 	MOVQ nseg+16(FP), DX
@@ -41,16 +40,16 @@ TEXT ·microAVX512(SB), NOSPLIT, $0-88
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 	TESTQ DX, DX
-	JEQ avx512_store
-avx512_seg:
+	JEQ microavx512_store
+microavx512_seg:
 	MOVQ a+0(FP), SI
 	ADDQ (BX), SI
 	LEAQ (SI)(R8*4), R10
 	LEAQ (R10)(R8*4), R11
 	MOVQ kc+24(FP), CX
 	TESTQ CX, CX
-	JEQ avx512_next
-avx512_loop:
+	JEQ microavx512_next
+microavx512_loop:
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
 	VBROADCASTSS (SI), Z26
@@ -94,12 +93,12 @@ avx512_loop:
 	ADDQ R13, R11
 	ADDQ R12, DI
 	DECQ CX
-	JNE avx512_loop
-avx512_next:
+	JNE microavx512_loop
+microavx512_next:
 	ADDQ $8, BX
 	DECQ DX
-	JNE avx512_seg
-avx512_store:
+	JNE microavx512_seg
+microavx512_store:
 	MOVQ c+64(FP), DX
 	MOVQ ldc+72(FP), R8
 	SHLQ $2, R8
@@ -131,7 +130,7 @@ avx512_store:
 	VMULPS Z24, Z23, Z23
 	MOVL beta+84(FP), AX
 	ANDL $0x7fffffff, AX
-	JEQ avx512_nobeta
+	JEQ microavx512_nobeta
 	VFMADD231PS (DX), Z25, Z0
 	VFMADD231PS 64(DX), Z25, Z1
 	VMOVUPS Z0, (DX)
@@ -193,7 +192,7 @@ avx512_store:
 	VMOVUPS Z23, 64(DX)
 	VZEROUPPER
 	RET
-avx512_nobeta:
+microavx512_nobeta:
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	ADDQ R8, DX
@@ -232,9 +231,9 @@ avx512_nobeta:
 	VZEROUPPER
 	RET
 
-// func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 // Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12, Y13 a row of B;
-// Y14, Y15 broadcasts of A. Rows 0-3 of A are addressed from SI, 4-5 from R10.
+// Y14, Y15 broadcasts of A.
+// func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 TEXT ·microAVX2(SB), NOSPLIT, $0-88
 	MOVQ off+8(FP), BX
 	MOVQ nseg+16(FP), DX
@@ -256,15 +255,15 @@ TEXT ·microAVX2(SB), NOSPLIT, $0-88
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	TESTQ DX, DX
-	JEQ avx2_store
-avx2_seg:
+	JEQ microavx2_store
+microavx2_seg:
 	MOVQ a+0(FP), SI
 	ADDQ (BX), SI
 	LEAQ (SI)(R8*4), R10
 	MOVQ kc+24(FP), CX
 	TESTQ CX, CX
-	JEQ avx2_next
-avx2_loop:
+	JEQ microavx2_next
+microavx2_loop:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
 	VBROADCASTSS (SI), Y14
@@ -289,12 +288,12 @@ avx2_loop:
 	ADDQ R13, R10
 	ADDQ R12, DI
 	DECQ CX
-	JNE avx2_loop
-avx2_next:
+	JNE microavx2_loop
+microavx2_next:
 	ADDQ $8, BX
 	DECQ DX
-	JNE avx2_seg
-avx2_store:
+	JNE microavx2_seg
+microavx2_store:
 	MOVQ c+64(FP), DX
 	MOVQ ldc+72(FP), R8
 	SHLQ $2, R8
@@ -314,7 +313,7 @@ avx2_store:
 	VMULPS Y12, Y11, Y11
 	MOVL beta+84(FP), AX
 	ANDL $0x7fffffff, AX
-	JEQ avx2_nobeta
+	JEQ microavx2_nobeta
 	VFMADD231PS (DX), Y13, Y0
 	VFMADD231PS 32(DX), Y13, Y1
 	VMOVUPS Y0, (DX)
@@ -346,7 +345,7 @@ avx2_store:
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
-avx2_nobeta:
+microavx2_nobeta:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX
