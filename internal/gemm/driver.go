@@ -162,8 +162,9 @@ func (d *driver) packB(dst []float32, k0, kc, j0, cols int) {
 // B panels [jp0, jp1) (columns of C from j0 + jp0*NR).
 func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
 	mr, nr := d.kern.MR, d.kern.NR
-	var edge [maxTile]float32
-	off := [1]int{0}
+	ep := scratch.Get(maxTile) // not a local array: it would escape through Tile
+	defer scratch.Put(ep)
+	edge := *ep
 	for jp := jp0; jp < jp1; jp++ {
 		col := j0 + jp*nr
 		cols := min(nr, d.n-col)
@@ -173,18 +174,22 @@ func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, kc, i0
 			a := &abuf[ib*pstep]
 			ci := (i0+ib)*d.ldc + col
 			if r == mr && cols == nr {
-				d.kern.Tile(a, off[:], kc, rs, ps, b, 4*nr, &d.c[ci], d.ldc, d.alpha, beta)
+				d.kern.Tile(a, oneSegment, kc, rs, ps, b, 4*nr, &d.c[ci], d.ldc, d.alpha, beta)
 				continue
 			}
-			d.kern.Tile(a, off[:], kc, rs, ps, b, 4*nr, &edge[0], nr, d.alpha, 0)
-			addTile(d.c[ci:], d.ldc, edge[:], nr, r, cols, beta)
+			d.kern.Tile(a, oneSegment, kc, rs, ps, b, 4*nr, &edge[0], nr, d.alpha, 0)
+			AddTile(d.c[ci:], d.ldc, edge, nr, r, cols, beta)
 		}
 	}
 }
 
-// addTile sets the rows×cols corner of C to tile + beta·C (C not read
-// when beta is 0).
-func addTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, beta float32) {
+// oneSegment is the segment list of a plain matrix: one run, at offset 0.
+var oneSegment = []int{0}
+
+// AddTile sets the rows×cols corner of c (row stride ldc) to
+// tile + beta·c, tile having row stride ldt; c is not read when beta is 0.
+// It finishes an edge tile that a Kernel computed into scratch.
+func AddTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, beta float32) {
 	for i := 0; i < rows; i++ {
 		dst := c[i*ldc : i*ldc+cols]
 		src := tile[i*ldt : i*ldt+cols]

@@ -180,7 +180,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	taps := p.KH * p.KW
 	// Cut the input channels into chunks whose packed filter panel stays
 	// in L2 while the image streams past it.
-	chunk := max(1, min(cin, (256<<10)/(4*taps*k.NR)))
+	chunk := max(1, min(cin, (512<<10)/(4*taps*k.NR)))
 	chunks := (cin + chunk - 1) / chunk
 	chunk = (cin + chunks - 1) / chunks
 	panels := (p.Cout + k.NR - 1) / k.NR
@@ -199,11 +199,17 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	bands := (od.H + band - 1) / band
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
+	chunkOffs := make([][]int, 0, chunks)
+	for c0 := 0; c0 < cin; c0 += chunk {
+		chunkOffs = append(chunkOffs, tapOffsets(nil, p, cin, c0, min(chunk, cin-c0), rowBytes))
+	}
 	cpu.ForEach(od.N*bands, func(t int) {
-		var edge [16 * 32]float32
+		ep := scratch.Get(tileLen) // not a local array: it would escape through Tile
+		defer scratch.Put(ep)
+		edge := *ep
 		var pix [16]int
 		var tail []float32
-		offs := make([]int, 0, taps)
+		var offs []int
 		n, oy0 := t/bands, (t%bands)*band
 		oy1 := min(oy0+band, od.H)
 		// tile runs one tile whose first input pixel is at aIdx; pixel
@@ -220,13 +226,13 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			for r := 0; r < k.MR; r++ {
 				if pix[r] >= 0 {
 					ci := (n*od.H*od.W+pix[r])*p.Cout + j0
-					addTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
+					gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
 				}
 			}
 		}
 		for c0 := 0; c0 < cin; c0 += chunk {
 			cc := min(chunk, cin-c0)
-			offs = tapOffsets(offs[:0], p, cin, c0, cc, rowBytes)
+			offs = chunkOffs[c0/chunk]
 			kc := cc
 			if cc == cin && p.DW == 1 {
 				kc = p.KW * cin // each filter row is one run of floats
@@ -277,6 +283,10 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	})
 }
 
+// tileLen is the size of a scratch tile: the largest MR·NR of gemm's
+// kernels.
+const tileLen = 16 * 32
+
 // tapOffsets lists, relative to a tile's first input pixel, the byte
 // offset of each run of the reduction for input channels [c0, c0+cc): one
 // per filter row when the chunk is all channels and there is no
@@ -319,18 +329,3 @@ func packFilter(dst, w []float32, cin, taps, cout, chunk, nr int) {
 	}
 }
 
-// addTile sets the rows×cols corner of c to tile + beta·c (c not read
-// when beta is 0).
-func addTile(c []float32, ldc int, tile []float32, ldt, rows, cols int, beta float32) {
-	for i := 0; i < rows; i++ {
-		dst := c[i*ldc : i*ldc+cols]
-		src := tile[i*ldt : i*ldt+cols]
-		if beta == 0 {
-			copy(dst, src)
-			continue
-		}
-		for j := range dst {
-			dst[j] += src[j]
-		}
-	}
-}

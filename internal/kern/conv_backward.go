@@ -95,7 +95,9 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 		defer scratch.Put(gp)
 		g := *gp
 		clear(g)
-		var tile [16 * 32]float32
+		tp := scratch.Get(tileLen)
+		defer scratch.Put(tp)
+		tile := *tp
 		var tail []float32
 		dyImg := padded{buf: &dy, c: cout}
 		for oy := 0; oy < od.H; oy++ {
@@ -224,7 +226,9 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 		defer scratch.Put(part)
 		pw, pb := (*part)[:len(dw)], (*part)[len(dw):]
 		clear(pb)
-		var edge [16 * 32]float32
+		ep := scratch.Get(tileLen)
+		defer scratch.Put(ep)
+		edge := *ep
 		offs := make([]int, 0, bandRows)
 		for r0 := lo; r0 < hi; r0 += bandRows {
 			r1 := min(r0+bandRows, hi)
@@ -254,7 +258,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 							continue
 						}
 						k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &edge[0], k.NR, 1, 0)
-						addTile(pw[ci:], cout, edge[:], k.NR, rows, cols, beta)
+						gemm.AddTile(pw[ci:], cout, edge, k.NR, rows, cols, beta)
 					}
 				}
 			}
