@@ -328,4 +328,3 @@ func packFilter(dst, w []float32, cin, taps, cout, chunk, nr int) {
 		}
 	}
 }
-
