@@ -1,0 +1,46 @@
+package ag
+
+import "github.com/foveaml/fovea/internal/kern"
+
+// activation is an element-wise function and its backward, which gets
+// the forward output y.
+type activation struct {
+	name     string
+	forward  func(y, x []float32)
+	backward func(dx, dy, y []float32)
+}
+
+var (
+	relu       = activation{"ReLU", kern.ReLU, kern.ReLUBackward}
+	sigmoid    = activation{"Sigmoid", kern.Sigmoid, kern.SigmoidBackward}
+	tanh       = activation{"Tanh", kern.Tanh, kern.TanhBackward}
+	scaledTanh = activation{"ScaledTanh", kern.ScaledTanh, kern.ScaledTanhBackward}
+)
+
+// apply runs a on x.
+func (t *Tape) apply(a *activation, x *Var) *Var {
+	if !t.ok(a.name, x) {
+		return nil
+	}
+	y := t.newOutput(x.val.Shape(), x)
+	yd := y.val.Data()
+	a.forward(yd, x.val.Data())
+	return t.record(y, func(dy []float32) {
+		dx := t.sink(x)
+		a.backward(dx, dy, yd)
+		t.flush(x, dx)
+	})
+}
+
+// ReLU returns max(x, 0) element-wise; its gradient is 0 where x ≤ 0.
+func (t *Tape) ReLU(x *Var) *Var { return t.apply(&relu, x) }
+
+// Sigmoid returns 1/(1+e^(−x)) element-wise.
+func (t *Tape) Sigmoid(x *Var) *Var { return t.apply(&sigmoid, x) }
+
+// Tanh returns tanh(x) element-wise.
+func (t *Tape) Tanh(x *Var) *Var { return t.apply(&tanh, x) }
+
+// ScaledTanh returns 1.7159·tanh(2x/3) element-wise, LeNet-5's squashing
+// function.
+func (t *Tape) ScaledTanh(x *Var) *Var { return t.apply(&scaledTanh, x) }

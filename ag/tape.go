@@ -1,0 +1,278 @@
+package ag
+
+import (
+	"fmt"
+
+	"github.com/foveaml/fovea/internal/kern"
+	"github.com/foveaml/fovea/tensor"
+)
+
+// Tape records the ops of one step so that Backward can run them in
+// reverse, and owns the buffers of their outputs. The zero Tape is ready
+// to use, as is NewTape's; keep one for the whole training run, calling
+// Reset after each step, so that its buffers are reused.
+type Tape struct {
+	nodes   []node
+	floats  freeList[float32]
+	ints    freeList[int32]
+	held    [][]float32 // values and saved state, handed back by Reset
+	heldInt [][]int32
+	noGrad  bool
+	done    bool // Backward has run since the last Reset
+	err     error
+}
+
+// node is one recorded op: its output and, if gradients flow through
+// it, the closure that propagates the output's gradient dy to the
+// inputs.
+type node struct {
+	out  *Var
+	back func(dy []float32)
+}
+
+// NewTape returns an empty tape that records gradients.
+func NewTape() *Tape {
+	return &Tape{}
+}
+
+// SetGradEnabled turns the recording of gradients on or off (PyTorch's
+// torch.set_grad_enabled) and returns the previous setting. With it off,
+// op outputs require no gradient and nothing is kept for Backward: the
+// mode for inference.
+func (t *Tape) SetGradEnabled(on bool) (was bool) {
+	was = !t.noGrad
+	t.noGrad = !on
+	return was
+}
+
+// GradEnabled reports whether the tape records gradients.
+func (t *Tape) GradEnabled() bool { return !t.noGrad }
+
+// Err returns the first error an op on the tape met since the last
+// Reset, or nil.
+func (t *Tape) Err() error { return t.err }
+
+// Backward computes the gradient of loss, a Var of one value recorded on
+// t, with respect to every Var it depends on that requires one, adding
+// it into the leaves' gradients. It returns the tape's error if an op
+// failed, and an error if loss has more than one value, requires no
+// gradient, or the tape was already backpropagated since its last Reset.
+func (t *Tape) Backward(loss *Var) error {
+	const op = "Backward"
+	if !t.ok(op, loss) {
+		return t.err
+	}
+	switch {
+	case loss.tape != t:
+		return fmt.Errorf("ag.Backward: the loss is not an op output of this tape")
+	case loss.val.Len() != 1:
+		return fmt.Errorf("ag.Backward: loss has shape %v; want a single value", loss.val.Shape())
+	case !loss.requires:
+		return fmt.Errorf("ag.Backward: the loss requires no gradient: it depends on no trainable Var, or was computed with gradients disabled")
+	case t.done:
+		return fmt.Errorf("ag.Backward: the tape was already backpropagated; call Reset after each step")
+	}
+	t.backward(loss, []float32{1})
+	return nil
+}
+
+// backward propagates the gradient seed of out through the tape.
+func (t *Tape) backward(out *Var, seed []float32) {
+	t.done = true
+	t.accum(out, 1, seed)
+	for i := len(t.nodes) - 1; i >= 0; i-- {
+		n := &t.nodes[i]
+		if n.back != nil && n.out.g != nil {
+			n.back(n.out.g)
+		}
+		n.back = nil
+		t.dropGrad(n.out)
+	}
+}
+
+// Reset ends a step: it hands every buffer of the step's op outputs back
+// to the pool, marks those Vars dead, forgets the recorded ops and clears
+// the error. Leaves and their gradients are untouched.
+func (t *Tape) Reset() {
+	for i := range t.nodes {
+		v := t.nodes[i].out
+		t.dropGrad(v)
+		v.val, v.released = nil, true
+		t.nodes[i] = node{}
+	}
+	t.nodes = t.nodes[:0]
+	for i, b := range t.held {
+		t.floats.put(b)
+		t.held[i] = nil
+	}
+	t.held = t.held[:0]
+	for i, b := range t.heldInt {
+		t.ints.put(b)
+		t.heldInt[i] = nil
+	}
+	t.heldInt = t.heldInt[:0]
+	t.done, t.err = false, nil
+}
+
+// fail records the first error of op (if none is recorded yet) and
+// returns nil, the result of a failed op.
+func (t *Tape) fail(op, format string, args ...any) *Var {
+	if t.err == nil {
+		t.err = fmt.Errorf("ag."+op+": "+format, args...)
+	}
+	return nil
+}
+
+// ok reports whether op may run on inputs xs: no earlier error, and
+// every input a live Var of this tape or a leaf. Otherwise it records
+// the error.
+func (t *Tape) ok(op string, xs ...*Var) bool {
+	if t.err != nil {
+		return false
+	}
+	for i, x := range xs {
+		switch {
+		case x == nil:
+			t.fail(op, "input %d is nil", i)
+		case x.released:
+			t.fail(op, "input %d was released by Tape.Reset", i)
+		case x.tape != nil && x.tape != t:
+			t.fail(op, "input %d is an op output of another tape", i)
+		}
+	}
+	return t.err == nil
+}
+
+// alloc returns a pooled buffer of n floats, contents undefined, that
+// lives until Reset.
+func (t *Tape) alloc(n int) []float32 {
+	b := t.floats.get(n)
+	t.held = append(t.held, b)
+	return b
+}
+
+// allocInt is alloc for int32s.
+func (t *Tape) allocInt(n int) []int32 {
+	b := t.ints.get(n)
+	t.heldInt = append(t.heldInt, b)
+	return b
+}
+
+// output returns a new op output over data with the given shape. It
+// requires a gradient if the tape records them and any of inputs (nil
+// ones ignored) does.
+func (t *Tape) output(data []float32, shape []int, inputs ...*Var) *Var {
+	val, err := tensor.FromSlice(data, shape...)
+	if err != nil {
+		panic("ag: " + err.Error()) // the op computed its shape wrongly
+	}
+	v := &Var{val: val, tape: t}
+	if !t.noGrad {
+		for _, x := range inputs {
+			v.requires = v.requires || x != nil && x.requires
+		}
+	}
+	return v
+}
+
+// newOutput is output over a fresh pooled buffer of the shape's size.
+func (t *Tape) newOutput(shape []int, inputs ...*Var) *Var {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return t.output(t.alloc(n), shape, inputs...)
+}
+
+// record adds out to the tape, with back as its backward closure when
+// out requires a gradient.
+func (t *Tape) record(out *Var, back func(dy []float32)) *Var {
+	if !out.requires {
+		back = nil
+	}
+	t.nodes = append(t.nodes, node{out: out, back: back})
+	return out
+}
+
+// initGrad gives v an empty gradient to accumulate into: a leaf's own
+// (allocated once, then kept), or a pooled buffer for an op output.
+func (t *Tape) initGrad(v *Var) {
+	if v.tape == nil {
+		if v.grad == nil || !v.grad.SameShape(v.val) {
+			v.grad = tensor.Zeros(v.val.Shape()...)
+			v.fresh = true
+		}
+		v.g = v.grad.Data()
+		return
+	}
+	v.g, v.fresh = t.floats.get(v.val.Len()), true
+}
+
+// dropGrad hands an op output's gradient back to the pool.
+func (t *Tape) dropGrad(v *Var) {
+	if v.tape != nil && v.g != nil {
+		t.floats.put(v.g)
+		v.g = nil
+	}
+}
+
+// sink returns a buffer for a kernel to overwrite with its contribution
+// to v's gradient; flush then adds it in. The buffer is v's gradient
+// itself when that holds nothing yet, so the common case copies nothing.
+// For a v that requires no gradient it is scratch, for kernels that
+// compute several gradients at once; flush discards it.
+func (t *Tape) sink(v *Var) []float32 {
+	if !v.requires {
+		return t.floats.get(v.val.Len())
+	}
+	if v.g == nil {
+		t.initGrad(v)
+	}
+	if v.fresh {
+		v.fresh = false
+		return v.g
+	}
+	return t.floats.get(len(v.g))
+}
+
+// flush completes a sink: it adds buf into v's gradient, unless it is
+// that gradient, and recycles it.
+func (t *Tape) flush(v *Var, buf []float32) {
+	if len(buf) == 0 || v.requires && &buf[0] == &v.g[0] {
+		return
+	}
+	if v.requires {
+		kern.Acc(v.g, buf)
+	}
+	t.floats.put(buf)
+}
+
+// sinkBeta is sink for kernels that accumulate themselves, as gemm does
+// with its beta: it returns v's gradient and 0 if the kernel is to
+// overwrite it, 1 if it is to add to it.
+func (t *Tape) sinkBeta(v *Var) ([]float32, float32) {
+	if v.g == nil {
+		t.initGrad(v)
+	}
+	if v.fresh {
+		v.fresh = false
+		return v.g, 0
+	}
+	return v.g, 1
+}
+
+// accum adds a·src to v's gradient.
+func (t *Tape) accum(v *Var, a float32, src []float32) {
+	if v.g == nil {
+		t.initGrad(v)
+	}
+	switch {
+	case !v.fresh:
+		kern.Axpy(v.g, a, src)
+	case a == 1:
+		copy(v.g, src)
+	default:
+		kern.Scale(v.g, a, src)
+	}
+	v.fresh = false
+}
