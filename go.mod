@@ -6,3 +6,5 @@ require (
 	golang.org/x/sys v0.50.0
 	google.golang.org/protobuf v1.36.12
 )
+
+require golang.org/x/image v0.48.0

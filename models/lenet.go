@@ -1,0 +1,79 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/nn"
+)
+
+// LeNetConfig chooses the variant of LeNet5. The zero value is the modern
+// form: ReLU, 10 classes, 28×28 grey input padded to 32×32 by the first
+// convolution.
+type LeNetConfig struct {
+	Classes int           // default 10
+	Act     nn.Activation // nn.ReLU (default), nn.Tanh, nn.ScaledTanh or nn.Sigmoid
+	Seed    uint64
+}
+
+// LeNet5 is the modern form of LeCun et al.'s 1998 network for 28×28
+// single-channel images: conv 5×5 to 6 maps (padding 2, so the 28×28 input
+// is seen as the paper's 32×32) – activation – 2×2 average pooling – conv
+// 5×5 to 16 maps – activation – 2×2 average pooling – flatten (16·5·5) –
+// dense 120 – activation – dense 84 – activation – dense to the classes
+// (logits; the softmax is in the loss). With 10 classes it has 61,706
+// parameters. Layers are named by index as in torchvision's Sequential
+// models: features.0 and features.3 are the convolutions, classifier.1,
+// classifier.3 and classifier.5 the dense layers.
+type LeNet5 struct {
+	Features, Classifier *nn.Sequential
+}
+
+// NewLeNet5 builds LeNet-5 with weights drawn from cfg.Seed (PyTorch's
+// default initialisation).
+func NewLeNet5(cfg LeNetConfig) (*LeNet5, error) {
+	if cfg.Classes == 0 {
+		cfg.Classes = 10
+	}
+	if cfg.Classes < 1 {
+		return nil, fmt.Errorf("models.LeNet5: %d classes: want at least 1", cfg.Classes)
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x1e7e75))
+	var err error
+	conv := func(in, out, pad int) *nn.Conv2D {
+		var c *nn.Conv2D
+		if err == nil {
+			c, err = nn.NewConv2D(nn.Conv2DConfig{In: in, Out: out, Kernel: 5, Pad: pad}, rng)
+		}
+		return c
+	}
+	dense := func(in, out int) *nn.Dense {
+		var d *nn.Dense
+		if err == nil {
+			d, err = nn.NewDense(nn.DenseConfig{In: in, Out: out}, rng)
+		}
+		return d
+	}
+	pool := nn.AvgPool2D{KH: 2, KW: 2}
+	m := &LeNet5{
+		Features: nn.NewSequential(conv(1, 6, 2), cfg.Act, pool, conv(6, 16, 0), cfg.Act, pool),
+		Classifier: nn.NewSequential(nn.Flatten{}, dense(16*5*5, 120), cfg.Act, dense(120, 84), cfg.Act,
+			dense(84, cfg.Classes)),
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models.LeNet5: %w", err)
+	}
+	return m, nil
+}
+
+// Forward implements nn.Layer: [N, 28, 28, 1] images to [N, classes]
+// logits.
+func (m *LeNet5) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	return c.Call("classifier", m.Classifier, c.Call("features", m.Features, x))
+}
+
+// Params implements nn.Layer.
+func (m *LeNet5) Params() []nn.Param {
+	return append(nn.Prefix("features", m.Features.Params()), nn.Prefix("classifier", m.Classifier.Params())...)
+}

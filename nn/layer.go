@@ -1,0 +1,115 @@
+package nn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/foveaml/fovea/ag"
+)
+
+// Layer is a building block of a model: a function of Vars with named
+// parameters. Layers compose as plain Go: a residual block calls its
+// convolutions and adds the shortcut with c.Tape.Add; a multi-output model
+// returns several Vars.
+type Layer interface {
+	// Forward computes the layer's output for x in the context c.
+	Forward(c *Ctx, x *ag.Var) *ag.Var
+	// Params returns the layer's parameters, named relative to it
+	// ("weight", "0.bias", "conv1.weight").
+	Params() []Param
+}
+
+// Buffered is a layer with state that is saved with its weights but not
+// trained, such as batch normalisation's running statistics.
+type Buffered interface {
+	Buffers() []Param
+}
+
+// Ctx is the context of one forward pass: the tape that records it,
+// whether the model trains (batch statistics, dropout) and the global step,
+// from which layers derive their random draws so that a resumed run draws
+// the same numbers.
+type Ctx struct {
+	Tape  *ag.Tape
+	Train bool
+	Step  int64
+
+	path  []string
+	trace *[]traceRow
+}
+
+// traceRow is one layer call seen by Summary.
+type traceRow struct {
+	name, kind string
+	out        []int
+	params     int
+	leaf       bool
+}
+
+// Call runs layer under the name name (one element of its dotted path)
+// and returns its output. Containers call their children through Call so
+// that Summary can list them and errors can name them.
+func (c *Ctx) Call(name string, layer Layer, x *ag.Var) *ag.Var {
+	c.path = append(c.path, name)
+	var row int
+	if c.trace != nil {
+		row = len(*c.trace)
+		*c.trace = append(*c.trace, traceRow{name: strings.Join(c.path, "."), kind: Kind(layer), leaf: true})
+	}
+	y := layer.Forward(c, x)
+	if c.trace != nil {
+		r := &(*c.trace)[row]
+		r.leaf = len(*c.trace) == row+1
+		if y != nil {
+			r.out = y.Shape()
+		}
+		for _, p := range layer.Params() {
+			r.params += p.Var.Value().Len()
+		}
+	}
+	c.path = c.path[:len(c.path)-1]
+	return y
+}
+
+// Kind names a layer's type for Summary: its Kind method if it has one,
+// else its Go type name.
+func Kind(l Layer) string {
+	if k, ok := l.(interface{ Kind() string }); ok {
+		return k.Kind()
+	}
+	s := fmt.Sprintf("%T", l)
+	s = s[strings.LastIndex(s, ".")+1:]
+	return strings.TrimPrefix(s, "*")
+}
+
+// Prefix returns ps with prefix and a dot put before every name: how a
+// container names its children's parameters.
+func Prefix(prefix string, ps []Param) []Param {
+	out := make([]Param, len(ps))
+	for i, p := range ps {
+		out[i] = Param{Name: prefix + "." + p.Name, Var: p.Var}
+	}
+	return out
+}
+
+// BuffersOf returns the buffers of l if it has any.
+func BuffersOf(l Layer) []Param {
+	if b, ok := l.(Buffered); ok {
+		return b.Buffers()
+	}
+	return nil
+}
+
+// State returns every parameter and buffer of l by name: what a
+// checkpoint or a state dict holds.
+func State(l Layer) []Param {
+	return append(l.Params(), BuffersOf(l)...)
+}
+
+// Freeze makes every parameter of l untrainable (or trainable again with
+// on set): frozen parameters get no gradient and no optimiser update.
+func Freeze(l Layer, frozen bool) {
+	for _, p := range l.Params() {
+		p.Var.SetRequiresGrad(!frozen)
+	}
+}

@@ -1,0 +1,29 @@
+package train
+
+import (
+	"math"
+	"testing"
+)
+
+func TestTally(t *testing.T) {
+	tl := newTally(6)
+	logits := []float32{
+		5, 1, 0, 0, 0, 0, // true 0: top-1
+		0, 1, 2, 3, 4, 5, // true 1: rank 4 → top-5 only
+		0, 1, 2, 3, 4, 5, // true 0: rank 5 → neither
+	}
+	tl.add(logits, []int32{0, 1, 0}, 3)
+	m := tl.metrics()
+	if m.Count != 3 || math.Abs(m.Loss-1) > 1e-12 {
+		t.Fatalf("count %d loss %v", m.Count, m.Loss)
+	}
+	if math.Abs(m.Top1-1.0/3) > 1e-12 || math.Abs(m.Top5-2.0/3) > 1e-12 {
+		t.Fatalf("top-1 %v top-5 %v", m.Top1, m.Top5)
+	}
+	if m.Confusion[0][0] != 1 || m.Confusion[0][5] != 1 || m.Confusion[1][5] != 1 {
+		t.Fatalf("confusion %v", m.Confusion)
+	}
+	if m.PerClass[0] != 0.5 || m.PerClass[1] != 0 {
+		t.Fatalf("per class %v", m.PerClass)
+	}
+}
