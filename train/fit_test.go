@@ -1,0 +1,187 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/optim"
+	"github.com/foveaml/fovea/weights"
+)
+
+// bars is a toy task: 8×8 grey images with a bright row (class 0), a
+// bright column (class 1) or a bright diagonal (class 2), in noise.
+func bars(t *testing.T, n int, seed uint64) data.Dataset {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	imgs := make([]float32, n*64)
+	labels := make([]int32, n)
+	for i := range labels {
+		img := imgs[i*64 : (i+1)*64]
+		for j := range img {
+			img[j] = 0.3 * r.Float32()
+		}
+		c, k := r.IntN(3), r.IntN(8)
+		for j := 0; j < 8; j++ {
+			switch c {
+			case 0:
+				img[k*8+j] += 1
+			case 1:
+				img[j*8+k] += 1
+			case 2:
+				img[j*8+j] += 1
+			}
+		}
+		labels[i] = int32(c)
+	}
+	ds, err := data.NewInMemory(imgs, labels, 8, 8, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// smallNet is conv 3×3 (4 maps) – ReLU – max pool – flatten – dense 3.
+func smallNet(t *testing.T, seed uint64) nn.Layer {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 2))
+	conv, err := nn.NewConv2D(nn.Conv2DConfig{In: 1, Out: 4, Kernel: 3, Pad: 1}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := nn.NewDense(nn.DenseConfig{In: 4 * 4 * 4, Out: 3}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nn.NewSequential(conv, nn.ReLU, nn.MaxPool2D{KH: 2, KW: 2}, nn.Flatten{}, nn.Dropout{P: 0.1, Seed: 7}, dense)
+}
+
+func adam(t *testing.T, m nn.Layer, lr float64) optim.Optimizer {
+	t.Helper()
+	o, err := optim.NewAdam(m.Params(), optim.AdamConfig{LR: lr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestFitLearns(t *testing.T) {
+	train, val := bars(t, 600, 1), bars(t, 200, 2)
+	m := smallNet(t, 1)
+	var log bytes.Buffer
+	csv := filepath.Join(t.TempDir(), "log.csv")
+	h, err := Fit(context.Background(), m, train, Config{Epochs: 4, BatchSize: 32, Optimizer: adam(t, m, 0.01),
+		Validation: val, Seed: 3, Progress: &log, Callbacks: []Callback{CSVLogger{csv}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Epochs) != 4 {
+		t.Fatalf("%d epochs in the history", len(h.Epochs))
+	}
+	if first, last := h.Epochs[0], h.Last(); last.ValAcc < 0.9 || last.Loss >= first.Loss {
+		t.Fatalf("did not learn: first %+v, last %+v", first, last)
+	}
+	if got := strings.Count(log.String(), "\n"); got != 4 || !strings.Contains(log.String(), "Epoch 4/4") {
+		t.Fatalf("progress on a non-terminal should be one line per epoch, got:\n%s", log.String())
+	}
+	b, err := os.ReadFile(csv)
+	if err != nil || strings.Count(string(b), "\n") != 5 {
+		t.Fatalf("CSV log: %v\n%s", err, b)
+	}
+	ev, err := Evaluate(m, val, EvalConfig{})
+	if err != nil || ev.Count != 200 || ev.Top1 != h.Last().ValAcc {
+		t.Fatalf("Evaluate: %+v, %v; want the last validation accuracy %v", ev, err, h.Last().ValAcc)
+	}
+	probs, err := Predict(m, val, EvalConfig{})
+	if err != nil || len(probs) != 200 {
+		t.Fatalf("Predict: %d rows, %v", len(probs), err)
+	}
+	if top := TopK(probs[0], 3); len(top) != 3 || probs[0][top[0]] < probs[0][top[1]] {
+		t.Fatalf("TopK %v of %v", top, probs[0])
+	}
+}
+
+// TestResumeIsExact checks that a run stopped after two epochs and
+// resumed from its checkpoint ends with the very weights of an
+// uninterrupted run (single thread, so sums are in a fixed order).
+func TestResumeIsExact(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	train := bars(t, 300, 4)
+	dir := t.TempDir()
+	run := func(epochs int, resume *weights.Checkpoint, cbs ...Callback) nn.Layer {
+		m := smallNet(t, 5)
+		_, err := Fit(context.Background(), m, train, Config{Epochs: epochs, BatchSize: 16, Optimizer: adam(t, m, 0.005),
+			Seed: 9, Workers: 1, Resume: resume, Callbacks: cbs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	full := run(4, nil)
+	run(2, nil, &ModelCheckpoint{Path: filepath.Join(dir, "ck-{epoch}.safetensors")})
+	ck, err := weights.LoadCheckpoint(filepath.Join(dir, "ck-2.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := run(4, ck)
+	a, b := weights.StateDict(nn.State(full)), weights.StateDict(nn.State(resumed))
+	for name, ta := range a {
+		da, db := ta.Data(), b[name].Data()
+		for i := range da {
+			if da[i] != db[i] {
+				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", name, i, da[i], db[i])
+			}
+		}
+	}
+}
+
+func TestFitStopsOnNaN(t *testing.T) {
+	m := smallNet(t, 1)
+	o, err := optim.NewSGD(m.Params(), optim.SGDConfig{LR: 1e30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Fit(context.Background(), m, bars(t, 200, 1), Config{Epochs: 3, Optimizer: o})
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "step") || !strings.Contains(err.Error(), "learning rate") {
+		t.Fatalf("error %v: want ErrNonFinite naming the step and the learning rate", err)
+	}
+}
+
+func TestEarlyStoppingAndCancel(t *testing.T) {
+	m := smallNet(t, 1)
+	// Nothing improves by 10: patience 2 stops after 3 epochs.
+	h, err := Fit(context.Background(), m, bars(t, 100, 1), Config{Epochs: 10, Optimizer: adam(t, m, 0),
+		Callbacks: []Callback{&EarlyStopping{Monitor: "loss", Patience: 2, MinDelta: 10}}})
+	if err != nil || len(h.Epochs) != 3 {
+		t.Fatalf("ran %d epochs, %v; want 3", len(h.Epochs), err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Fit(ctx, m, bars(t, 100, 1), Config{Epochs: 2, Optimizer: adam(t, m, 0.01)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Fit returned %v", err)
+	}
+}
+
+func TestFitConfigErrors(t *testing.T) {
+	m := smallNet(t, 1)
+	ds := bars(t, 10, 1)
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Epochs: 0, Optimizer: adam(t, m, 0.1)}, "epochs"},
+		{Config{Epochs: 1}, "optimiser"},
+	} {
+		if _, err := Fit(context.Background(), m, ds, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("%+v: error %v, want one mentioning %q", c.cfg, err, c.want)
+		}
+	}
+}
