@@ -117,7 +117,7 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	val := cfg.Validation
 	if val == nil && cfg.ValidationSplit > 0 {
 		var err error
-		ds, val, err = data.Split(ds, 1-cfg.ValidationSplit, cfg.Seed)
+		ds, val, err = data.Split(ds, cfg.ValidationSplit, cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("train.Fit: validation split: %w", err)
 		}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/models"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/optim"
+	"github.com/foveaml/fovea/train"
+	"github.com/foveaml/fovea/weights"
+)
+
+// modelFlags are the flags that choose and build a model.
+type modelFlags struct {
+	model   string
+	classes int
+	seed    uint64
+	// given records the flags set on the command line, which win over a
+	// weights file's metadata.
+	given map[string]bool
+}
+
+// noteGiven records which flags of fs the command line set.
+func (m *modelFlags) noteGiven(fs *flag.FlagSet) {
+	m.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m.given[f.Name] = true })
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.model, "model", "lenet5", "model name (fovea models lists them)")
+	fs.IntVar(&m.classes, "classes", 10, "number of classes")
+	fs.Uint64Var(&m.seed, "seed", 1, "random seed: initial weights, shuffling, dropout")
+}
+
+func (m *modelFlags) build() (nn.Layer, models.Spec, error) {
+	spec, err := models.Lookup(m.model)
+	if err != nil {
+		return nil, spec, usageError{err.Error()}
+	}
+	if m.classes < 1 {
+		return nil, spec, usagef("--classes %d: want at least 1", m.classes)
+	}
+	l, err := spec.New(models.Options{Classes: m.classes, Seed: m.seed})
+	return l, spec, err
+}
+
+// checkInput verifies that the dataset's examples fit the model.
+func checkInput(spec models.Spec, ds data.Dataset, classes int) error {
+	h, w, c := ds.Shape()
+	if want := spec.Input; len(want) == 3 && (want[0] != h || want[1] != w || want[2] != c) {
+		return fmt.Errorf("the data's images are %d×%d×%d but %s takes %d×%d×%d", h, w, c, spec.Name, want[0], want[1], want[2])
+	}
+	if ds.Classes() > classes {
+		return fmt.Errorf("the data has %d classes but the model has %d outputs (set --classes)", ds.Classes(), classes)
+	}
+	return nil
+}
+
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea train", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	dataset := fs.String("data", "mnist", "training data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
+	epochs := fs.Int("epochs", 3, "epochs to train")
+	batch := fs.Int("batch", 64, "batch size")
+	lr := fs.Float64("lr", 1e-3, "learning rate")
+	opt := fs.String("optimizer", "adam", "adam, adamw, sgd (momentum 0.9) or rmsprop")
+	wd := fs.Float64("weight-decay", 0, "weight decay")
+	sched := fs.String("schedule", "", "learning-rate schedule: cosine, step:N:GAMMA or none")
+	valSplit := fs.Float64("val-split", 0.1, "fraction of the training data held out for validation")
+	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
+	out := fs.String("out", "", "output folder (default runs/MODEL)")
+	resume := fs.String("resume", "", "checkpoint to resume from")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	asJSON := fs.Bool("json", false, "print a JSON summary at the end")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	switch {
+	case *epochs < 1:
+		return usagef("--epochs %d: want at least 1", *epochs)
+	case *batch < 1:
+		return usagef("--batch %d: want at least 1", *batch)
+	case !(*lr > 0):
+		return usagef("--lr %v: want a positive learning rate", *lr)
+	case !(*valSplit >= 0 && *valSplit < 1):
+		return usagef("--val-split %v: want a fraction in [0, 1)", *valSplit)
+	}
+	model, spec, err := mf.build()
+	if err != nil {
+		return err
+	}
+	trainSet, err := loadData(*dataset, true)
+	if err != nil {
+		return err
+	}
+	testSet, err := loadData(*dataset, false)
+	if err != nil {
+		return err
+	}
+	if err := checkInput(spec, trainSet, mf.classes); err != nil {
+		return err
+	}
+	o, err := newOptimizer(*opt, model.Params(), *lr, *wd)
+	if err != nil {
+		return err
+	}
+	schedule, err := parseSchedule(*sched, *epochs)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", spec.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
+		ValidationSplit: *valSplit,
+		Callbacks: []train.Callback{
+			&train.ModelCheckpoint{Path: filepath.Join(dir, "checkpoint.safetensors"), Best: filepath.Join(dir, "best.safetensors")},
+			train.CSVLogger{Path: filepath.Join(dir, "history.csv")},
+		}}
+	if !*quiet {
+		cfg.Progress = stdout
+	}
+	if *resume != "" {
+		ck, err := weights.LoadCheckpoint(*resume)
+		if err != nil {
+			return err
+		}
+		cfg.Resume = ck
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ds := limit(trainSet, *limitN)
+	if !*quiet {
+		fmt.Fprintf(stdout, "training %s on %s: %d examples (%.0f%% held out for validation), %d epochs, batch %d, %s lr %g\n",
+			spec.Name, *dataset, ds.Len(), 100**valSplit, *epochs, *batch, *opt, *lr)
+	}
+	start := time.Now()
+	hist, err := train.Fit(ctx, model, ds, cfg)
+	if hist != nil && len(hist.Epochs) > 0 {
+		if perr := hist.PlotPNG(filepath.Join(dir, "curves.png")); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{"model": spec.Name, "classes": strconv.Itoa(mf.classes), "data": *dataset}
+	modelPath := filepath.Join(dir, "model.safetensors")
+	if err := weights.Save(modelPath, weights.StateDict(nn.State(model)), meta); err != nil {
+		return err
+	}
+	m, err := train.Evaluate(model, testSet, train.EvalConfig{BatchSize: 256})
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"model": spec.Name, "data": *dataset, "epochs": len(hist.Epochs), "test_loss": m.Loss,
+			"test_top1": m.Top1, "test_top5": m.Top5, "seconds": secs, "weights": modelPath, "history": hist.Epochs})
+	}
+	fmt.Fprintf(stdout, "test: %d examples  loss %.4f  top-1 %.4f  top-5 %.4f   (%.1f s in all)\n", m.Count, m.Loss, m.Top1, m.Top5, secs)
+	fmt.Fprintf(stdout, "wrote %s, %s, %s and %s\n", modelPath, filepath.Join(dir, "checkpoint.safetensors"),
+		filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png"))
+	return nil
+}
+
+func newOptimizer(name string, ps []nn.Param, lr, wd float64) (optim.Optimizer, error) {
+	switch strings.ToLower(name) {
+	case "adam":
+		return optim.NewAdam(ps, optim.AdamConfig{LR: lr, WeightDecay: wd})
+	case "adamw":
+		return optim.NewAdamW(ps, optim.AdamConfig{LR: lr, WeightDecay: wd})
+	case "sgd":
+		return optim.NewSGD(ps, optim.SGDConfig{LR: lr, Momentum: 0.9, WeightDecay: wd})
+	case "rmsprop":
+		return optim.NewRMSprop(ps, optim.RMSpropConfig{LR: lr, WeightDecay: wd})
+	}
+	return nil, usagef("--optimizer %q: want adam, adamw, sgd or rmsprop", name)
+}
+
+func parseSchedule(s string, epochs int) (optim.Schedule, error) {
+	switch {
+	case s == "" || s == "none":
+		return nil, nil
+	case s == "cosine":
+		return optim.CosineAnnealingLR{TMax: epochs}, nil
+	case strings.HasPrefix(s, "step:"):
+		parts := strings.Split(s, ":")
+		if len(parts) == 3 {
+			n, err1 := strconv.Atoi(parts[1])
+			g, err2 := strconv.ParseFloat(parts[2], 64)
+			if err1 == nil && err2 == nil {
+				sch := optim.StepLR{StepSize: n, Gamma: g}
+				if err := sch.Validate(); err != nil {
+					return nil, usagef("--schedule %q: %v", s, err)
+				}
+				return sch, nil
+			}
+		}
+	}
+	return nil, usagef("--schedule %q: want cosine, step:N:GAMMA or none", s)
+}
+
+// loadModel builds the model named in a weights file's metadata (or by
+// --model) and loads the weights into it.
+func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, error) {
+	ts, meta, err := weights.Load(path)
+	if err != nil {
+		return nil, models.Spec{}, err
+	}
+	if name := meta["model"]; name != "" && !mf.given["model"] {
+		mf.model = name
+	}
+	if c, err := strconv.Atoi(meta["classes"]); err == nil && !mf.given["classes"] {
+		mf.classes = c
+	}
+	model, spec, err := mf.build()
+	if err != nil {
+		return nil, spec, err
+	}
+	if _, err := weights.LoadStateDict(nn.State(model), ts, true); err != nil {
+		return nil, spec, fmt.Errorf("%s: %w", path, err)
+	}
+	return model, spec, nil
+}
+
+func cmdEval(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea eval", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	w := fs.String("weights", "", "weights file (model.safetensors from fovea train); required")
+	dataset := fs.String("data", "mnist", "test data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	mf.noteGiven(fs)
+	if *w == "" {
+		return usagef("--weights is required")
+	}
+	model, spec, err := loadModel(&mf, *w)
+	if err != nil {
+		return err
+	}
+	ds, err := loadData(*dataset, false)
+	if err != nil {
+		return err
+	}
+	if err := checkInput(spec, ds, mf.classes); err != nil {
+		return err
+	}
+	m, err := train.Evaluate(model, ds, train.EvalConfig{BatchSize: 256})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, m)
+	return nil
+}
+
+func cmdPredict(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea predict", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	w := fs.String("weights", "", "weights file; required")
+	dataset := fs.String("data", "mnist", "examples: the test split of mnist, fashion-mnist or an IDX folder")
+	n := fs.Int("n", 10, "number of test examples to predict")
+	k := fs.Int("k", 3, "classes to show per example")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	mf.noteGiven(fs)
+	if *w == "" {
+		return usagef("--weights is required")
+	}
+	if *n < 1 || *k < 1 {
+		return usagef("--n and --k must be at least 1")
+	}
+	model, spec, err := loadModel(&mf, *w)
+	if err != nil {
+		return err
+	}
+	ds, err := loadData(*dataset, false)
+	if err != nil {
+		return err
+	}
+	if err := checkInput(spec, ds, mf.classes); err != nil {
+		return err
+	}
+	sub := limit(ds, *n)
+	probs, err := train.Predict(model, sub, train.EvalConfig{})
+	if err != nil {
+		return err
+	}
+	names := data.ClassNames(ds)
+	h, wd, c := ds.Shape()
+	img := make([]float32, h*wd*c)
+	for i, p := range probs {
+		label, err := sub.Example(i, img)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "example %d (label %s):", i, className(names, label))
+		for _, j := range train.TopK(p, *k) {
+			fmt.Fprintf(stdout, "  %s %.3f", className(names, j), p[j])
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
+}
+
+func className(names []string, i int) string {
+	if i >= 0 && i < len(names) {
+		return names[i]
+	}
+	return strconv.Itoa(i)
+}
+
+func cmdSummary(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea summary", flag.ContinueOnError)
+	classes := fs.Int("classes", 0, "number of classes (0: the model's default)")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want one model name, e.g. fovea summary lenet5 (fovea models lists them)")
+	}
+	spec, err := models.Lookup(fs.Arg(0))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	m, err := spec.New(models.Options{Classes: *classes})
+	if err != nil {
+		return err
+	}
+	s, err := nn.Summary(m, spec.Input...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n%s", spec.Name, spec.Doc, s)
+	return nil
+}
+
+func cmdModels(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea models", flag.ContinueOnError)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	for _, n := range models.Names() {
+		s, _ := models.Lookup(n)
+		fmt.Fprintf(stdout, "%-14s %s\n", n, s.Doc)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+// Command fovea builds, trains, evaluates and inspects convolutional
+// networks from the command line.
+//
+//	fovea train                       # LeNet-5 on MNIST, 3 epochs, into runs/lenet5
+//	fovea train --data fashion-mnist --epochs 10 --out runs/fashion
+//	fovea eval --weights runs/lenet5/model.safetensors
+//	fovea predict --weights runs/lenet5/model.safetensors --data mnist --n 5
+//	fovea summary lenet5
+//	fovea models
+//
+// Every error is one line naming what was wrong, and the exit status is 1
+// (2 for a mistake in the command line itself).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+var commands = []struct {
+	name, help string
+	run        func(args []string, stdout, stderr io.Writer) error
+}{
+	{"train", "train a model (default: LeNet-5 on MNIST)", cmdTrain},
+	{"eval", "evaluate saved weights on a test set", cmdEval},
+	{"predict", "print the top classes of examples", cmdPredict},
+	{"summary", "print a model's layers, output shapes and parameter counts", cmdSummary},
+	{"models", "list the models of the zoo", cmdModels},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: fovea <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.help)
+	}
+	fmt.Fprintf(w, "\n'fovea <command> -h' lists a command's flags.\n")
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug in fovea, not in the user's input: say so in one
+			// line, and keep the trace for a report when asked.
+			fmt.Fprintf(stderr, "fovea: internal error: %v (set FOVEA_TRACE=1 for the stack)\n", r)
+			if os.Getenv("FOVEA_TRACE") != "" {
+				stderr.Write(debug.Stack())
+			}
+			status = 3
+		}
+	}()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			}
+			fmt.Fprintf(stderr, "fovea %s: %v\n", c.name, err)
+			var ue usageError
+			if errors.As(err, &ue) {
+				return 2
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "fovea: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// parse parses a command's flags, turning flag errors into usage errors
+// (the flag package has already printed the details).
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
