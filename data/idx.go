@@ -38,7 +38,12 @@ func ReadIDX(imagesPath, labelsPath string) (*InMemory, error) {
 // Both headers are read and checked, against their files and each other,
 // before either payload is allocated.
 func readIDX(imagesPath, labelsPath string, classes int) (*InMemory, error) {
-	is, err := openSource(imagesPath)
+	return readIDXFS(nil, imagesPath, labelsPath, classes)
+}
+
+// readIDXFS is readIDX from fsys (the operating system's files if nil).
+func readIDXFS(fsys fs.FS, imagesPath, labelsPath string, classes int) (*InMemory, error) {
+	is, err := openSourceFS(fsys, imagesPath)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +52,7 @@ func readIDX(imagesPath, labelsPath string, classes int) (*InMemory, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls, err := openSource(labelsPath)
+	ls, err := openSourceFS(fsys, labelsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -144,13 +149,44 @@ func idxHint(m uint32) string {
 // the last "-", as some mirrors name them). The dataset has 10 classes,
 // the digits, named "0" to "9"; a label of 10 or more is an error.
 func MNIST(dir string, train bool) (*InMemory, error) {
-	return readIDXDir(dir, train, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"})
+	return readIDXDir(dir, train, digitNames)
 }
 
 // FashionMNIST reads the Fashion-MNIST training or test set from dir, as
 // MNIST does (the files have the same names), naming its 10 classes.
 func FashionMNIST(dir string, train bool) (*InMemory, error) {
 	return readIDXDir(dir, train, []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"})
+}
+
+// digitNames are the classes of MNIST.
+var digitNames = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+// MNISTFS reads the MNIST training or test set from the root of fsys, as
+// MNIST reads a folder: for data embedded in a program or read from an
+// archive.
+func MNISTFS(fsys fs.FS, train bool) (*InMemory, error) {
+	prefix := "t10k"
+	if train {
+		prefix = "train"
+	}
+	var paths [2]string
+	for i, base := range []string{prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte"} {
+		for _, name := range []string{base, base + ".gz"} {
+			if _, err := fs.Stat(fsys, name); err == nil {
+				paths[i] = name
+				break
+			}
+		}
+		if paths[i] == "" {
+			return nil, fmt.Errorf("data: no %s or %s.gz in the file system", base, base)
+		}
+	}
+	m, err := readIDXFS(fsys, paths[0], paths[1], len(digitNames))
+	if err != nil {
+		return nil, err
+	}
+	m.classes, m.names = len(digitNames), digitNames
+	return m, nil
 }
 
 func readIDXDir(dir string, train bool, names []string) (*InMemory, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/bits"
 	"os"
 )
@@ -23,7 +24,7 @@ const MaxExpansion = 256
 // gzip's magic bytes (whatever its name).
 type source struct {
 	path string
-	f    *os.File
+	f    fs.File
 	size int64 // bytes on disk
 	gz   *gzip.Reader
 	r    io.Reader
@@ -34,8 +35,18 @@ func fileError(path string, format string, args ...any) error {
 	return fmt.Errorf("data: %s: %w", path, fmt.Errorf(format, args...))
 }
 
-func openSource(path string) (*source, error) {
-	f, err := os.Open(path)
+func openSource(path string) (*source, error) { return openSourceFS(nil, path) }
+
+// openSourceFS opens path in fsys, or in the operating system's file
+// system when fsys is nil.
+func openSourceFS(fsys fs.FS, path string) (*source, error) {
+	var f fs.File
+	var err error
+	if fsys == nil {
+		f, err = os.Open(path)
+	} else {
+		f, err = fsys.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
