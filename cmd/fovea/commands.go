@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -84,8 +86,27 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	resume := fs.String("resume", "", "checkpoint to resume from")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "print a JSON summary at the end")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores, GOMAXPROCS)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if *threads < 0 {
+		return usagef("--threads %d: want 0 (all cores) or more", *threads)
+	}
+	if *threads > 0 {
+		runtime.GOMAXPROCS(*threads)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	switch {
 	case *epochs < 1:
