@@ -20,12 +20,27 @@ func biasLens(op string, m, bias []float32) int {
 // y[r,c] += bias[c], with len(bias) columns.
 func AddBias(y, bias []float32) {
 	c := len(bias)
-	forRows(biasLens("AddBias", y, bias), c, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := y[r*c : (r+1)*c]
+	forRows(biasLens("AddBias", y, bias), c, func(lo, hi int) { addRows(y[lo*c:hi*c], bias) })
+}
+
+// addRows adds bias to every row of y (rows of len(bias) values). Short
+// rows are added in Go: a vector call per row of a few channels costs
+// more than the adds.
+func addRows(y, bias []float32) {
+	c := len(bias)
+	if c >= 32 {
+		for r := 0; r+c <= len(y); r += c {
+			row := y[r : r+c]
 			vec.add(row, row, bias)
 		}
-	})
+		return
+	}
+	for r := 0; r+c <= len(y); r += c {
+		row := y[r : r+c : r+c]
+		for j, b := range bias {
+			row[j] += b
+		}
+	}
 }
 
 // BiasGrad sets db[c] = Σ_r dy[r,c], the gradient of AddBias with respect

@@ -275,10 +275,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			}
 		}
 		if bias != nil {
-			for i := ((n*od.H + oy0) * od.W); i < (n*od.H+oy1)*od.W; i++ {
-				row := y[i*p.Cout : (i+1)*p.Cout]
-				vec.add(row, row, bias)
-			}
+			addRows(y[(n*od.H+oy0)*od.W*p.Cout:(n*od.H+oy1)*od.W*p.Cout], bias)
 		}
 	})
 }

@@ -213,11 +213,21 @@ func AvgPool(y, x []float32, d Dims, p Pool2D) {
 				clear(ym)
 				for i := h0; i < h1; i++ {
 					for j := w0; j < w1; j++ {
-						vec.add(ym, ym, x[((n*d.H+hs+i)*d.W+ws+j)*c:][:c])
+						xm := x[((n*d.H+hs+i)*d.W+ws+j)*c:][:c]
+						if c < 32 { // a vector call costs more than a few adds
+							for k, v := range xm {
+								ym[k] += v
+							}
+						} else {
+							vec.add(ym, ym, xm)
+						}
 					}
 				}
 				if div := avgDivisor(ah, aw, oh, ow, p.ExcludePad); div > 0 {
-					vec.scale(ym, 1/float32(div), ym)
+					inv := 1 / float32(div)
+					for k := range ym {
+						ym[k] *= inv
+					}
 				}
 			}
 		}
@@ -246,9 +256,17 @@ func AvgPoolBackward(dx, dy []float32, d Dims, p Pool2D) {
 					continue
 				}
 				g := dy[((n*o.H+oh)*o.W+ow)*d.C:][c0:c1]
+				inv := 1 / float32(div)
 				for i := h0; i < h1; i++ {
 					for j := w0; j < w1; j++ {
-						vec.axpy(dxn[((hs+i)*d.W+ws+j)*d.C:][c0:c1], 1/float32(div), g)
+						dm := dxn[((hs+i)*d.W+ws+j)*d.C:][c0:c1]
+						if len(g) < 32 {
+							for k, v := range g {
+								dm[k] += inv * v
+							}
+						} else {
+							vec.axpy(dm, inv, g)
+						}
 					}
 				}
 			}
