@@ -8,13 +8,28 @@ import (
 	"github.com/foveaml/fovea/tensor"
 )
 
-// Summary returns Keras' model summary of model for inputs of shape in
-// (one example, without the batch: H, W, C for images): a row per layer
-// with its dotted name, type, output shape (batch shown as N) and
-// parameter count, then the total, trainable and frozen parameter counts.
-// It runs the model once, without gradients, on a zero input, so it also
-// reports a model that does not fit its input.
-func Summary(model Layer, in ...int) (string, error) {
+// LayerRow is one layer of a model's summary.
+type LayerRow struct {
+	Name   string `json:"name"`
+	Kind   string `json:"type"`
+	Output []int  `json:"output_shape"` // with the batch as 1
+	Params int    `json:"params"`
+}
+
+// SummaryInfo is a model's summary as data: its layers and parameter
+// counts.
+type SummaryInfo struct {
+	Layers    []LayerRow `json:"layers"`
+	Input     []int      `json:"input_shape"`
+	Output    []int      `json:"output_shape"`
+	Total     int        `json:"total_params"`
+	Trainable int        `json:"trainable_params"`
+	Frozen    int        `json:"frozen_params"`
+}
+
+// Summarize traces model on one zero input of shape in (without the
+// batch) and returns its summary as data; Summary formats it.
+func Summarize(model Layer, in ...int) (SummaryInfo, error) {
 	var rows []traceRow
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
@@ -27,32 +42,48 @@ func Summary(model Layer, in ...int) (string, error) {
 		if len(rows) > 0 {
 			layer = fmt.Sprintf(" (in layer %s, %s)", rows[len(rows)-1].name, rows[len(rows)-1].kind)
 		}
-		return "", fmt.Errorf("nn.Summary: input %v%s: %w", in, layer, err)
+		return SummaryInfo{}, fmt.Errorf("nn.Summary: input %v%s: %w", in, layer, err)
 	}
-	var total, trainable int
+	info := SummaryInfo{Input: append([]int{1}, in...), Output: out.Shape()}
+	for _, r := range rows {
+		if r.leaf {
+			info.Layers = append(info.Layers, LayerRow{r.name, r.kind, r.out, r.params})
+		}
+	}
 	for _, p := range model.Params() {
 		n := p.Var.Value().Len()
-		total += n
+		info.Total += n
 		if p.Trainable() {
-			trainable += n
+			info.Trainable += n
 		}
+	}
+	info.Frozen = info.Total - info.Trainable
+	return info, nil
+}
+
+// Summary returns Keras' model summary of model for inputs of shape in
+// (one example, without the batch: H, W, C for images): a row per layer
+// with its dotted name, type, output shape (batch shown as N) and
+// parameter count, then the total, trainable and frozen parameter counts.
+// It runs the model once, without gradients, on a zero input, so it also
+// reports a model that does not fit its input.
+func Summary(model Layer, in ...int) (string, error) {
+	info, err := Summarize(model, in...)
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	nameW, kindW := len("Layer"), len("(type)")
-	for _, r := range rows {
-		if r.leaf {
-			nameW, kindW = max(nameW, len(r.name)), max(kindW, len(r.kind)+2)
-		}
+	for _, r := range info.Layers {
+		nameW, kindW = max(nameW, len(r.Name)), max(kindW, len(r.Kind)+2)
 	}
 	line := strings.Repeat("─", nameW+kindW+36)
 	fmt.Fprintf(&b, "%s\n%-*s %-*s %-22s %10s\n%s\n", line, nameW, "Layer", kindW, "(type)", "Output shape", "Param #", line)
-	for _, r := range rows {
-		if r.leaf {
-			fmt.Fprintf(&b, "%-*s %-*s %-22s %10s\n", nameW, r.name, kindW, "("+r.kind+")", shapeString(r.out), commas(r.params))
-		}
+	for _, r := range info.Layers {
+		fmt.Fprintf(&b, "%-*s %-*s %-22s %10s\n", nameW, r.Name, kindW, "("+r.Kind+")", shapeString(r.Output), commas(r.Params))
 	}
-	fmt.Fprintf(&b, "%s\nInput: %s   Output: %s\n", line, shapeString(append([]int{1}, in...)), shapeString(out.Shape()))
-	fmt.Fprintf(&b, "Total params:      %s\nTrainable params:  %s\nFrozen params:     %s\n", commas(total), commas(trainable), commas(total-trainable))
+	fmt.Fprintf(&b, "%s\nInput: %s   Output: %s\n", line, shapeString(info.Input), shapeString(info.Output))
+	fmt.Fprintf(&b, "Total params:      %s\nTrainable params:  %s\nFrozen params:     %s\n", commas(info.Total), commas(info.Trainable), commas(info.Frozen))
 	return b.String(), nil
 }
 

@@ -268,6 +268,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	mf.register(fs)
 	w := fs.String("weights", "", "weights file (model.safetensors from fovea train); required")
 	dataset := fs.String("data", "mnist", "test data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
+	asJSON := fs.Bool("json", false, "print the metrics as one JSON object")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -289,6 +290,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	m, err := train.Evaluate(model, ds, train.EvalConfig{BatchSize: 256})
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"model": spec.Name, "weights": *w, "data": *dataset,
+			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "per_class": m.PerClass, "confusion": m.Confusion})
 	}
 	fmt.Fprint(stdout, m)
 	return nil
@@ -355,6 +360,7 @@ func className(names []string, i int) string {
 func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fovea summary", flag.ContinueOnError)
 	classes := fs.Int("classes", 0, "number of classes (0: the model's default)")
+	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -368,6 +374,16 @@ func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	m, err := spec.New(models.Options{Classes: *classes})
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		info, err := nn.Summarize(m, spec.Input...)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(struct {
+			Model string `json:"model"`
+			nn.SummaryInfo
+		}{spec.Name, info})
 	}
 	s, err := nn.Summary(m, spec.Input...)
 	if err != nil {
