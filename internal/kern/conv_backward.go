@@ -218,7 +218,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	panels := ldb / k.NR
 	rowsTotal := od.N * od.H
 	// A band of output rows small enough that its input and dy stay in L2.
-	bandRows := max(1, 512/od.W)
+	bandRows := max(1, 256/od.W)
 
 	var mu sync.Mutex
 	cpu.For(rowsTotal, bandRows, func(lo, hi int) {
