@@ -146,8 +146,12 @@ func MaxPoolBackward(dx, dy []float32, argmax []int32, d Dims, p Pool2D) {
 	hw, ohw := d.H*d.W, o.H*o.W
 	forImageChannels(d.N, d.C, func(n, c0, c1 int) {
 		dxn := dx[n*hw*d.C : (n+1)*hw*d.C]
-		for pix := range hw {
-			clear(dxn[pix*d.C+c0 : pix*d.C+c1])
+		if c0 == 0 && c1 == d.C {
+			clear(dxn)
+		} else {
+			for pix := range hw {
+				clear(dxn[pix*d.C+c0 : pix*d.C+c1])
+			}
 		}
 		for op := range ohw {
 			at := (n*ohw + op) * d.C
@@ -202,6 +206,10 @@ func AvgPool(y, x []float32, d Dims, p Pool2D) {
 	ah, aw := p.avgAxes("AvgPool", d)
 	o := p.Out(d)
 	poolLens("AvgPool", d, o, x, y, nil)
+	if p.tiles(d) {
+		avgPoolTiled(y, x, d, p)
+		return
+	}
 	c := d.C
 	cpu.For(d.N*o.H, rowGrain(o.W*c*p.KH*p.KW), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -241,11 +249,19 @@ func AvgPoolBackward(dx, dy []float32, d Dims, p Pool2D) {
 	ah, aw := p.avgAxes("AvgPoolBackward", d)
 	o := p.Out(d)
 	poolLens("AvgPoolBackward", d, o, dx, dy, nil)
+	if p.tiles(d) {
+		avgPoolBackwardTiled(dx, dy, d, p)
+		return
+	}
 	hw := d.H * d.W
 	forImageChannels(d.N, d.C, func(n, c0, c1 int) {
 		dxn := dx[n*hw*d.C : (n+1)*hw*d.C]
-		for pix := range hw {
-			clear(dxn[pix*d.C+c0 : pix*d.C+c1])
+		if c0 == 0 && c1 == d.C {
+			clear(dxn)
+		} else {
+			for pix := range hw {
+				clear(dxn[pix*d.C+c0 : pix*d.C+c1])
+			}
 		}
 		for oh := range o.H {
 			hs, h0, h1 := ah.taps(oh)

@@ -83,6 +83,17 @@ func poolCases(dilate bool) []struct {
 			p Pool2D
 		}{d, p})
 	}
+	// Windows that tile the input (LeNet's 2×2), which take a fast path.
+	for _, c := range []struct {
+		d Dims
+		p Pool2D
+	}{
+		{Dims{2, 8, 12, 6}, Pool2D{KH: 2, KW: 2, SH: 2, SW: 2}},
+		{Dims{1, 6, 9, 17}, Pool2D{KH: 2, KW: 3, SH: 2, SW: 3, Ceil: true}},
+		{Dims{3, 4, 4, 33}, Pool2D{KH: 4, KW: 1, SH: 4, SW: 1, ExcludePad: true}},
+	} {
+		cs = append(cs, c)
+	}
 	// AlexNet's overlapping pooling, in both rounding modes.
 	for _, ceil := range []bool{false, true} {
 		cs = append(cs, struct {
