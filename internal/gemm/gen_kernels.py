@@ -14,13 +14,13 @@ multiples of rs (1, 2, 3·rs via scaled index), and every base steps by ps.
 ADDR = ['(%s)', '(%s)(R8*1)', '(%s)(R8*2)', '(%s)(R9*1)']
 
 
-def kernel(out, name, mr, vec, nregs, width):
-    """One kernel: mr rows, two vectors of `width` bytes per row (NR = 2·width/4)."""
+def kernel(out, name, mr, vec, nregs, width, vpr=2):
+    """One kernel: mr rows, vpr vectors of `width` bytes per row (NR = vpr·width/4)."""
     w = out.append
-    acc = [f'{vec}{i}' for i in range(2 * mr)]
-    b0, b1 = f'{vec}{2 * mr}', f'{vec}{2 * mr + 1}'
-    bcast = [f'{vec}{i}' for i in range(2 * mr + 2, nregs)]
-    bases = ['SI', 'R10', 'R11'][:(mr + 3) // 4]
+    acc = [f'{vec}{i}' for i in range(vpr * mr)]
+    bv = [f'{vec}{vpr * mr + v}' for v in range(vpr)]
+    bcast = [f'{vec}{i}' for i in range(vpr * mr + vpr, nregs)]
+    bases = ['SI', 'R10', 'R11', 'AX'][:(mr + 3) // 4]
     lab = name.lower()
     w(f'// func {name}(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)')
     w(f'TEXT ·{name}(SB), NOSPLIT, $0-88')
@@ -44,13 +44,13 @@ def kernel(out, name, mr, vec, nregs, width):
     w('\tTESTQ CX, CX')
     w(f'\tJEQ {lab}_next')
     w(f'{lab}_loop:')
-    w(f'\tVMOVUPS (DI), {b0}')
-    w(f'\tVMOVUPS {width}(DI), {b1}')
+    for v in range(vpr):
+        w(f'\tVMOVUPS {v * width}(DI), {bv[v]}' if v else f'\tVMOVUPS (DI), {bv[v]}')
     for i in range(mr):
         bc = bcast[i % len(bcast)]
         w(f'\tVBROADCASTSS {ADDR[i % 4] % bases[i // 4]}, {bc}')
-        w(f'\tVFMADD231PS {b0}, {bc}, {acc[2 * i]}')
-        w(f'\tVFMADD231PS {b1}, {bc}, {acc[2 * i + 1]}')
+        for v in range(vpr):
+            w(f'\tVFMADD231PS {bv[v]}, {bc}, {acc[vpr * i + v]}')
     for base in bases:
         w(f'\tADDQ R13, {base}')
     w('\tADDQ R12, DI')
@@ -64,26 +64,28 @@ def kernel(out, name, mr, vec, nregs, width):
     w('\tMOVQ c+64(FP), DX')
     w('\tMOVQ ldc+72(FP), R8')
     w('\tSHLQ $2, R8')
-    w(f'\tVBROADCASTSS alpha+80(FP), {b0}')
-    w(f'\tVBROADCASTSS beta+84(FP), {b1}')
+    alpha, beta = bv[0], bcast[0]
+    w(f'\tVBROADCASTSS alpha+80(FP), {alpha}')
+    w(f'\tVBROADCASTSS beta+84(FP), {beta}')
     for r in acc:
-        w(f'\tVMULPS {b0}, {r}, {r}')
+        w(f'\tVMULPS {alpha}, {r}, {r}')
     w('\tMOVL beta+84(FP), AX')
     w('\tANDL $0x7fffffff, AX')  # beta == ±0: C is not read
     w(f'\tJEQ {lab}_nobeta')
     for i in range(mr):
-        w(f'\tVFMADD231PS (DX), {b1}, {acc[2 * i]}')
-        w(f'\tVFMADD231PS {width}(DX), {b1}, {acc[2 * i + 1]}')
-        w(f'\tVMOVUPS {acc[2 * i]}, (DX)')
-        w(f'\tVMOVUPS {acc[2 * i + 1]}, {width}(DX)')
+        for v in range(vpr):
+            off = f'{v * width}(DX)' if v else '(DX)'
+            w(f'\tVFMADD231PS {off}, {beta}, {acc[vpr * i + v]}')
+            w(f'\tVMOVUPS {acc[vpr * i + v]}, {off}')
         if i < mr - 1:
             w('\tADDQ R8, DX')
     w('\tVZEROUPPER')
     w('\tRET')
     w(f'{lab}_nobeta:')
     for i in range(mr):
-        w(f'\tVMOVUPS {acc[2 * i]}, (DX)')
-        w(f'\tVMOVUPS {acc[2 * i + 1]}, {width}(DX)')
+        for v in range(vpr):
+            off = f'{v * width}(DX)' if v else '(DX)'
+            w(f'\tVMOVUPS {acc[vpr * i + v]}, {off}')
         if i < mr - 1:
             w('\tADDQ R8, DX')
     w('\tVZEROUPPER')
@@ -99,5 +101,9 @@ out.append('')
 out.append('// Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12, Y13 a row of B;')
 out.append('// Y14, Y15 broadcasts of A.')
 kernel(out, 'microAVX2', 6, 'Y', 16, 32)
+out.append('')
+out.append('// Z0..Z15 hold the 16×16 tile (row i in Zi); Z16 a row of B; Z17..Z31')
+out.append('// broadcasts of A: for few output channels (LeNet has 6 and 16).')
+kernel(out, 'microAVX512N', 16, 'Z', 32, 64, vpr=1)
 with open('kernel_amd64.s', 'w') as f:
     f.write('\n'.join(out) + '\n')

@@ -47,6 +47,20 @@ var (
 // "avx512", "avx2" or, under the noasm tag or off amd64, "generic".
 func Default() *Kernel { return impl }
 
+// Narrow returns the kernel for products with at most 16 columns (a
+// convolution to few channels): a 16-wide assembly kernel where the
+// default is wider, else the default. It is chosen once, at start-up.
+func Narrow() *Kernel { return narrow }
+
+var narrow = func() *Kernel {
+	for _, k := range impls {
+		if k.NR == 16 && k != generic {
+			return k
+		}
+	}
+	return impl
+}()
+
 // Kernels returns every micro-kernel this machine can run, fastest first,
 // so that tests can check each one.
 func Kernels() []*Kernel { return impls }

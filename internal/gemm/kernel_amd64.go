@@ -19,11 +19,20 @@ func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c
 
 //go:generate python3 gen_kernels.py
 
+// microAVX512N is microGeneric for a 16×16 tile, in AVX-512 assembly:
+// one ZMM accumulator per row, for products with few columns.
+//
+//go:noescape
+func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
+//go:generate python3 gen_kernels.py
+
 // asmKernels lists the assembly kernels this CPU runs, fastest first.
 func asmKernels() []*Kernel {
 	var ks []*Kernel
 	if cpu.HasAVX512 {
-		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512})
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512},
+			&Kernel{Name: "avx512-narrow", MR: 16, NR: 16, mc: 96, kc: 512, nc: 1024, fn: microAVX512N})
 	}
 	if cpu.HasAVX2FMA {
 		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})

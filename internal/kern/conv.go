@@ -165,7 +165,7 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 	if od.Len() == 0 {
 		return
 	}
-	k := gemm.Default()
+	k := kernelFor(p.Cout)
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
 	defer xp.release()
@@ -278,6 +278,16 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			addRows(y[(n*od.H+oy0)*od.W*p.Cout:(n*od.H+oy1)*od.W*p.Cout], bias)
 		}
 	})
+}
+
+// kernelFor returns the micro-kernel for a product with cols columns: the
+// default, or its narrow sibling when the default is wider than 16 and
+// cols would fill under half of its tile.
+func kernelFor(cols int) *gemm.Kernel {
+	if k := gemm.Default(); cols > 16 || k.NR <= 16 {
+		return k
+	}
+	return gemm.Narrow()
 }
 
 // tileLen is the size of a scratch tile: the largest MR·NR of gemm's

@@ -33,11 +33,11 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		clear(dx)
 		return
 	}
-	k := gemm.Default()
+	k := kernelFor(d.C)
 	if p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
 		// Zero insertion would waste (stride²−1)/stride² of the work,
 		// and a few input channels would fill a tile's columns poorly.
-		convBackwardDataScatter(k, dx, dy, w, d, p)
+		convBackwardDataScatter(gemm.Default(), dx, dy, w, d, p)
 		return
 	}
 	eh, ew := (p.KH-1)*p.DH, (p.KW-1)*p.DW // filter extent minus one
@@ -177,7 +177,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	if od.Len() == 0 {
 		return
 	}
-	k := gemm.Default()
+	k := kernelFor(p.Cout)
 	cin, cout := d.C, p.Cout
 	slack := (k.MR + p.KW*p.DW + 2) * cin
 	// Tiles here read whole bands of rows, so the input is always copied
