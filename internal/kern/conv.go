@@ -210,13 +210,14 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 		var pix [16]int
 		var tail []float32
 		var offs []int
+		var reach int // floats a tile may read past its first input pixel
 		n, oy0 := t/bands, (t%bands)*band
 		oy1 := min(oy0+band, od.H)
 		// tile runs one tile whose first input pixel is at aIdx; pixel
 		// r of it is output pixel pix[r] of the image (−1: discard), and
 		// when direct the MR pixels are consecutive from pix[0].
 		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32) {
-			a := xp.tileInput(aIdx, (slices.Max(offs)+4*kc+(k.MR-1)*rs)/4, &tail)
+			a := xp.tileInput(aIdx, reach, &tail)
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
 				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
@@ -237,6 +238,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			if cc == cin && p.DW == 1 {
 				kc = p.KW * cin // each filter row is one run of floats
 			}
+			reach = (slices.Max(offs) + 4*kc + (k.MR-1)*rs) / 4
 			beta := float32(0)
 			if c0 > 0 {
 				beta = 1
@@ -249,12 +251,18 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 					// v counts pixels of the padded input from row oy0.
 					end := (oy1-oy0-1)*xp.w + od.W
 					for v := 0; v < end; v += k.MR {
-						direct := (v%xp.w)+k.MR <= od.W
-						for r := range k.MR {
-							oy, ox := oy0+(v+r)/xp.w, (v+r)%xp.w
-							pix[r] = -1
-							if v+r < end && ox < od.W {
-								pix[r] = oy*od.W + ox
+						oy, ox := oy0+v/xp.w, v%xp.w
+						direct := ox+k.MR <= od.W
+						pix[0] = oy*od.W + ox
+						if !direct || cols < k.NR { // the tile goes through edge
+							for r := range k.MR {
+								pix[r] = -1
+								if v+r < end && ox < od.W {
+									pix[r] = oy*od.W + ox
+								}
+								if ox++; ox == xp.w {
+									oy, ox = oy+1, 0
+								}
 							}
 						}
 						tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta)
@@ -263,13 +271,15 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 				}
 				for oy := oy0; oy < oy1; oy++ {
 					for ox := 0; ox < od.W; ox += k.MR {
-						for r := range k.MR {
+						direct := ox+k.MR <= od.W
+						pix[0] = oy*od.W + ox
+						for r := 1; r < k.MR && (!direct || cols < k.NR); r++ {
 							pix[r] = -1
 							if ox+r < od.W {
 								pix[r] = oy*od.W + ox + r
 							}
 						}
-						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, ox+k.MR <= od.W, b, kc, j0, cols, beta)
+						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta)
 					}
 				}
 			}
