@@ -199,6 +199,9 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	bands := (od.H + band - 1) / band
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
+	// With one chunk of channels a tile is final when computed, and the
+	// bias is added then, while it is in cache; otherwise after the band.
+	tileBias := bias != nil && chunks == 1
 	chunkOffs := make([][]int, 0, chunks)
 	for c0 := 0; c0 < cin; c0 += chunk {
 		chunkOffs = append(chunkOffs, tapOffsets(nil, p, cin, c0, min(chunk, cin-c0), rowBytes))
@@ -221,14 +224,28 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
 				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
+				if tileBias {
+					for r := 0; r < k.MR; r++ {
+						row := y[ci+r*p.Cout : ci+r*p.Cout+cols]
+						vec.add(row, row, bias[j0:j0+cols])
+					}
+				}
 				return
 			}
 			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
 			for r := 0; r < k.MR; r++ {
-				if pix[r] >= 0 {
-					ci := (n*od.H*od.W+pix[r])*p.Cout + j0
-					gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
+				if pix[r] < 0 {
+					continue
 				}
+				ci := (n*od.H*od.W+pix[r])*p.Cout + j0
+				if tileBias { // one chunk, so beta is 0: set tile + bias
+					dst, src := y[ci:ci+cols], edge[r*k.NR:r*k.NR+cols]
+					for j, bj := range bias[j0 : j0+cols] {
+						dst[j] = src[j] + bj
+					}
+					continue
+				}
+				gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
 			}
 		}
 		for c0 := 0; c0 < cin; c0 += chunk {
@@ -284,7 +301,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 				}
 			}
 		}
-		if bias != nil {
+		if bias != nil && !tileBias {
 			addRows(y[(n*od.H+oy0)*od.W*p.Cout:(n*od.H+oy1)*od.W*p.Cout], bias)
 		}
 	})
