@@ -1,0 +1,24 @@
+// Package kern holds fovea's CNN kernels over NHWC activations and HWIO
+// filters, each with its forward and backward passes: convolution, max,
+// average and global pooling, batch normalisation, local response
+// normalisation, activations, softmax and cross-entropy, dropout, and the
+// element-wise and channel operations between them.
+//
+// Kernels take caller-owned slices plus their dims and never allocate in
+// steady state (scratch buffers come from internal/scratch); backward
+// passes overwrite their outputs. They split their work over the pool of
+// internal/cpu, and their inner loops dispatch once, at start-up, to
+// AVX-512 or AVX2 assembly, or to pure Go under the noasm tag.
+//
+//	d := kern.Dims{N: 32, H: 32, W: 32, C: 64}
+//	p := kern.Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}
+//	y := make([]float32, p.Out(d).Len())
+//	kern.Conv2D(y, x, w, bias, d, p)         // y = x ⋆ w + bias
+//	kern.Conv2DBackwardData(dx, dy, w, d, p) // dx from dy
+//	kern.Conv2DBackwardFilter(dw, db, x, dy, d, p)
+//
+// Convolutions run gemm's register-blocked micro-kernel directly on the
+// image: a tile is MR output pixels by NR output channels, and the
+// reduction runs over the filter rows as runs of contiguous input
+// channels, so no im2col matrix is ever built.
+package kern
