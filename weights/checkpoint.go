@@ -3,6 +3,7 @@ package weights
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/foveaml/fovea/internal/atomicfile"
 	"io"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ const CheckpointFormat = "fovea.checkpoint.v1"
 
 // SaveCheckpoint writes c to path, atomically (see Save).
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	return writeAtomic(path, func(w io.Writer) error { return WriteCheckpoint(w, c) })
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteCheckpoint(wrapWriter(w), c) })
 }
 
 // WriteCheckpoint writes c to w as a safetensors file.

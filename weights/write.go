@@ -1,15 +1,12 @@
 package weights
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/foveaml/fovea/internal/atomicfile"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 
@@ -116,59 +113,8 @@ func appendJSONString(b []byte, s string) []byte {
 // A failed Save leaves any previous file at path as it was, and no
 // temporary file behind. The new file's mode is 0644.
 func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
-	return writeAtomic(path, func(w io.Writer) error { return Write(w, tensors, meta) })
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(wrapWriter(w), tensors, meta) })
 }
 
 // wrapWriter lets tests inject write errors.
 var wrapWriter = func(w io.Writer) io.Writer { return w }
-
-// writeAtomic writes a file at path with write, atomically.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("weights: saving %s: %w", path, err)
-	}
-	tmp, closed := f.Name(), false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-			err = fmt.Errorf("weights: saving %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(wrapWriter(f), 1<<20)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if runtime.GOOS != "windows" { // directories cannot be synced there
-		d, err := os.Open(dir)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		return d.Sync()
-	}
-	return nil
-}
