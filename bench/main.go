@@ -1,11 +1,20 @@
-// Command bench times fovea's kernels and PyTorch's on the same machine in
-// the same run, and prints one line per case:
+// Command bench times fovea next to PyTorch on the same machine in the
+// same run. It has two tables.
+//
+// kernels times the compute kernels, one line per case in GFLOP/s:
 //
 //	case  fovea_GFLOPs  torch_best_GFLOPs  ratio  torch_nchw  x_nchw
 //
+// train times whole training steps of zoo models (forward, softmax
+// cross-entropy, backward, SGD with momentum 0.9, on one fixed batch of
+// random images), one line per case in images per second:
+//
+//	case  fovea_img/s  torch_img/s  ratio
+//
 // Usage:
 //
-//	go run ./bench kernels [-reps 5] [-peer ../shared/peer/torch_peer.py] [-torch=false]
+//	go run ./bench kernels [-reps 5] [-run NAME] [-peer ../shared/peer/torch_peer.py] [-torch=false]
+//	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
 //
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
@@ -111,19 +120,26 @@ func randSlice(n int) []float32 {
 	return s
 }
 
-// timeFovea returns the median rate of reps runs of fn, each repeating it
-// for at least minRun.
+// timeFovea returns the median rate in GFLOP/s of reps runs of fn, each
+// repeating it for at least minRun.
 func timeFovea(fn func(), flops float64, reps int) float64 {
+	return medianRate(fn, flops, reps) / 1e9
+}
+
+// medianRate returns the median of reps measurements of work units (FLOPs,
+// images) per second done by fn, each repeating fn for at least 0.3 s,
+// after one untimed call.
+func medianRate(fn func(), work float64, reps int) float64 {
 	fn() // warm up: scratch buffers, page faults
 	const minRun = 300 * time.Millisecond
-	rates := make([]float64, reps)
+	rates := make([]float64, max(reps, 1))
 	for i := range rates {
 		start, n := time.Now(), 0
 		for time.Since(start) < minRun {
 			fn()
 			n++
 		}
-		rates[i] = flops * float64(n) / time.Since(start).Seconds() / 1e9
+		rates[i] = work * float64(n) / time.Since(start).Seconds()
 	}
 	slices.Sort(rates)
 	return rates[len(rates)/2]
@@ -207,43 +223,71 @@ func defaultPeer() string {
 	return "../shared/peer/torch_peer.py"
 }
 
+// options are the flags every table takes, and why the PyTorch column is
+// skipped ("" when it is not).
+type options struct {
+	reps    int
+	peer    string
+	only    string
+	why     string
+	threads int
+}
+
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels [flags]\n\nTimes fovea's kernels next to PyTorch's in the same run.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train [flags]\n\n"+
+			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
+			"steps of zoo models next to PyTorch's (images/s), in the same run.\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
 	peer := flag.String("peer", defaultPeer(), "path of the PyTorch peer script")
 	torch := flag.Bool("torch", true, "time PyTorch too")
 	only := flag.String("run", "", "only cases whose name contains this")
-	if len(os.Args) < 2 || os.Args[1] != "kernels" {
+	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train") {
 		flag.Usage()
 		os.Exit(2)
 	}
 	flag.CommandLine.Parse(os.Args[2:])
-
-	fmt.Printf("# fovea kernels on %s, %d threads (GOMAXPROCS), micro-kernel %s; GFLOP/s, median of %d\n",
-		cpu.ISA(), cpu.Workers(), gemm.Default().Name, *reps)
-	why := ""
-	if *torch {
-		why = torchAvailable(*peer)
-	} else {
-		why = "disabled with -torch=false"
+	if *reps < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -reps %d: want at least 1\n", *reps)
+		os.Exit(2)
 	}
+	o := options{reps: *reps, peer: *peer, only: *only, threads: cpu.Workers()}
+	if *torch {
+		o.why = torchAvailable(*peer)
+	} else {
+		o.why = "disabled with -torch=false"
+	}
+	if os.Args[1] == "train" {
+		if err := runTrain(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench train: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	runKernels(o)
+}
+
+// runKernels prints the kernel table.
+func runKernels(o options) {
+	fmt.Printf("# fovea kernels on %s, %d threads (GOMAXPROCS), micro-kernel %s; GFLOP/s, median of %d\n",
+		cpu.ISA(), o.threads, gemm.Default().Name, o.reps)
+	why := o.why
 	if why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", why)
 	}
 	fmt.Printf("%-38s %12s %18s %6s %11s %7s\n", "case", "fovea_GFLOPs", "torch_best_GFLOPs", "ratio", "torch_nchw", "x_nchw")
 	for _, c := range kernelCases {
-		if *only != "" && !strings.Contains(c.name, *only) {
+		if o.only != "" && !strings.Contains(c.name, o.only) {
 			continue
 		}
 		fn := c.setup()
-		f := timeFovea(fn, c.flops, *reps)
+		f := timeFovea(fn, c.flops, o.reps)
 		runtime.GC()
 		torchCol, ratio, nchw, xNCHW := "-", "-", "-", "-"
 		if why == "" {
-			r, err := timeTorch(*peer, c.peer, *reps)
+			r, err := timeTorch(o.peer, c.peer, o.reps)
 			if err != nil {
 				torchCol = "error"
 				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)

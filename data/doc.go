@@ -29,6 +29,7 @@
 //   - ReadCIFAR10, ReadCIFAR100, CIFAR10 and CIFAR100 read the binary
 //     CIFAR distributions.
 //   - NewImageFolder lists a folder of class folders and decodes lazily.
+//   - LoadImage decodes one image file into a model's input, grey or RGB.
 //   - NewInMemory and NewInMemoryUint8 wrap slices; Subset and Split make
 //     views, Split for a validation set.
 //

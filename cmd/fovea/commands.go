@@ -74,18 +74,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	var mf modelFlags
 	mf.register(fs)
 	dataset := fs.String("data", "mnist", "training data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
-	epochs := fs.Int("epochs", 3, "epochs to train")
+	epochs := fs.Int("epochs", 12, "epochs to train (with the defaults, LeNet-5 reaches ~99.1% on the MNIST test set)")
 	batch := fs.Int("batch", 64, "batch size")
 	lr := fs.Float64("lr", 1e-3, "learning rate")
 	opt := fs.String("optimizer", "adam", "adam, adamw, sgd (momentum 0.9) or rmsprop")
 	wd := fs.Float64("weight-decay", 0, "weight decay")
-	sched := fs.String("schedule", "", "learning-rate schedule: cosine, step:N:GAMMA or none")
+	sched := fs.String("schedule", "cosine", "learning-rate schedule over the epochs: cosine (annealed to 0), step:N:GAMMA (times GAMMA every N epochs) or none (constant)")
 	valSplit := fs.Float64("val-split", 0.1, "fraction of the training data held out for validation")
 	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
 	out := fs.String("out", "", "output folder (default runs/MODEL)")
 	resume := fs.String("resume", "", "checkpoint to resume from")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	asJSON := fs.Bool("json", false, "print a JSON summary at the end")
+	asJSON := fs.Bool("json", false, "end with one JSON object (metrics, images/s, output paths) instead of the text summary")
 	threads := fs.Int("threads", 0, "worker threads (0: all cores, GOMAXPROCS)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := parse(fs, args, stderr); err != nil {
@@ -148,11 +148,13 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	checkpointPath, bestPath := filepath.Join(dir, "checkpoint.safetensors"), filepath.Join(dir, "best.safetensors")
+	historyPath, curvesPath := filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png")
 	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
 		ValidationSplit: *valSplit,
 		Callbacks: []train.Callback{
-			&train.ModelCheckpoint{Path: filepath.Join(dir, "checkpoint.safetensors"), Best: filepath.Join(dir, "best.safetensors")},
-			train.CSVLogger{Path: filepath.Join(dir, "history.csv")},
+			&train.ModelCheckpoint{Path: checkpointPath, Best: bestPath},
+			train.CSVLogger{Path: historyPath},
 		}}
 	if !*quiet {
 		cfg.Progress = stdout
@@ -168,13 +170,17 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	ds := limit(trainSet, *limitN)
 	if !*quiet {
-		fmt.Fprintf(stdout, "training %s on %s: %d examples (%.0f%% held out for validation), %d epochs, batch %d, %s lr %g\n",
-			spec.Name, *dataset, ds.Len(), 100**valSplit, *epochs, *batch, *opt, *lr)
+		schedName := *sched
+		if schedule == nil {
+			schedName = "constant"
+		}
+		fmt.Fprintf(stdout, "training %s on %s: %d examples (%.0f%% held out for validation), %d epochs, batch %d, %s lr %g, %s schedule\n",
+			spec.Name, *dataset, ds.Len(), 100**valSplit, *epochs, *batch, *opt, *lr, schedName)
 	}
 	start := time.Now()
 	hist, err := train.Fit(ctx, model, ds, cfg)
 	if hist != nil && len(hist.Epochs) > 0 {
-		if perr := hist.PlotPNG(filepath.Join(dir, "curves.png")); perr != nil && err == nil {
+		if perr := hist.PlotPNG(curvesPath); perr != nil && err == nil {
 			err = perr
 		}
 	}
@@ -191,15 +197,32 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	rate := trainingRate(hist)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{
 			"model": spec.Name, "data": *dataset, "epochs": len(hist.Epochs), "test_loss": m.Loss,
-			"test_top1": m.Top1, "test_top5": m.Top5, "seconds": secs, "weights": modelPath, "history": hist.Epochs})
+			"test_top1": m.Top1, "test_top5": m.Top5, "seconds": secs, "images_per_second": rate,
+			"weights": modelPath, "checkpoint": checkpointPath, "best": bestPath, "history_csv": historyPath,
+			"curves": curvesPath, "history": hist.Epochs})
 	}
-	fmt.Fprintf(stdout, "test: %d examples  loss %.4f  top-1 %.4f  top-5 %.4f   (%.1f s in all)\n", m.Count, m.Loss, m.Top1, m.Top5, secs)
-	fmt.Fprintf(stdout, "wrote %s, %s, %s and %s\n", modelPath, filepath.Join(dir, "checkpoint.safetensors"),
-		filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png"))
+	fmt.Fprintf(stdout, "test: %d examples  loss %.4f  top-1 %.4f  top-5 %.4f   (%.1f s in all; training %.0f img/s)\n",
+		m.Count, m.Loss, m.Top1, m.Top5, secs, rate)
+	fmt.Fprintf(stdout, "wrote %s, %s, %s, %s and %s\n", modelPath, checkpointPath, bestPath, historyPath, curvesPath)
 	return nil
+}
+
+// trainingRate returns the images trained on per second of training
+// (validation excluded) over the epochs of h, or 0 if none ran.
+func trainingRate(h *train.History) float64 {
+	var images, secs float64
+	for _, e := range h.Epochs {
+		images += float64(e.Images)
+		secs += e.Seconds
+	}
+	if secs <= 0 {
+		return 0
+	}
+	return images / secs
 }
 
 func newOptimizer(name string, ps []nn.Param, lr, wd float64) (optim.Optimizer, error) {
@@ -240,11 +263,11 @@ func parseSchedule(s string, epochs int) (optim.Schedule, error) {
 }
 
 // loadModel builds the model named in a weights file's metadata (or by
-// --model) and loads the weights into it.
-func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, error) {
+// --model), loads the weights into it, and returns the metadata too.
+func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, map[string]string, error) {
 	ts, meta, err := weights.Load(path)
 	if err != nil {
-		return nil, models.Spec{}, err
+		return nil, models.Spec{}, nil, err
 	}
 	if name := meta["model"]; name != "" && !mf.given["model"] {
 		mf.model = name
@@ -254,12 +277,12 @@ func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, error) {
 	}
 	model, spec, err := mf.build()
 	if err != nil {
-		return nil, spec, err
+		return nil, spec, nil, err
 	}
 	if _, err := weights.LoadStateDict(nn.State(model), ts, true); err != nil {
-		return nil, spec, fmt.Errorf("%s: %w", path, err)
+		return nil, spec, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return model, spec, nil
+	return model, spec, meta, nil
 }
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
@@ -276,7 +299,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if *w == "" {
 		return usagef("--weights is required")
 	}
-	model, spec, err := loadModel(&mf, *w)
+	model, spec, _, err := loadModel(&mf, *w)
 	if err != nil {
 		return err
 	}
@@ -301,13 +324,21 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 
 func cmdPredict(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fovea predict", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: fovea predict --weights FILE [flags] [IMAGE...]\n\n"+
+			"Prints the top classes of each IMAGE (PNG, JPEG or GIF, resized to the model's input;\n"+
+			"for MNIST models white digits on black, as MNIST has them: nothing is inverted),\n"+
+			"or, with no IMAGE, of the first --n examples of the test set.\n\n")
+		fs.PrintDefaults()
+	}
 	var mf modelFlags
 	mf.register(fs)
 	w := fs.String("weights", "", "weights file; required")
-	dataset := fs.String("data", "mnist", "examples: the test split of mnist, fashion-mnist or an IDX folder")
-	n := fs.Int("n", 10, "number of test examples to predict")
+	dataset := fs.String("data", "mnist", "examples: the test split of mnist, fashion-mnist or an IDX folder; with IMAGEs, where the class names come from (default: the data the weights were trained on)")
+	n := fs.Int("n", 10, "number of test examples to predict (without IMAGEs)")
 	k := fs.Int("k", 3, "classes to show per example")
-	if err := parse(fs, args, stderr); err != nil {
+	files, err := parseInterleaved(fs, args, stderr)
+	if err != nil {
 		return err
 	}
 	mf.noteGiven(fs)
@@ -317,9 +348,16 @@ func cmdPredict(args []string, stdout, stderr io.Writer) error {
 	if *n < 1 || *k < 1 {
 		return usagef("--n and --k must be at least 1")
 	}
-	model, spec, err := loadModel(&mf, *w)
+	model, spec, meta, err := loadModel(&mf, *w)
 	if err != nil {
 		return err
+	}
+	if len(files) > 0 {
+		names, err := predictNames(*dataset, mf.given["data"], meta["data"])
+		if err != nil {
+			return err
+		}
+		return predictFiles(stdout, model, spec, mf.classes, names, files, *k)
 	}
 	ds, err := loadData(*dataset, false)
 	if err != nil {
@@ -342,12 +380,68 @@ func cmdPredict(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "example %d (label %s):", i, className(names, label))
-		for _, j := range train.TopK(p, *k) {
-			fmt.Fprintf(stdout, "  %s %.3f", className(names, j), p[j])
-		}
-		fmt.Fprintln(stdout)
+		printTopK(stdout, names, p, *k)
 	}
 	return nil
+}
+
+// predictNames returns the class names for predictions on image files:
+// those of the --data set when the command line names one, otherwise
+// those of the data the weights were trained on if it can be read here,
+// otherwise none (classes print as numbers).
+func predictNames(dataset string, given bool, trainedOn string) ([]string, error) {
+	if !given {
+		if trainedOn == "" {
+			return nil, nil
+		}
+		dataset = trainedOn
+	}
+	ds, err := loadData(dataset, false)
+	if err != nil {
+		if given {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return data.ClassNames(ds), nil
+}
+
+// predictFiles decodes the image files, resized to the model's input,
+// and prints each one's top k classes.
+func predictFiles(stdout io.Writer, model nn.Layer, spec models.Spec, classes int, names, files []string, k int) error {
+	if len(spec.Input) != 3 {
+		return fmt.Errorf("%s has no fixed input size to resize images to", spec.Name)
+	}
+	h, w, c := spec.Input[0], spec.Input[1], spec.Input[2]
+	pixels := make([]float32, 0, len(files)*h*w*c)
+	for _, f := range files {
+		img, err := data.LoadImage(f, h, w, c)
+		if err != nil {
+			return err // names the file
+		}
+		pixels = append(pixels, img...)
+	}
+	ds, err := data.NewInMemory(pixels, make([]int32, len(files)), h, w, c, classes)
+	if err != nil {
+		return err
+	}
+	probs, err := train.Predict(model, ds, train.EvalConfig{})
+	if err != nil {
+		return err
+	}
+	for i, p := range probs {
+		fmt.Fprintf(stdout, "%s:", files[i])
+		printTopK(stdout, names, p, k)
+	}
+	return nil
+}
+
+// printTopK prints the k most probable classes of p and ends the line.
+func printTopK(w io.Writer, names []string, p []float32, k int) {
+	for _, j := range train.TopK(p, k) {
+		fmt.Fprintf(w, "  %s %.3f", className(names, j), p[j])
+	}
+	fmt.Fprintln(w)
 }
 
 func className(names []string, i int) string {

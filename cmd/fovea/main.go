@@ -1,10 +1,12 @@
 // Command fovea builds, trains, evaluates and inspects convolutional
 // networks from the command line.
 //
-//	fovea train                       # LeNet-5 on MNIST, 3 epochs, into runs/lenet5
+//	fovea train                       # LeNet-5 on MNIST, 12 epochs, cosine schedule, into runs/lenet5
 //	fovea train --data fashion-mnist --epochs 10 --out runs/fashion
+//	fovea train --resume runs/lenet5/checkpoint.safetensors
 //	fovea eval --weights runs/lenet5/model.safetensors
 //	fovea predict --weights runs/lenet5/model.safetensors --data mnist --n 5
+//	fovea predict --weights runs/lenet5/model.safetensors digit.png  # white on black, any size
 //	fovea summary lenet5
 //	fovea models
 //
@@ -34,7 +36,7 @@ var commands = []struct {
 }{
 	{"train", "train a model (default: LeNet-5 on MNIST)", cmdTrain},
 	{"eval", "evaluate saved weights on a test set", cmdEval},
-	{"predict", "print the top classes of examples", cmdPredict},
+	{"predict", "print the top classes of image files or test examples", cmdPredict},
 	{"summary", "print a model's layers, output shapes and parameter counts", cmdSummary},
 	{"models", "list the models of the zoo", cmdModels},
 }
@@ -89,6 +91,27 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 	fmt.Fprintf(stderr, "fovea: unknown command %q\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// parseInterleaved parses a command's flags wherever they stand among its
+// positional arguments (fovea predict a.png --k 5 b.png), and returns the
+// positional arguments in order. Everything after "--" is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args, stderr); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 // parse parses a command's flags, turning flag errors into usage errors

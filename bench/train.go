@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/models"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/optim"
+	"github.com/foveaml/fovea/tensor"
+)
+
+// trainCase is one line of the training table: a model trained on one
+// fixed batch of random images, and the peer arguments that train the
+// same model the same way in PyTorch.
+type trainCase struct {
+	name  string
+	batch int
+	setup func() (step func() error, err error) // returns one timed training step
+	peer  []string
+}
+
+var trainCases = []trainCase{
+	{
+		name:  "train-lenet5",
+		batch: 64,
+		setup: func() (func() error, error) {
+			m, err := models.NewLeNet5(models.LeNetConfig{Act: nn.ReLU, Seed: 1})
+			if err != nil {
+				return nil, err
+			}
+			return sgdTrainer(m, 64, 28, 28, 1, 10)
+		},
+		peer: []string{"train", "--model", "lenet5", "--batch", "64"},
+	},
+}
+
+// sgdTrainer returns a function that runs one training step of model on
+// a fixed batch of random h×w×c images with random labels: forward,
+// softmax cross-entropy, backward and an SGD update with momentum 0.9 and
+// learning rate 0.01, as the peer's train case does. The tape is reset
+// after every step, so steady-state steps reuse its buffers.
+func sgdTrainer(model nn.Layer, batch, h, w, c, classes int) (func() error, error) {
+	opt, err := optim.NewSGD(model.Params(), optim.SGDConfig{LR: 0.01, Momentum: 0.9})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := ag.Const(tensor.RandNormal(rng, 0, 1, batch, h, w, c))
+	y := make([]int32, batch)
+	for i := range y {
+		y[i] = int32(rng.IntN(classes))
+	}
+	tp := ag.NewTape()
+	var stepNo int64
+	return func() error {
+		defer tp.Reset()
+		ctx := &nn.Ctx{Tape: tp, Train: true, Step: stepNo}
+		loss := tp.SoftmaxCrossEntropy(model.Forward(ctx, x), y, 0)
+		if err := tp.Backward(loss); err != nil {
+			return fmt.Errorf("step %d: %w", stepNo, err)
+		}
+		opt.Step()
+		opt.ZeroGrad()
+		stepNo++
+		return nil
+	}, nil
+}
+
+// runTrain prints the training table: images per second of fovea and of
+// the peer, and their ratio.
+func runTrain(o options) error {
+	fmt.Printf("# fovea training steps, %d threads (GOMAXPROCS), SGD momentum 0.9 on one fixed random batch; images/s, median of %d\n",
+		o.threads, o.reps)
+	if o.why != "" {
+		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
+	}
+	fmt.Printf("%-20s %12s %18s %6s\n", "case", "fovea_img/s", "torch_img/s", "ratio")
+	for _, c := range trainCases {
+		if o.only != "" && !strings.Contains(c.name, o.only) {
+			continue
+		}
+		step, err := c.setup()
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		var stepErr error
+		f := medianRate(func() {
+			if err := step(); err != nil && stepErr == nil {
+				stepErr = err
+			}
+		}, float64(c.batch), o.reps)
+		if stepErr != nil {
+			return fmt.Errorf("%s: %w", c.name, stepErr)
+		}
+		torchCol, ratio := "-", "-"
+		if o.why == "" {
+			if r, err := timeTorch(o.peer, c.peer, o.reps); err != nil {
+				torchCol = "error"
+				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)
+			} else {
+				torchCol = fmt.Sprintf("%.0f (%s)", r.Best, r.Layout)
+				ratio = fmt.Sprintf("%.2f", f/r.Best)
+			}
+		}
+		fmt.Printf("%-20s %12.0f %18s %6s\n", c.name, f, torchCol, ratio)
+	}
+	return nil
+}
