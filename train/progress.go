@@ -82,7 +82,9 @@ func (p *progress) endEpoch(images int, m EpochMetrics) {
 	if m.HasVal {
 		line += fmt.Sprintf("  val_loss %.4f  val_acc %.4f", m.ValLoss, m.ValAcc)
 	}
-	line += fmt.Sprintf("  %.0f img/s  lr %.3g", float64(images)/el.Seconds(), m.LR)
+	// The rate is the training's alone (m.Seconds), as in the history;
+	// the time shown includes validation.
+	line += fmt.Sprintf("  %.0f img/s  lr %.3g", float64(images)/max(m.Seconds, 1e-9), m.LR)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s\x1b[K\n", line)
 	} else {
