@@ -11,10 +11,17 @@
 //
 //	case  fovea_img/s  torch_img/s  ratio
 //
+// time99 trains LeNet-5 on MNIST in both, the same way (Adam, batch 64,
+// cosine schedule over -epochs), until the test accuracy reaches 99%, and
+// prints the wall seconds each took and their ratio (see time99.go):
+//
+//	case  fovea_s  fovea_ep  fovea_top1  torch_s  torch_ep  torch_top1  ratio
+//
 // Usage:
 //
 //	go run ./bench kernels [-reps 5] [-run NAME] [-peer ../shared/peer/torch_peer.py] [-torch=false]
 //	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
+//	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
@@ -160,14 +167,24 @@ type peerResult struct {
 	NCHW   float64
 }
 
-// timeTorch runs the peer script on one case.
-func timeTorch(script string, args []string, reps int) (peerResult, error) {
-	cmd := exec.Command("/usr/bin/python3", append(append([]string{script}, args...), "--threads", "2", "--reps", strconv.Itoa(reps))...)
+// python is the interpreter Debian's python3-torch is installed for.
+const python = "/usr/bin/python3"
+
+// peerCommand returns the command that runs a peer script with args, in
+// this process's environment less the OpenBLAS overrides.
+func peerCommand(script string, args ...string) *exec.Cmd {
+	cmd := exec.Command(python, append([]string{script}, args...)...)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		// OPENBLAS_CORETYPE pins OpenBLAS to its AVX2 kernel; the
 		// peer deserves its best.
 		return strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") || strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=")
 	})
+	return cmd
+}
+
+// timeTorch runs the peer script on one case.
+func timeTorch(script string, args []string, reps int) (peerResult, error) {
+	cmd := peerCommand(script, slices.Concat(args, []string{"--threads", "2", "--reps", strconv.Itoa(reps)})...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -201,7 +218,7 @@ func torchAvailable(script string) string {
 	if _, err := os.Stat(script); err != nil {
 		return fmt.Sprintf("peer script %s not found (set -peer)", script)
 	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
 		return "PyTorch is not installed (apt-get install python3-torch python3-torchvision libopenblas0-openmp)"
 	}
 	return ""
@@ -209,9 +226,15 @@ func torchAvailable(script string) string {
 
 func defaultPeer() string {
 	// The peer scripts live in shared/, beside the checkout.
+	return findUp(filepath.Join("..", "shared", "peer", "torch_peer.py"))
+}
+
+// findUp returns the first of rel joined to the working directory and to
+// each of its parents that exists, or rel itself if none does.
+func findUp(rel string) string {
 	if wd, err := os.Getwd(); err == nil {
 		for dir := wd; ; dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, "..", "shared", "peer", "torch_peer.py")
+			p := filepath.Join(dir, rel)
 			if _, err := os.Stat(p); err == nil {
 				return filepath.Clean(p)
 			}
@@ -220,7 +243,7 @@ func defaultPeer() string {
 			}
 		}
 	}
-	return "../shared/peer/torch_peer.py"
+	return rel
 }
 
 // options are the flags every table takes, and why the PyTorch column is
@@ -231,20 +254,23 @@ type options struct {
 	only    string
 	why     string
 	threads int
+	epochs  int // time99's epochs (the cosine schedule's length)
 }
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99 [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
-			"steps of zoo models next to PyTorch's (images/s), in the same run.\n\n")
+			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
+			"99%% test accuracy in both (seconds); each in the same run.\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
-	peer := flag.String("peer", defaultPeer(), "path of the PyTorch peer script")
+	peer := flag.String("peer", "", "path of the PyTorch peer script (default: ../shared/peer/torch_peer.py for kernels\nand train, bench/peer/torch_lenet_mnist.py for time99, looked for from here upwards)")
+	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
 	only := flag.String("run", "", "only cases whose name contains this")
-	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train") {
+	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99") {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -253,7 +279,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: -reps %d: want at least 1\n", *reps)
 		os.Exit(2)
 	}
-	o := options{reps: *reps, peer: *peer, only: *only, threads: cpu.Workers()}
+	if *epochs < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -epochs %d: want at least 1\n", *epochs)
+		os.Exit(2)
+	}
+	if *peer == "" {
+		*peer = defaultPeer()
+		if os.Args[1] == "time99" {
+			*peer = findUp(time99Peer)
+		}
+	}
+	o := options{reps: *reps, peer: *peer, only: *only, threads: cpu.Workers(), epochs: *epochs}
 	if *torch {
 		o.why = torchAvailable(*peer)
 	} else {
@@ -262,6 +298,13 @@ func main() {
 	if os.Args[1] == "train" {
 		if err := runTrain(o); err != nil {
 			fmt.Fprintf(os.Stderr, "bench train: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "time99" {
+		if err := runTime99(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench time99: %v\n", err)
 			os.Exit(1)
 		}
 		return
