@@ -39,6 +39,7 @@ var commands = []struct {
 	{"predict", "print the top classes of image files or test examples", cmdPredict},
 	{"summary", "print a model's layers, output shapes and parameter counts", cmdSummary},
 	{"models", "list the models of the zoo", cmdModels},
+	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
 }
 
 func usage(w io.Writer) {

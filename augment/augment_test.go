@@ -1,0 +1,157 @@
+package augment
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/foveaml/fovea/data"
+)
+
+func cifarPipeline() *Pipeline {
+	return New(RandomCrop{Padding: 4, Fill: FillReflect}, HorizontalFlip{}, ImageNetPCA,
+		&Affine{Degrees: [2]float64{-10, 10}}, RandomErasing{})
+}
+
+func TestPipelineReplay(t *testing.T) {
+	p := cifarPipeline()
+	img := randImage(newRand(1), 12, 12, 3)
+	a := make([]float32, len(img))
+	b := make([]float32, len(img))
+	// The same seed gives the same parameters and image.
+	if err := p.Apply(a, img, 12, 12, 3, newRand(42)); err != nil {
+		t.Fatal(err)
+	}
+	pp, err := p.Sample(newRand(42), 12, 12, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Replay(b, img, 12, 12, 3, pp); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a, b) {
+		t.Error("replaying the sampled parameters differs from Apply")
+	}
+	// The parameters replay on another image (a second channel set, a
+	// label map) of the same shape: here, replaying on the image twice.
+	if err := p.Replay(b, img, 12, 12, 3, pp); err != nil || !slices.Equal(a, b) {
+		t.Error("replay is not deterministic")
+	}
+	// Another seed, another image.
+	p.Apply(b, img, 12, 12, 3, newRand(43))
+	if slices.Equal(a, b) {
+		t.Error("seeds 42 and 43 gave the same augmentation")
+	}
+	// Wrong parameter counts and types are errors.
+	if err := p.Replay(b, img, 12, 12, 3, pp[:2]); err == nil {
+		t.Error("short parameters: no error")
+	}
+	pp[0] = FlipParams{}
+	if err := p.Replay(b, img, 12, 12, 3, pp); err == nil {
+		t.Error("parameters of the wrong type: no error")
+	}
+}
+
+func TestPipelineInferenceIsIdentity(t *testing.T) {
+	img := randImage(newRand(2), 12, 12, 3)
+	out := make([]float32, len(img))
+	inf := cifarPipeline().Inference()
+	rng := newRand(3)
+	before := rng.Uint64()
+	rng = newRand(3)
+	if err := inf.Apply(out, img, 12, 12, 3, rng); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out, img) {
+		t.Error("the pipeline at inference is not the identity")
+	}
+	if rng.Uint64() != before {
+		t.Error("inference drew random numbers")
+	}
+	// A shape-changing pipeline takes central crops.
+	p := New(RandomCrop{Height: 2, Width: 2}, HorizontalFlip{}).Inference()
+	out = out[:4]
+	p.Apply(out, seq(4, 4, 1), 4, 4, 1, nil)
+	if want := []float32{5, 6, 9, 10}; !slices.Equal(out, want) {
+		t.Errorf("inference crop %v, want %v", out, want)
+	}
+}
+
+func TestEmptyPipelineCopies(t *testing.T) {
+	img := seq(2, 2, 1)
+	out := make([]float32, 4)
+	if err := New().Apply(out, img, 2, 2, 1, newRand(1)); err != nil || !slices.Equal(out, img) {
+		t.Errorf("empty pipeline: %v %v", out, err)
+	}
+}
+
+// TestLoaderBatchesDoNotDependOnWorkers checks that a loader's augmented
+// batches are the same with 1 and 3 workers, and equal ApplyBatch's.
+func TestLoaderBatchesDoNotDependOnWorkers(t *testing.T) {
+	const n, h, w = 37, 10, 10
+	pix := randImage(newRand(5), n*h, w, 3)
+	ds, err := data.NewInMemory(pix, make([]int32, n), h, w, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(RandomResizedCrop{Height: 8, Width: 8}, HorizontalFlip{}, ImageNetPCA, RandomErasing{})
+	batches := func(workers int) []float32 {
+		l, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 8, Workers: workers, Seed: 99, Transform: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []float32
+		for b, err := range l.All(0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, b.X.Data()...)
+		}
+		return all
+	}
+	one, three := batches(1), batches(3)
+	if !slices.Equal(one, three) {
+		t.Error("1 and 3 workers gave different batches")
+	}
+	direct := make([]float32, n*8*8*3)
+	if err := ApplyBatch(p, direct, pix, n, h, w, 3, 99, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(one, direct) {
+		t.Error("ApplyBatch differs from the loader")
+	}
+	// A bad option stops the loader before any work, naming the transform.
+	if _, err := data.NewLoader(ds, data.LoaderOptions{Transform: New(CenterCrop{Height: 20, Width: 20})}); err == nil {
+		t.Error("a crop larger than the images: no loader error")
+	}
+}
+
+func TestPresets(t *testing.T) {
+	for _, name := range PresetNames() {
+		p, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, w, c := 32, 32, 3
+		switch name {
+		case "mnist":
+			h, w, c = 28, 28, 1
+		case "alexnet", "imagenet":
+			h, w = 256, 256
+		}
+		oh, ow, oc, err := p.OutShape(h, w, c)
+		if err != nil {
+			t.Fatalf("preset %s: %v", name, err)
+		}
+		out := make([]float32, oh*ow*oc)
+		if err := p.Apply(out, randImage(newRand(1), h, w, c), h, w, c, rand.New(rand.NewPCG(1, 1))); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+		if PresetDoc(name) == "" {
+			t.Errorf("preset %s has no description", name)
+		}
+	}
+	if _, err := Preset("nope"); err == nil {
+		t.Error("unknown preset: no error")
+	}
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/foveaml/fovea/augment"
+	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/internal/atomicfile"
+)
+
+// cmdAugment draws a grid of images under sampled augmentations.
+func cmdAugment(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea augment", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: fovea augment [flags] [IMAGE]\n\n"+
+			"Writes a PNG grid showing images under random draws of an augmentation preset:\n"+
+			"each image first as it is, then --n augmented copies. Draw j of example i is\n"+
+			"what training with --seed would show the model in epoch j.\n\npresets:\n")
+		for _, n := range augment.PresetNames() {
+			fmt.Fprintf(fs.Output(), "  %-9s %s\n", n, augment.PresetDoc(n))
+		}
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	preset := fs.String("preset", "mnist", "augmentation preset: "+strings.Join(augment.PresetNames(), ", "))
+	dataset := fs.String("data", "mnist", "examples from the training split of mnist, fashion-mnist or an IDX folder (without IMAGE)")
+	index := fs.Int("index", 0, "index of the first example")
+	images := fs.Int("images", 1, "number of examples, from --index on, one block of rows each")
+	n := fs.Int("n", 15, "augmented copies of each image")
+	cols := fs.Int("cols", 8, "cells per row")
+	size := fs.Int("size", 0, "IMAGE is resized to size×size first (0: the preset's input, 28 for mnist, 32 for cifar, 256 otherwise)")
+	scale := fs.Int("scale", 0, "magnify each pixel to scale×scale (0: 4 for images up to 64 pixels, else 1)")
+	seed := fs.Uint64("seed", 1, "random seed of the draws")
+	out := fs.String("out", "augment.png", "PNG file to write")
+	files, err := parseInterleaved(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) > 1:
+		return usagef("want at most one IMAGE, have %d", len(files))
+	case *n < 1 || *n > 1000:
+		return usagef("--n %d: want 1 to 1000", *n)
+	case *cols < 1:
+		return usagef("--cols %d: want at least 1", *cols)
+	case *images < 1 || *images > 100:
+		return usagef("--images %d: want 1 to 100", *images)
+	case *index < 0:
+		return usagef("--index %d: want 0 or more", *index)
+	case *size < 0 || *size > 4096:
+		return usagef("--size %d: want 0 to 4096", *size)
+	case *scale < 0 || *scale > 32:
+		return usagef("--scale %d: want 0 to 32", *scale)
+	}
+	pipe, err := augment.Preset(*preset)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	var (
+		srcs    [][]float32
+		h, w, c int
+		what    string
+	)
+	if len(files) == 1 {
+		side := *size
+		if side == 0 {
+			side = map[string]int{"mnist": 28, "cifar": 32}[strings.ToLower(*preset)]
+			if side == 0 {
+				side = 256
+			}
+		}
+		h, w, c = side, side, 3
+		img, err := data.LoadImage(files[0], h, w, c)
+		if err != nil {
+			return err
+		}
+		srcs, what = [][]float32{img}, files[0]
+	} else {
+		ds, err := loadData(*dataset, true)
+		if err != nil {
+			return err
+		}
+		if *index+*images > ds.Len() {
+			return usagef("--index %d with --images %d: %s has %d examples", *index, *images, *dataset, ds.Len())
+		}
+		h, w, c = ds.Shape()
+		names := data.ClassNames(ds)
+		var labels []string
+		for i := *index; i < *index+*images; i++ {
+			img := make([]float32, h*w*c)
+			label, err := ds.Example(i, img)
+			if err != nil {
+				return err
+			}
+			srcs = append(srcs, img)
+			labels = append(labels, className(names, label))
+		}
+		what = fmt.Sprintf("%s examples %d..%d (labels %s)", *dataset, *index, *index+*images-1, strings.Join(labels, " "))
+		if *images == 1 {
+			what = fmt.Sprintf("%s example %d (label %s)", *dataset, *index, labels[0])
+		}
+	}
+	// A grey image meets a colour preset as RGB.
+	if _, _, _, err := pipe.OutShape(h, w, c); err != nil && c == 1 {
+		if _, _, _, err3 := pipe.OutShape(h, w, 3); err3 == nil {
+			for i, s := range srcs {
+				srcs[i] = greyToRGB(s)
+			}
+			c = 3
+		}
+	}
+	oh, ow, oc, err := pipe.OutShape(h, w, c)
+	if err != nil {
+		return fmt.Errorf("preset %s cannot take %dx%dx%d images: %w", *preset, h, w, c, err)
+	}
+	pix := *scale
+	if pix == 0 {
+		pix = 1
+		if max(h, w, oh, ow) <= 64 {
+			pix = 4
+		}
+	}
+	g := newGrid(max(h, oh)*pix, max(w, ow)*pix, min(*cols, *n+1), len(srcs)*((*n+1+*cols-1) / *cols))
+	pcg := rand.NewPCG(0, 0)
+	rng := rand.New(pcg)
+	dst := make([]float32, oh*ow*oc)
+	for i, src := range srcs {
+		first := i * ((*n + 1 + *cols - 1) / *cols) * g.cols
+		g.draw(first, src, h, w, c, pix)
+		for j := range *n {
+			// The source the loader would hand this example in epoch j.
+			pcg.Seed(data.ExampleSeed(*seed, j, *index+i))
+			if err := pipe.Apply(dst, src, h, w, c, rng); err != nil {
+				return err
+			}
+			g.draw(first+1+j, dst, oh, ow, oc, pix)
+		}
+	}
+	if err := atomicfile.Write(*out, func(wr io.Writer) error { return png.Encode(wr, g.img) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, as it is and under %d draws of preset %s (%s)\n", *out, what, *n, *preset, augment.PresetDoc(*preset))
+	return nil
+}
+
+func greyToRGB(s []float32) []float32 {
+	out := make([]float32, 3*len(s))
+	for i, v := range s {
+		out[3*i], out[3*i+1], out[3*i+2] = v, v, v
+	}
+	return out
+}
+
+// grid is a PNG of equal cells separated by gaps.
+type grid struct {
+	img          *image.RGBA
+	cellH, cellW int
+	cols         int
+}
+
+const gridGap = 2
+
+func newGrid(cellH, cellW, cols, rows int) *grid {
+	g := &grid{cellH: cellH, cellW: cellW, cols: cols}
+	g.img = image.NewRGBA(image.Rect(0, 0, cols*(cellW+gridGap)+gridGap, rows*(cellH+gridGap)+gridGap))
+	bg := color.RGBA{R: 96, G: 96, B: 112, A: 255}
+	for i := 0; i < len(g.img.Pix); i += 4 {
+		g.img.Pix[i], g.img.Pix[i+1], g.img.Pix[i+2], g.img.Pix[i+3] = bg.R, bg.G, bg.B, bg.A
+	}
+	return g
+}
+
+// draw puts the h×w×c image (values clipped to [0, 1]) into cell k,
+// centred, each pixel magnified pix times.
+func (g *grid) draw(k int, img []float32, h, w, c, pix int) {
+	x0 := gridGap + (k%g.cols)*(g.cellW+gridGap) + (g.cellW-w*pix)/2
+	y0 := gridGap + (k/g.cols)*(g.cellH+gridGap) + (g.cellH-h*pix)/2
+	byteOf := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
+	for y := range h * pix {
+		for x := range w * pix {
+			p := img[((y/pix)*w+x/pix)*c:]
+			var r, gr, b uint8
+			if c >= 3 {
+				r, gr, b = byteOf(p[0]), byteOf(p[1]), byteOf(p[2])
+			} else {
+				r = byteOf(p[0])
+				gr, b = r, r
+			}
+			g.img.SetRGBA(x0+x, y0+y, color.RGBA{R: r, G: gr, B: b, A: 255})
+		}
+	}
+}
