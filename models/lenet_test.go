@@ -34,22 +34,3 @@ func TestLeNet5ParamsAndShapes(t *testing.T) {
 		t.Fatal("a 20×20 input fits LeNet-5's 400-wide dense layer?")
 	}
 }
-
-func TestRegistry(t *testing.T) {
-	for _, name := range Names() {
-		s, err := Lookup(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := s.New(Options{Classes: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := nn.Summary(m, s.Input...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	if _, err := Lookup("resnet9000"); err == nil || !strings.Contains(err.Error(), "lenet5") {
-		t.Fatalf("unknown model error %v should list the known names", err)
-	}
-}

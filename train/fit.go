@@ -190,19 +190,50 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	return s.History, nil
 }
 
+// AuxModel is a model with auxiliary classifiers, such as GoogLeNet's,
+// that are trained alongside the main one and dropped at inference. Fit
+// calls ForwardAux instead of Forward for its training steps and
+// minimises main + AuxLossWeight·Σ aux, each term a softmax cross-entropy
+// against the batch's labels; the loss and accuracy it reports are the
+// main classifier's, comparable with the validation ones. Evaluate and
+// Predict call Forward. ForwardAux may return no aux logits (when
+// c.Train is false, or the heads are off).
+type AuxModel interface {
+	nn.Layer
+	ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Var)
+}
+
+// AuxLossWeight weighs each auxiliary classifier's loss in an AuxModel's
+// training loss (GoogLeNet's 0.3).
+const AuxLossWeight = 0.3
+
 // step runs one training step on batch b and counts it into t.
 func step(tp *ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int64, t *tally) error {
 	defer tp.Reset()
 	c := &nn.Ctx{Tape: tp, Train: true, Step: stepNo}
-	logits := model.Forward(c, ag.Const(b.X))
+	var logits *ag.Var
+	var aux []*ag.Var
+	if am, ok := model.(AuxModel); ok {
+		logits, aux = am.ForwardAux(c, ag.Const(b.X))
+	} else {
+		logits = model.Forward(c, ag.Const(b.X))
+	}
 	loss := tp.SoftmaxCrossEntropy(logits, b.Y, cfg.LabelSmoothing)
+	mainLoss := loss
+	if len(aux) > 0 {
+		ws, terms := []float32{1}, []*ag.Var{loss}
+		for _, a := range aux {
+			ws, terms = append(ws, AuxLossWeight), append(terms, tp.SoftmaxCrossEntropy(a, b.Y, cfg.LabelSmoothing))
+		}
+		loss = tp.WeightedSum(ws, terms...)
+	}
 	if err := tp.Err(); err != nil {
 		return err
 	}
-	l := float64(loss.Item())
-	if math.IsNaN(l) || math.IsInf(l, 0) {
+	if l := float64(loss.Item()); math.IsNaN(l) || math.IsInf(l, 0) {
 		return fmt.Errorf("%w (%v): the learning rate (%.3g) may be too high for this model; lower it, or clip gradients", ErrNonFinite, l, cfg.Optimizer.LR())
 	}
+	l := float64(mainLoss.Item()) // what the metrics report
 	if err := tp.Backward(loss); err != nil {
 		return err
 	}

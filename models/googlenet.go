@@ -1,0 +1,295 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/nn"
+)
+
+// GoogLeNetConfig chooses a GoogLeNet (Inception v1, Szegedy et al.,
+// 2014) in torchvision's form.
+type GoogLeNetConfig struct {
+	// Classes defaults to 1000.
+	Classes int
+	// AuxLogits adds the two auxiliary classifiers on inception 4a and 4d
+	// (aux1, aux2). They compute only in training, through ForwardAux,
+	// where train.Fit adds their losses with weight 0.3; Forward, and so
+	// inference, ignores them.
+	AuxLogits bool
+	// Dropout is the probability of the dropout before fc; default 0.2
+	// (torchvision's; the paper's is 0.4; a negative value: none). The
+	// auxiliary heads' dropout is the paper's 0.7.
+	Dropout float32
+	// Input is the side of the square images the auxiliary heads will
+	// see; default 224. It is checked only with AuxLogits (see
+	// InceptionAux); the main classifier takes any side from about 64.
+	Input int
+	// Seed seeds the initial weights: torchvision's (convolution and dense
+	// weights from N(0, 0.01²) truncated to ±2, batch norms at γ=1, β=0,
+	// PyTorch's default dense biases).
+	Seed uint64
+}
+
+// GoogLeNet is torchvision's Inception v1 for [N, 224, 224, 3] images
+// (any side from about 64 works; the auxiliary heads take fewer, see
+// GoogLeNetConfig.Input) giving [N, classes] logits: every convolution
+// is a BasicConv2d (conv without bias – batch norm with ε 0.001 – ReLU);
+// the stem conv1 7×7/2 to 64 – max pool 3×3/2 (ceil mode) – conv2 1×1 to
+// 64 – conv3 3×3 to 192 – max pool; inception 3a, 3b – max pool – 4a to
+// 4e – max pool 2×2 – 5a, 5b; global average pooling – dropout – fc. Its
+// "5×5" branches use 3×3 convolutions, as torchvision's weights do. With
+// 1000 classes and no auxiliary heads it has 6,624,904 parameters, named
+// as torchvision's (conv1.conv.weight, inception3a.branch2.1.bn.bias,
+// aux1.fc2.weight, fc.weight). torchvision's transform_input (used with
+// its pretrained weights) is not applied: normalise inputs as those
+// weights expect before calling the model.
+type GoogLeNet struct {
+	Conv1, Conv2, Conv3 *BasicConv2d
+	Inception           []*Inception  // 3a, 3b, 4a–4e, 5a, 5b
+	Aux1, Aux2          *InceptionAux // nil without AuxLogits
+	Dropout             nn.Dropout
+	FC                  *nn.Dense
+	Cfg                 GoogLeNetConfig
+}
+
+var inceptionNames = []string{"3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"}
+
+// NewGoogLeNet builds a GoogLeNet, or returns an error naming the bad
+// option.
+func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
+	cfg.Classes = or(cfg.Classes, 1000)
+	if cfg.Dropout == 0 {
+		cfg.Dropout = 0.2
+	}
+	cfg.Input = or(cfg.Input, 224)
+	if cfg.Classes < 1 {
+		return nil, fmt.Errorf("models.GoogLeNet: %d classes: want at least 1", cfg.Classes)
+	}
+	if s := auxMapSide(cfg.Input); cfg.AuxLogits && !auxPaperPool(s) {
+		if err := (nn.AdaptiveAvgPool2D{OutH: 4, OutW: 4}).Fits(s, s); err != nil {
+			return nil, fmt.Errorf("models.GoogLeNet: the auxiliary heads at input %d×%d see a %d×%d map: %w", cfg.Input, cfg.Input, s, s, err)
+		}
+	}
+	b := newBuilder(cfg.Seed, 0x600913)
+	m := &GoogLeNet{
+		Cfg:   cfg,
+		Conv1: newBasicConv2d(b, 3, 64, 7, 2, 3),
+		Conv2: newBasicConv2d(b, 64, 64, 1, 1, 0),
+		Conv3: newBasicConv2d(b, 64, 192, 3, 1, 1),
+	}
+	for _, v := range [][7]int{
+		{192, 64, 96, 128, 16, 32, 32},
+		{256, 128, 128, 192, 32, 96, 64},
+		{480, 192, 96, 208, 16, 48, 64},
+		{512, 160, 112, 224, 24, 64, 64},
+		{512, 128, 128, 256, 24, 64, 64},
+		{512, 112, 144, 288, 32, 64, 64},
+		{528, 256, 160, 320, 32, 128, 128},
+		{832, 256, 160, 320, 32, 128, 128},
+		{832, 384, 192, 384, 48, 128, 128},
+	} {
+		m.Inception = append(m.Inception, newInception(b, v[0], v[1], v[2], v[3], v[4], v[5], v[6]))
+	}
+	if cfg.AuxLogits {
+		m.Aux1 = newInceptionAux(b, 512, cfg.Classes)
+		m.Aux2 = newInceptionAux(b, 528, cfg.Classes)
+	}
+	m.Dropout = b.dropout(max(cfg.Dropout, 0))
+	m.FC = b.dense(nn.DenseConfig{In: 1024, Out: cfg.Classes, Init: normalInit(0.01)})
+	if b.err != nil {
+		return nil, fmt.Errorf("models.GoogLeNet: %w", b.err)
+	}
+	return m, nil
+}
+
+// Kind names the model in Summary.
+func (m *GoogLeNet) Kind() string { return "GoogLeNet" }
+
+// Forward implements nn.Layer: the main classifier's logits.
+func (m *GoogLeNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	y, _ := m.forward(c, x, false)
+	return y
+}
+
+// ForwardAux implements train.AuxModel: the main logits and, while
+// training with AuxLogits, the two auxiliary heads' logits (aux1 on
+// inception 4a, aux2 on 4d); otherwise aux is nil.
+func (m *GoogLeNet) ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Var) {
+	return m.forward(c, x, c.Train && m.Aux1 != nil)
+}
+
+func (m *GoogLeNet) forward(c *nn.Ctx, x *ag.Var, withAux bool) (*ag.Var, []*ag.Var) {
+	pool := nn.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, Ceil: true}
+	x = c.Call("maxpool1", pool, c.Call("conv1", m.Conv1, x))
+	x = c.Call("maxpool2", pool, c.Call("conv3", m.Conv3, c.Call("conv2", m.Conv2, x)))
+	var aux []*ag.Var
+	for i, inc := range m.Inception {
+		x = c.Call("inception"+inceptionNames[i], inc, x)
+		switch {
+		case i == 1:
+			x = c.Call("maxpool3", pool, x)
+		case i == 6:
+			x = c.Call("maxpool4", nn.MaxPool2D{KH: 2, KW: 2, Ceil: true}, x)
+		case i == 2 && withAux:
+			aux = append(aux, c.Call("aux1", m.Aux1, x))
+		case i == 5 && withAux:
+			aux = append(aux, c.Call("aux2", m.Aux2, x))
+		}
+	}
+	x = c.Call("dropout", m.Dropout, c.Call("avgpool", nn.GlobalAvgPool{}, x))
+	return c.Call("fc", m.FC, x), aux
+}
+
+func (m *GoogLeNet) children() []child {
+	cs := []child{{"conv1", m.Conv1}, {"conv2", m.Conv2}, {"conv3", m.Conv3}}
+	for i, inc := range m.Inception {
+		cs = append(cs, child{"inception" + inceptionNames[i], inc})
+	}
+	if m.Aux1 != nil {
+		cs = append(cs, child{"aux1", m.Aux1}, child{"aux2", m.Aux2})
+	}
+	return append(cs, child{"fc", m.FC})
+}
+
+// Params implements nn.Layer.
+func (m *GoogLeNet) Params() []nn.Param { return paramsOf(m.children()...) }
+
+// Buffers implements nn.Buffered.
+func (m *GoogLeNet) Buffers() []nn.Param { return buffersOf(m.children()...) }
+
+// FlattenedMaps implements Flattener: the auxiliary heads' fc1 read a
+// 4×4×128 map.
+func (m *GoogLeNet) FlattenedMaps() map[string][3]int {
+	if m.Aux1 == nil {
+		return nil
+	}
+	return map[string][3]int{"aux1.fc1": {4, 4, 128}, "aux2.fc1": {4, 4, 128}}
+}
+
+// BasicConv2d is torchvision's Inception convolution: conv (no bias) –
+// batch norm (ε 0.001) – ReLU, with parameters conv.weight and bn.*.
+type BasicConv2d struct {
+	Conv *nn.Conv2D
+	BN   *nn.BatchNorm
+}
+
+func newBasicConv2d(b *builder, in, out, k, stride, pad int) *BasicConv2d {
+	bc := &BasicConv2d{
+		Conv: b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: k, Stride: stride, Pad: pad, NoBias: true, Init: normalInit(0.01)}),
+		BN:   b.bn(out),
+	}
+	if bc.BN != nil {
+		bc.BN.Stats.Eps = 1e-3
+	}
+	return bc
+}
+
+// Forward implements nn.Layer.
+func (bc *BasicConv2d) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	return c.Call("relu", nn.ReLU, c.Call("bn", bc.BN, c.Call("conv", bc.Conv, x)))
+}
+
+func (bc *BasicConv2d) children() []child { return []child{{"conv", bc.Conv}, {"bn", bc.BN}} }
+
+// Params implements nn.Layer.
+func (bc *BasicConv2d) Params() []nn.Param { return paramsOf(bc.children()...) }
+
+// Buffers implements nn.Buffered.
+func (bc *BasicConv2d) Buffers() []nn.Param { return buffersOf(bc.children()...) }
+
+// Inception is GoogLeNet's module: four branches over the same input,
+// joined along the channels: branch1 a 1×1 convolution; branch2 1×1 then
+// 3×3; branch3 1×1 then the "5×5" (3×3 in torchvision's weights); branch4
+// 3×3 max pooling (stride 1, pad 1) then a 1×1 projection.
+type Inception struct {
+	Branch1                   *BasicConv2d
+	Branch2, Branch3, Branch4 *nn.Sequential
+}
+
+func newInception(b *builder, in, ch1, ch3red, ch3, ch5red, ch5, poolProj int) *Inception {
+	return &Inception{
+		Branch1: newBasicConv2d(b, in, ch1, 1, 1, 0),
+		Branch2: nn.NewSequential(newBasicConv2d(b, in, ch3red, 1, 1, 0), newBasicConv2d(b, ch3red, ch3, 3, 1, 1)),
+		Branch3: nn.NewSequential(newBasicConv2d(b, in, ch5red, 1, 1, 0), newBasicConv2d(b, ch5red, ch5, 3, 1, 1)),
+		Branch4: nn.NewSequential(nn.MaxPool2D{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Ceil: true},
+			newBasicConv2d(b, in, poolProj, 1, 1, 0)),
+	}
+}
+
+// Forward implements nn.Layer.
+func (m *Inception) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	return c.Tape.Concat(c.Call("branch1", m.Branch1, x), c.Call("branch2", m.Branch2, x),
+		c.Call("branch3", m.Branch3, x), c.Call("branch4", m.Branch4, x))
+}
+
+func (m *Inception) children() []child {
+	return []child{{"branch1", m.Branch1}, {"branch2", m.Branch2}, {"branch3", m.Branch3}, {"branch4", m.Branch4}}
+}
+
+// Params implements nn.Layer.
+func (m *Inception) Params() []nn.Param { return paramsOf(m.children()...) }
+
+// Buffers implements nn.Buffered.
+func (m *Inception) Buffers() []nn.Param { return buffersOf(m.children()...) }
+
+// InceptionAux is an auxiliary classifier of GoogLeNet, as in the paper:
+// average pooling 5×5 stride 3 (the 14×14 map of a 224×224 input becomes
+// 4×4) – conv 1×1 to 128 (a BasicConv2d) – flatten – fc1 to 1024 – ReLU –
+// dropout 0.7 – fc2 to the classes. torchvision pools adaptively to 4×4
+// instead, which averages slightly different windows at 14×14; the
+// parameters (conv.*, fc1.*, fc2.*) are the same. Maps whose 5×5/3
+// pooling is not 4×4 (other inputs than about 224×224) are pooled
+// adaptively to 4×4 as torchvision does, which fovea computes for sides
+// that are multiples of 4 or divide 4 (inputs of 128 or 256 pixels, say);
+// NewGoogLeNet checks its Input.
+type InceptionAux struct {
+	Conv     *BasicConv2d
+	FC1, FC2 *nn.Dense
+	Dropout  nn.Dropout
+}
+
+func newInceptionAux(b *builder, in, classes int) *InceptionAux {
+	return &InceptionAux{
+		Conv:    newBasicConv2d(b, in, 128, 1, 1, 0),
+		FC1:     b.dense(nn.DenseConfig{In: 2048, Out: 1024, Init: normalInit(0.01)}),
+		FC2:     b.dense(nn.DenseConfig{In: 1024, Out: classes, Init: normalInit(0.01)}),
+		Dropout: b.dropout(0.7),
+	}
+}
+
+// Forward implements nn.Layer.
+func (a *InceptionAux) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	if s := x.Shape(); len(s) == 4 && auxPaperPool(s[1]) && auxPaperPool(s[2]) {
+		x = c.Call("avgpool", nn.AvgPool2D{KH: 5, KW: 5, SH: 3, SW: 3}, x)
+	} else {
+		x = c.Call("avgpool", nn.AdaptiveAvgPool2D{OutH: 4, OutW: 4}, x)
+	}
+	x = c.Call("flatten", nn.Flatten{}, c.Call("conv", a.Conv, x))
+	x = c.Call("dropout", a.Dropout, c.Call("relu", nn.ReLU, c.Call("fc1", a.FC1, x)))
+	return c.Call("fc2", a.FC2, x)
+}
+
+// auxPaperPool reports whether the paper's 5×5 stride-3 pooling takes a
+// side of size s to 4.
+func auxPaperPool(s int) bool { return s >= 5 && (s-5)/3+1 == 4 }
+
+// auxMapSide is the side of inception 4a's and 4d's map for an input of
+// the given side.
+func auxMapSide(side int) int {
+	side = (side-1)/2 + 1 // conv1, 7×7 stride 2 pad 3
+	for range 3 {         // max pools 3×3 stride 2, ceil mode
+		side = (side-3+1)/2 + 1
+	}
+	return side
+}
+
+func (a *InceptionAux) children() []child {
+	return []child{{"conv", a.Conv}, {"fc1", a.FC1}, {"fc2", a.FC2}}
+}
+
+// Params implements nn.Layer.
+func (a *InceptionAux) Params() []nn.Param { return paramsOf(a.children()...) }
+
+// Buffers implements nn.Buffered.
+func (a *InceptionAux) Buffers() []nn.Param { return buffersOf(a.children()...) }
