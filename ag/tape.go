@@ -20,6 +20,17 @@ type Tape struct {
 	noGrad  bool
 	done    bool // Backward has run since the last Reset
 	err     error
+	// local, when not nil, holds the gradients of leaves that Backward
+	// accumulates on this tape instead of in the leaves (see
+	// SetLocalLeafGrads), with the order they were first touched in.
+	local      map[*Var]*localGrad
+	localOrder []*Var
+}
+
+// localGrad is a leaf's gradient accumulated on one tape.
+type localGrad struct {
+	g     []float32
+	fresh bool
 }
 
 // node is one recorded op: its output and, if gradients flow through
@@ -111,6 +122,7 @@ func (t *Tape) Reset() {
 		t.heldInt[i] = nil
 	}
 	t.heldInt = t.heldInt[:0]
+	t.releaseLocal()
 	t.done, t.err = false, nil
 }
 
@@ -197,15 +209,82 @@ func (t *Tape) record(out *Var, back func(dy []float32)) *Var {
 // initGrad gives v an empty gradient to accumulate into: a leaf's own
 // (allocated once, then kept), or a pooled buffer for an op output.
 func (t *Tape) initGrad(v *Var) {
-	if v.tape == nil {
+	g, fresh := t.gradOf(v)
+	if v.tape == nil && t.local == nil {
+		if v.grad == nil || !v.grad.SameShape(v.val) {
+			v.grad = tensor.Zeros(v.val.Shape()...)
+			*fresh = true
+		}
+		*g = v.grad.Data()
+		return
+	}
+	*g, *fresh = t.floats.get(v.val.Len()), true
+}
+
+// gradOf returns where v's gradient is accumulated during Backward: v's
+// own fields, or, for a leaf on a tape with local leaf gradients, the
+// tape's buffer for it.
+func (t *Tape) gradOf(v *Var) (*[]float32, *bool) {
+	if v.tape != nil || t.local == nil {
+		return &v.g, &v.fresh
+	}
+	lg := t.local[v]
+	if lg == nil {
+		lg = &localGrad{}
+		t.local[v] = lg
+		t.localOrder = append(t.localOrder, v)
+	}
+	return &lg.g, &lg.fresh
+}
+
+// SetLocalLeafGrads makes Backward accumulate the gradients of leaves
+// (parameters) in buffers of this tape's own rather than in the leaves,
+// so that several tapes may backpropagate into the same parameters at
+// once: data-parallel training, one tape per part of a batch. After
+// Backward, AddLeafGrads adds the tape's gradients into the leaves; call
+// it for one tape at a time. Ops that update state of a leaf's own (batch
+// normalisation's running statistics) must not run on such tapes at once.
+func (t *Tape) SetLocalLeafGrads(on bool) {
+	t.releaseLocal()
+	t.local = nil
+	if on {
+		t.local = map[*Var]*localGrad{}
+	}
+}
+
+// AddLeafGrads adds the leaf gradients that Backward accumulated on this
+// tape (with SetLocalLeafGrads) into the leaves' own, in a fixed order,
+// and forgets them.
+func (t *Tape) AddLeafGrads() {
+	for _, v := range t.localOrder {
+		lg := t.local[v]
+		if lg.g == nil || lg.fresh {
+			continue // nothing was written
+		}
 		if v.grad == nil || !v.grad.SameShape(v.val) {
 			v.grad = tensor.Zeros(v.val.Shape()...)
 			v.fresh = true
 		}
 		v.g = v.grad.Data()
-		return
+		if v.fresh {
+			copy(v.g, lg.g)
+		} else {
+			kern.Acc(v.g, lg.g)
+		}
+		v.fresh = false
 	}
-	v.g, v.fresh = t.floats.get(v.val.Len()), true
+	t.releaseLocal()
+}
+
+// releaseLocal hands the local leaf gradients back to the pool.
+func (t *Tape) releaseLocal() {
+	for _, v := range t.localOrder {
+		if lg := t.local[v]; lg.g != nil {
+			t.floats.put(lg.g)
+		}
+		delete(t.local, v)
+	}
+	t.localOrder = t.localOrder[:0]
 }
 
 // dropGrad hands an op output's gradient back to the pool.
@@ -225,24 +304,29 @@ func (t *Tape) sink(v *Var) []float32 {
 	if !v.requires {
 		return t.floats.get(v.val.Len())
 	}
-	if v.g == nil {
+	g, fresh := t.gradOf(v)
+	if *g == nil {
 		t.initGrad(v)
 	}
-	if v.fresh {
-		v.fresh = false
-		return v.g
+	if *fresh {
+		*fresh = false
+		return *g
 	}
-	return t.floats.get(len(v.g))
+	return t.floats.get(len(*g))
 }
 
 // flush completes a sink: it adds buf into v's gradient, unless it is
 // that gradient, and recycles it.
 func (t *Tape) flush(v *Var, buf []float32) {
-	if len(buf) == 0 || v.requires && &buf[0] == &v.g[0] {
+	if len(buf) == 0 {
 		return
 	}
 	if v.requires {
-		kern.Acc(v.g, buf)
+		g, _ := t.gradOf(v)
+		if &buf[0] == &(*g)[0] {
+			return
+		}
+		kern.Acc(*g, buf)
 	}
 	t.floats.put(buf)
 }
@@ -251,28 +335,30 @@ func (t *Tape) flush(v *Var, buf []float32) {
 // with its beta: it returns v's gradient and 0 if the kernel is to
 // overwrite it, 1 if it is to add to it.
 func (t *Tape) sinkBeta(v *Var) ([]float32, float32) {
-	if v.g == nil {
+	g, fresh := t.gradOf(v)
+	if *g == nil {
 		t.initGrad(v)
 	}
-	if v.fresh {
-		v.fresh = false
-		return v.g, 0
+	if *fresh {
+		*fresh = false
+		return *g, 0
 	}
-	return v.g, 1
+	return *g, 1
 }
 
 // accum adds a·src to v's gradient.
 func (t *Tape) accum(v *Var, a float32, src []float32) {
-	if v.g == nil {
+	g, fresh := t.gradOf(v)
+	if *g == nil {
 		t.initGrad(v)
 	}
 	switch {
-	case !v.fresh:
-		kern.Axpy(v.g, a, src)
+	case !*fresh:
+		kern.Axpy(*g, a, src)
 	case a == 1:
-		copy(v.g, src)
+		copy(*g, src)
 	default:
-		kern.Scale(v.g, a, src)
+		kern.Scale(*g, a, src)
 	}
-	v.fresh = false
+	*fresh = false
 }

@@ -6,11 +6,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
 	"github.com/foveaml/fovea/tensor"
+	"github.com/foveaml/fovea/train"
 )
 
 // trainCase is one line of the training table: a model trained on one
@@ -39,34 +39,28 @@ var trainCases = []trainCase{
 }
 
 // sgdTrainer returns a function that runs one training step of model on
-// a fixed batch of random h×w×c images with random labels: forward,
-// softmax cross-entropy, backward and an SGD update with momentum 0.9 and
-// learning rate 0.01, as the peer's train case does. The tape is reset
-// after every step, so steady-state steps reuse its buffers.
+// a fixed batch of random h×w×c images with random labels, as Fit runs
+// them (train.Stepper): forward, softmax cross-entropy, backward and an
+// SGD update with momentum 0.9 and learning rate 0.01, as the peer's
+// train case does.
 func sgdTrainer(model nn.Layer, batch, h, w, c, classes int) (func() error, error) {
 	opt, err := optim.NewSGD(model.Params(), optim.SGDConfig{LR: 0.01, Momentum: 0.9})
 	if err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := ag.Const(tensor.RandNormal(rng, 0, 1, batch, h, w, c))
+	x := tensor.RandNormal(rng, 0, 1, batch, h, w, c)
 	y := make([]int32, batch)
 	for i := range y {
 		y[i] = int32(rng.IntN(classes))
 	}
-	tp := ag.NewTape()
-	var stepNo int64
+	st, err := train.NewStepper(model, train.Config{Optimizer: opt, BatchSize: batch})
+	if err != nil {
+		return nil, err
+	}
 	return func() error {
-		defer tp.Reset()
-		ctx := &nn.Ctx{Tape: tp, Train: true, Step: stepNo}
-		loss := tp.SoftmaxCrossEntropy(model.Forward(ctx, x), y, 0)
-		if err := tp.Backward(loss); err != nil {
-			return fmt.Errorf("step %d: %w", stepNo, err)
-		}
-		opt.Step()
-		opt.ZeroGrad()
-		stepNo++
-		return nil
+		_, err := st.Step(x, y)
+		return err
 	}, nil
 }
 

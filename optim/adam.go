@@ -105,12 +105,18 @@ func (o *Adam) Step() {
 			wd = 0
 		}
 		m, v := p.slots[0].Data(), p.slots[1].Data()
-		var vmax []float32
+		var vmaxAll []float32
 		if o.cfg.AMSGrad {
-			vmax = p.slots[2].Data()
+			vmaxAll = p.slots[2].Data()
 		}
 		parallel(len(g), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
+			x, g, m, v := x[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+			g, m, v = g[:len(x)], m[:len(x)], v[:len(x)] // one length: fewer bounds checks
+			var vmax []float32
+			if vmaxAll != nil {
+				vmax = vmaxAll[lo:hi]
+			}
+			for i := range x {
 				gi := g[i] + wd*x[i]
 				m[i] = fb1*m[i] + cb1*gi
 				v[i] = fb2*v[i] + cb2*gi*gi

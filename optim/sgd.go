@@ -83,7 +83,18 @@ func (o *SGD) Step() {
 		}
 		buf, nesterov := p.slots[0].Data(), o.cfg.Nesterov
 		parallel(len(g), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
+			x, g, buf := x[lo:hi], g[lo:hi], buf[lo:hi]
+			g, buf = g[:len(x)], buf[:len(x)] // one length: no bounds checks below
+			if !first && !nesterov {
+				// The common case, in a loop without branches.
+				for i := range x {
+					b := mom*buf[i] + damp*(g[i]+wd*x[i])
+					buf[i] = b
+					x[i] -= lr * b
+				}
+				return
+			}
+			for i := range x {
 				d := g[i] + wd*x[i]
 				b := d
 				if !first {

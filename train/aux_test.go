@@ -77,7 +77,7 @@ func TestAuxLossWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := step(ag.NewTape(), m, Config{Optimizer: opt}, b, 0, newTally(3)); err != nil {
+	if err := step([]*ag.Tape{ag.NewTape()}, m, Config{Optimizer: opt}, b, 0, newTally(3)); err != nil {
 		t.Fatal(err)
 	}
 	for i, g := range gMain {
@@ -93,7 +93,7 @@ func TestAuxLossWeights(t *testing.T) {
 	// Fit trains through ForwardAux; Evaluate does not call it.
 	m.calls = 0
 	opt2, _ := optim.NewSGD(m.Params(), optim.SGDConfig{LR: 0.1})
-	h, err := Fit(context.Background(), m, bars(t, 64, 6), Config{Epochs: 1, BatchSize: 16, Optimizer: opt2, Validation: bars(t, 16, 7), Workers: 1})
+	h, err := Fit(context.Background(), m, bars(t, 64, 6), Config{Epochs: 1, BatchSize: 16, Optimizer: opt2, Validation: bars(t, 16, 7), Workers: 1, DataParallel: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,13 @@
 package train
 
 import (
+	"strings"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/tensor"
 	"io"
 	"math"
 	"time"
@@ -49,6 +53,12 @@ type Config struct {
 	// state and the epoch and step counts. With the same Config the
 	// resumed run continues as the uninterrupted one would have.
 	Resume *weights.Checkpoint
+	// DataParallel cuts every batch into this many parts that run at
+	// once, each on its own tape, their gradients summed before the
+	// update (the same update as the whole batch's, up to rounding). 0
+	// chooses: one part per worker for small models without batch
+	// normalisation, where the kernels are too small to split, else 1.
+	DataParallel int
 	// MaxGradNorm, if above 0, scales the gradients down so that their
 	// global L2 norm is at most this (gradient clipping).
 	MaxGradNorm float64
@@ -135,7 +145,7 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	}
 	classes := ds.Classes()
 	bar := newProgress(cfg.Progress, cfg.Epochs)
-	tp := ag.NewTape()
+	tapes := newTapes(dataParallel(model, cfg))
 	for s.Epoch < cfg.Epochs {
 		epoch := s.Epoch
 		if cfg.Schedule != nil {
@@ -152,7 +162,7 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 				it.Close()
 				return s.History, err
 			}
-			if err := step(tp, model, cfg, b, s.Step, t); err != nil {
+			if err := step(tapes, model, cfg, b, s.Step, t); err != nil {
 				it.Close()
 				return s.History, fmt.Errorf("train.Fit: epoch %d, step %d: %w", epoch+1, s.Step+1, err)
 			}
@@ -207,44 +217,167 @@ type AuxModel interface {
 // training loss (GoogLeNet's 0.3).
 const AuxLossWeight = 0.3
 
-// step runs one training step on batch b and counts it into t.
-func step(tp *ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int64, t *tally) error {
-	defer tp.Reset()
-	c := &nn.Ctx{Tape: tp, Train: true, Step: stepNo}
-	var logits *ag.Var
-	var aux []*ag.Var
-	if am, ok := model.(AuxModel); ok {
-		logits, aux = am.ForwardAux(c, ag.Const(b.X))
-	} else {
-		logits = model.Forward(c, ag.Const(b.X))
+// step runs one training step on batch b and counts it into t. With
+// several tapes, the batch is cut into as many parts, run at once, one
+// per tape, each backpropagating its share of the mean loss into the
+// tape's own copy of the parameter gradients; the copies are then added
+// up in a fixed order, so the update is the whole batch's.
+func step(tapes []*ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int64, t *tally) error {
+	k, n := len(tapes), len(b.Y)
+	if n < k {
+		k = 1 // too few examples to share: the first tape takes them all
 	}
-	loss := tp.SoftmaxCrossEntropy(logits, b.Y, cfg.LabelSmoothing)
-	mainLoss := loss
-	if len(aux) > 0 {
-		ws, terms := []float32{1}, []*ag.Var{loss}
-		for _, a := range aux {
-			ws, terms = append(ws, AuxLossWeight), append(terms, tp.SoftmaxCrossEntropy(a, b.Y, cfg.LabelSmoothing))
+	type part struct {
+		logits *ag.Var
+		loss   float64
+		err    error
+	}
+	parts := make([]part, k)
+	run := func(i int) {
+		lo, hi := i*n/k, (i+1)*n/k
+		x := b.X
+		if k > 1 {
+			x, _ = b.X.Slice(lo, hi)
 		}
-		loss = tp.WeightedSum(ws, terms...)
+		tp := tapes[i]
+		c := &nn.Ctx{Tape: tp, Train: true, Step: stepNo*int64(len(tapes)) + int64(i)}
+		logits, loss, mainLoss := forwardLoss(c, model, cfg, x, b.Y[lo:hi])
+		if err := tp.Err(); err != nil {
+			parts[i].err = err
+			return
+		}
+		if l := float64(loss.Item()); math.IsNaN(l) || math.IsInf(l, 0) {
+			parts[i].err = fmt.Errorf("%w (%v): the learning rate (%.3g) may be too high for this model; lower it, or clip gradients", ErrNonFinite, l, cfg.Optimizer.LR())
+			return
+		}
+		if k > 1 {
+			loss = tp.Scale(loss, float32(hi-lo)/float32(n))
+		}
+		parts[i] = part{logits: logits, loss: float64(mainLoss.Item()) * float64(hi-lo), err: tp.Backward(loss)}
 	}
-	if err := tp.Err(); err != nil {
-		return err
+	if k == 1 {
+		run(0)
+	} else {
+		cpu.ForEach(k, run)
 	}
-	if l := float64(loss.Item()); math.IsNaN(l) || math.IsInf(l, 0) {
-		return fmt.Errorf("%w (%v): the learning rate (%.3g) may be too high for this model; lower it, or clip gradients", ErrNonFinite, l, cfg.Optimizer.LR())
-	}
-	l := float64(mainLoss.Item()) // what the metrics report
-	if err := tp.Backward(loss); err != nil {
-		return err
+	defer func() {
+		for _, tp := range tapes[:k] {
+			tp.Reset()
+		}
+	}()
+	for i, p := range parts {
+		if p.err != nil {
+			return p.err
+		}
+		if k > 1 {
+			tapes[i].AddLeafGrads()
+		}
 	}
 	if cfg.MaxGradNorm > 0 {
 		clipGradNorm(cfg.Optimizer.Params(), cfg.MaxGradNorm)
 	}
 	cfg.Optimizer.Step()
 	cfg.Optimizer.ZeroGrad()
-	n := float64(len(b.Y))
-	t.add(logits.Value().Data(), b.Y, l*n)
+	for i, p := range parts {
+		lo, hi := i*n/k, (i+1)*n/k
+		t.add(p.logits.Value().Data(), b.Y[lo:hi], p.loss)
+	}
 	return nil
+}
+
+// newTapes returns the tapes of a run cut into parts data-parallel.
+func newTapes(parts int) []*ag.Tape {
+	tapes := make([]*ag.Tape, parts)
+	for i := range tapes {
+		tapes[i] = ag.NewTape()
+		tapes[i].SetLocalLeafGrads(parts > 1)
+	}
+	return tapes
+}
+
+// Stepper runs training steps as Fit does (the batch cut into
+// data-parallel parts, auxiliary losses, clipping, the optimiser's
+// update), for programs that drive their own loop. cfg's Optimizer is
+// required; LabelSmoothing, MaxGradNorm, DataParallel and BatchSize (for
+// the default number of parts) are used.
+type Stepper struct {
+	model nn.Layer
+	cfg   Config
+	tapes []*ag.Tape
+	steps int64
+}
+
+// NewStepper returns a Stepper for model.
+func NewStepper(model nn.Layer, cfg Config) (*Stepper, error) {
+	if cfg.Optimizer == nil {
+		return nil, errors.New("train.NewStepper: no optimiser")
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 32
+	}
+	return &Stepper{model: model, cfg: cfg, tapes: newTapes(dataParallel(model, cfg))}, nil
+}
+
+// Step trains on one batch, x [N, H, W, C] with labels y, and returns its
+// mean loss.
+func (s *Stepper) Step(x *tensor.Tensor, y []int32) (float64, error) {
+	t := newTally(s.classes(y))
+	err := step(s.tapes, s.model, s.cfg, data.Batch{X: x, Y: y}, s.steps, t)
+	s.steps++
+	return t.metrics().Loss, err
+}
+
+// classes returns a class count covering the labels y, for the tally.
+func (s *Stepper) classes(y []int32) int {
+	c := 0
+	for _, v := range y {
+		c = max(c, int(v)+1)
+	}
+	return c
+}
+
+// forwardLoss runs model on x and returns its logits, the loss to
+// minimise (with an AuxModel's auxiliary terms) and the main loss alone.
+func forwardLoss(c *nn.Ctx, model nn.Layer, cfg Config, x *tensor.Tensor, y []int32) (logits, loss, mainLoss *ag.Var) {
+	tp := c.Tape
+	var aux []*ag.Var
+	if am, ok := model.(AuxModel); ok {
+		logits, aux = am.ForwardAux(c, ag.Const(x))
+	} else {
+		logits = model.Forward(c, ag.Const(x))
+	}
+	loss = tp.SoftmaxCrossEntropy(logits, y, cfg.LabelSmoothing)
+	mainLoss = loss
+	if len(aux) > 0 {
+		ws, terms := []float32{1}, []*ag.Var{loss}
+		for _, a := range aux {
+			ws, terms = append(ws, AuxLossWeight), append(terms, tp.SoftmaxCrossEntropy(a, y, cfg.LabelSmoothing))
+		}
+		loss = tp.WeightedSum(ws, terms...)
+	}
+	return logits, loss, mainLoss
+}
+
+// dataParallel returns how many parts Fit cuts each batch into: cfg's
+// choice, or, by default, one per worker for models small enough that
+// their kernels cannot keep the workers busy (under a million parameters)
+// and without batch normalisation (whose statistics must see the whole
+// batch), else one.
+func dataParallel(model nn.Layer, cfg Config) int {
+	if cfg.DataParallel > 0 {
+		return cfg.DataParallel
+	}
+	params := 0
+	for _, p := range nn.State(model) {
+		if strings.HasSuffix(p.Name, "running_mean") {
+			return 1
+		}
+		params += p.Var.Value().Len()
+	}
+	if params >= 1<<20 {
+		return 1
+	}
+	return max(1, min(cpu.Workers(), cfg.BatchSize/8))
 }
 
 // clipGradNorm scales every gradient by maxNorm/‖g‖ when the global norm

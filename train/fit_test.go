@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -182,6 +183,32 @@ func TestFitConfigErrors(t *testing.T) {
 	} {
 		if _, err := Fit(context.Background(), m, ds, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("%+v: error %v, want one mentioning %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// TestDataParallelMatchesOnePart checks that cutting batches into parts
+// on their own tapes makes the same updates as whole batches, up to
+// rounding (the model has no dropout, whose masks depend on the part).
+func TestDataParallelMatchesOnePart(t *testing.T) {
+	ds := bars(t, 256, 11)
+	run := func(parts int) nn.Layer {
+		r := rand.New(rand.NewPCG(3, 4))
+		conv, _ := nn.NewConv2D(nn.Conv2DConfig{In: 1, Out: 4, Kernel: 3, Pad: 1}, r)
+		dense, _ := nn.NewDense(nn.DenseConfig{In: 4 * 4 * 4, Out: 3}, r)
+		m := nn.NewSequential(conv, nn.ReLU, nn.MaxPool2D{KH: 2, KW: 2}, nn.Flatten{}, dense)
+		if _, err := Fit(context.Background(), m, ds, Config{Epochs: 2, BatchSize: 32, Optimizer: adam(t, m, 0.01),
+			Seed: 5, DataParallel: parts}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	one, three := weights.StateDict(nn.State(run(1))), weights.StateDict(nn.State(run(3)))
+	for name, a := range one {
+		for i, v := range a.Data() {
+			if w := three[name].Data()[i]; math.Abs(float64(v-w)) > 1e-4*(1+math.Abs(float64(v))) {
+				t.Fatalf("%s[%d]: whole batches %v, three parts %v", name, i, v, w)
+			}
 		}
 	}
 }
