@@ -10,19 +10,28 @@ import (
 const lumaR, lumaG, lumaB = 0.299, 0.587, 0.114
 
 // ColorJitter scales brightness, contrast and saturation by random
-// factors, in that order, as torchvision's ColorJitter does (without
-// hue). Each factor is drawn from [max(0, 1-x), 1+x] for the option x;
+// factors and turns the hue, in that order, as torchvision's ColorJitter
+// does (which shuffles the order per image). Each factor is drawn from
+// [max(0, 1-x), 1+x] for the option x, the hue shift from [-Hue, Hue];
 // 0 leaves that property alone. Values are clipped to [0, 1] after each
 // step, so apply it to pixels in [0, 1], before Normalize. On one
-// channel saturation does nothing.
+// channel saturation and hue do nothing.
 type ColorJitter struct {
 	Brightness, Contrast, Saturation float64
+	// Hue is the largest hue shift, as a fraction of the colour circle,
+	// in [0, 0.5]: torchvision's hue.
+	Hue float64
 }
 
 // JitterParams are a ColorJitter's factors for one image; 1 leaves the
 // property as it is.
 type JitterParams struct {
 	Brightness, Contrast, Saturation float64
+	// Hue is the hue shift, a fraction of a turn of the colour circle in
+	// [-0.5, 0.5] (0.5 is 180°: red to cyan); 0 leaves the hue alone. It
+	// is torchvision's adjust_hue: the pixel's HSV hue moves by Hue,
+	// modulo 1, its saturation and value stay.
+	Hue float64
 }
 
 // OutShape returns the shape unchanged, or an error for a negative
@@ -36,13 +45,17 @@ func (j ColorJitter) OutShape(h, w, c int) (int, int, int, error) {
 			return 0, 0, 0, fmt.Errorf("colour jitter %+v: each amount must be finite and >= 0", j)
 		}
 	}
+	if !(j.Hue >= 0 && j.Hue <= 0.5) {
+		return 0, 0, 0, fmt.Errorf("colour jitter hue %v is not in [0, 0.5]", j.Hue)
+	}
 	if c != 1 && c != 3 {
 		return 0, 0, 0, fmt.Errorf("colour jitter needs 1 or 3 channels, not %d", c)
 	}
 	return h, w, c, nil
 }
 
-// Sample draws the three factors.
+// Sample draws the three factors and the hue shift (an option of 0
+// draws nothing).
 func (j ColorJitter) Sample(rng *rand.Rand, h, w, c int) Params {
 	f := func(x float64) float64 {
 		if x == 0 {
@@ -50,15 +63,20 @@ func (j ColorJitter) Sample(rng *rand.Rand, h, w, c int) Params {
 		}
 		return uniform(rng, max(0, 1-x), 1+x)
 	}
-	return JitterParams{Brightness: f(j.Brightness), Contrast: f(j.Contrast), Saturation: f(j.Saturation)}
+	p := JitterParams{Brightness: f(j.Brightness), Contrast: f(j.Contrast), Saturation: f(j.Saturation)}
+	if j.Hue > 0 {
+		p.Hue = uniform(rng, -j.Hue, j.Hue)
+	}
+	return p
 }
 
-// Inference returns factors of 1: the identity.
+// Inference returns factors of 1 and no hue shift: the identity.
 func (ColorJitter) Inference(h, w, c int) Params {
 	return JitterParams{Brightness: 1, Contrast: 1, Saturation: 1}
 }
 
-// Apply scales src's brightness, contrast and saturation into dst.
+// Apply scales src's brightness, contrast and saturation and shifts its
+// hue into dst.
 func (j ColorJitter) Apply(dst, src []float32, h, w, c int, p Params) error {
 	jp, ok := p.(JitterParams)
 	if !ok {
@@ -100,7 +118,60 @@ func (j ColorJitter) Apply(dst, src []float32, h, w, c int, p Params) error {
 			dst[i+2] = clip01(g + f*(dst[i+2]-g))
 		}
 	}
+	if jp.Hue != 0 && c == 3 {
+		shiftHue(dst, jp.Hue)
+	}
 	return nil
+}
+
+// shiftHue turns the hue of each RGB pixel of img, in [0, 1], by shift
+// (a fraction of a turn) in place, through HSV as torchvision's
+// adjust_hue does; saturation and value are kept.
+func shiftHue(img []float32, shift float64) {
+	shift -= math.Floor(shift) // in [0, 1)
+	for i := 0; i+2 < len(img); i += 3 {
+		r, g, b := float64(img[i]), float64(img[i+1]), float64(img[i+2])
+		v := max(r, g, b)
+		cr := v - min(r, g, b)
+		if cr == 0 { // grey: no hue to turn
+			continue
+		}
+		s := cr / v
+		var h float64
+		switch {
+		case v == r:
+			h = (g - b) / cr
+		case v == g:
+			h = 2 + (b-r)/cr
+		default:
+			h = 4 + (r-g)/cr
+		}
+		h = h/6 + shift
+		h -= math.Floor(h)
+		// Back to RGB: the sector of the colour circle and the position
+		// f within it.
+		h6 := h * 6
+		sector := math.Floor(h6)
+		f := h6 - sector
+		p := clip01(float32(v * (1 - s)))
+		q := clip01(float32(v * (1 - s*f)))
+		t := clip01(float32(v * (1 - s*(1-f))))
+		vv := float32(v)
+		switch int(sector) % 6 {
+		case 0:
+			img[i], img[i+1], img[i+2] = vv, t, p
+		case 1:
+			img[i], img[i+1], img[i+2] = q, vv, p
+		case 2:
+			img[i], img[i+1], img[i+2] = p, vv, t
+		case 3:
+			img[i], img[i+1], img[i+2] = p, q, vv
+		case 4:
+			img[i], img[i+1], img[i+2] = t, p, vv
+		default:
+			img[i], img[i+1], img[i+2] = vv, p, q
+		}
+	}
 }
 
 func clip01(v float32) float32 { return min(max(v, 0), 1) }

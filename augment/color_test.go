@@ -41,6 +41,98 @@ func TestColorJitter(t *testing.T) {
 	}
 }
 
+func TestColorJitterHue(t *testing.T) {
+	j := ColorJitter{Hue: 0.5}
+	hue := func(shift float64) JitterParams {
+		return JitterParams{Brightness: 1, Contrast: 1, Saturation: 1, Hue: shift}
+	}
+	// Hue 0 is the identity, exactly.
+	img := randImage(newRand(11), 6, 7, 3)
+	if got := apply(t, j, img, 6, 7, 3, hue(0)); !slices.Equal(got, img) {
+		t.Error("hue 0 is not the identity")
+	}
+	// Half a turn takes pure red to cyan, either way round; a third
+	// takes it to green, two thirds to blue.
+	for _, c := range []struct {
+		shift float64
+		want  []float32
+	}{
+		{0.5, []float32{0, 1, 1}}, {-0.5, []float32{0, 1, 1}},
+		{1.0 / 3, []float32{0, 1, 0}}, {-1.0 / 3, []float32{0, 0, 1}},
+	} {
+		if got := apply(t, j, []float32{1, 0, 0}, 1, 1, 3, hue(c.shift)); maxDiff(got, c.want) > 1e-6 {
+			t.Errorf("hue %v on red: got %v, want %v", c.shift, got, c.want)
+		}
+	}
+	// Against Python's colorsys (hsv_to_rgb((h + shift) % 1, s, v)); a
+	// grey pixel has no hue and stays.
+	src := []float32{0.2, 0.4, 0.5, 0.9, 0.3, 0.1, 0.6, 0.6, 0.2, 0.3, 0.3, 0.3}
+	for _, c := range []struct {
+		shift float64
+		want  []float32 // for the first three pixels
+	}{
+		{0.25, []float32{0.45, 0.2, 0.5}},
+		{-0.1, nil},
+		{0.4, nil},
+	} {
+		got := apply(t, j, src, 1, 4, 3, hue(c.shift))
+		if c.want != nil && maxDiff(got[:3], c.want) > 1e-6 {
+			t.Errorf("hue %v on %v: got %v, want %v", c.shift, src[:3], got[:3], c.want)
+		}
+		if maxDiff(got[9:], src[9:]) != 0 {
+			t.Errorf("hue %v turned grey %v into %v", c.shift, src[9:], got[9:])
+		}
+	}
+	got := apply(t, j, src, 1, 4, 3, hue(-0.1))
+	if want := []float32{0.9, 0.1, 0.38}; maxDiff(got[3:6], want) > 1e-6 {
+		t.Errorf("hue -0.1 on %v: got %v, want %v", src[3:6], got[3:6], want)
+	}
+	got = apply(t, j, src, 1, 4, 3, hue(0.4))
+	if want := []float32{0.2, 0.44, 0.6}; maxDiff(got[6:9], want) > 1e-6 {
+		t.Errorf("hue 0.4 on %v: got %v, want %v", src[6:9], got[6:9], want)
+	}
+	// A shift and its opposite return the image; each keeps every
+	// pixel's max (HSV value) and min.
+	there := apply(t, j, img, 6, 7, 3, hue(0.3))
+	back := apply(t, j, there, 6, 7, 3, hue(-0.3))
+	if d := maxDiff(back, img); d > 1e-5 {
+		t.Errorf("hue 0.3 then -0.3: max diff %g", d)
+	}
+	for i := 0; i < len(img); i += 3 {
+		a, b := img[i:i+3], there[i:i+3]
+		if math.Abs(float64(max(a[0], a[1], a[2])-max(b[0], b[1], b[2]))) > 1e-6 ||
+			math.Abs(float64(min(a[0], a[1], a[2])-min(b[0], b[1], b[2]))) > 1e-6 {
+			t.Fatalf("hue 0.3 changed the value or saturation of %v: %v", a, b)
+		}
+	}
+	// One channel: nothing to turn.
+	if got := apply(t, j, []float32{0.3, 0.7}, 1, 2, 1, hue(0.25)); !slices.Equal(got, []float32{0.3, 0.7}) {
+		t.Errorf("hue on one channel: got %v", got)
+	}
+	// Draws stay within [-Hue, Hue]; the option stays within [0, 0.5];
+	// with Hue 0 no extra number is drawn.
+	rng := newRand(12)
+	for range 200 {
+		if p := (ColorJitter{Hue: 0.1}).Sample(rng, 2, 2, 3).(JitterParams); math.Abs(p.Hue) > 0.1 {
+			t.Fatalf("hue draw %v outside [-0.1, 0.1]", p.Hue)
+		}
+	}
+	for _, h := range []float64{-0.1, 0.6, math.NaN()} {
+		if _, _, _, err := (ColorJitter{Hue: h}).OutShape(2, 2, 3); err == nil {
+			t.Errorf("hue %v: no error", h)
+		}
+	}
+	r1, r2 := newRand(3), newRand(3)
+	ColorJitter{Brightness: 0.2}.Sample(r1, 2, 2, 3)
+	r2.Float64() // the brightness draw, and no other
+	if r1.Uint64() != r2.Uint64() {
+		t.Error("a jitter without hue drew more than its brightness")
+	}
+	if p := (ColorJitter{Brightness: 0.2}).Sample(newRand(4), 2, 2, 3).(JitterParams); p.Hue != 0 {
+		t.Errorf("no hue option, hue draw %v", p.Hue)
+	}
+}
+
 func TestGrayscale(t *testing.T) {
 	got := apply(t, Grayscale{}, []float32{1, 0, 0, 0, 0, 1}, 1, 2, 3, GrayParams{Gray: true})
 	if want := []float32{0.299, 0.299, 0.299, 0.114, 0.114, 0.114}; maxDiff(got, want) > 1e-6 {
