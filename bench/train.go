@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
@@ -36,6 +37,39 @@ var trainCases = []trainCase{
 		},
 		peer: []string{"train", "--model", "lenet5", "--batch", "64"},
 	},
+	zooTrainCase("train-resnet18_cifar", "resnet18_cifar", 64, 32, 10),
+	zooTrainCase("train-resnet18", "resnet18", 16, 224, 1000),
+}
+
+// peakRSSMiB returns the process's peak resident memory so far, in MiB:
+// per case only when one case runs per process (-run NAME).
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}
+
+// zooTrainCase trains the registered model name on batches of size×size
+// RGB images, as the peer's model of the same name.
+func zooTrainCase(caseName, model string, batch, size, classes int) trainCase {
+	return trainCase{
+		name:  caseName,
+		batch: batch,
+		setup: func() (func() error, error) {
+			spec, err := models.Lookup(model)
+			if err != nil {
+				return nil, err
+			}
+			m, err := spec.New(models.Options{Classes: classes, Seed: 1})
+			if err != nil {
+				return nil, err
+			}
+			return sgdTrainer(m, batch, size, size, 3, classes)
+		},
+		peer: []string{"train", "--model", model, "--batch", fmt.Sprint(batch)},
+	}
 }
 
 // sgdTrainer returns a function that runs one training step of model on
@@ -72,7 +106,7 @@ func runTrain(o options) error {
 	if o.why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
 	}
-	fmt.Printf("%-20s %12s %18s %6s\n", "case", "fovea_img/s", "torch_img/s", "ratio")
+	fmt.Printf("%-20s %12s %18s %6s %16s\n", "case", "fovea_img/s", "torch_img/s", "ratio", "fovea_peak_MiB")
 	for _, c := range trainCases {
 		if o.only != "" && !strings.Contains(c.name, o.only) {
 			continue
@@ -100,7 +134,7 @@ func runTrain(o options) error {
 				ratio = fmt.Sprintf("%.2f", f/r.Best)
 			}
 		}
-		fmt.Printf("%-20s %12.0f %18s %6s\n", c.name, f, torchCol, ratio)
+		fmt.Printf("%-20s %12.0f %18s %6s %16.0f\n", c.name, f, torchCol, ratio, peakRSSMiB())
 	}
 	return nil
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/models"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/tensor"
+)
+
+// infer times inference (no gradients) of four ImageNet zoo models at
+// batch 8 on 224×224×3 random images with random (seeded) weights, in
+// fovea, in PyTorch (torch_peer.py infer, the faster of NCHW and
+// channels_last) and in ONNX Runtime (ort_peer.sh: the same torchvision
+// models exported to ONNX, run from Go through cgo), each with 2 threads.
+// One line per model in images per second:
+//
+//	case  fovea_img/s  torch_best  ratio  ort  ratio_ort
+//
+// ort_peer.sh runs once for all the models, before fovea; its first run
+// fetches onnxruntime-node with npm, exports the models with torch and
+// builds a Go program, which may take minutes (cached after that in
+// ~/.cache/fovea-peer). Peak RSS is not reported: getrusage's maxrss is
+// per process, and the four models run in one.
+
+// ortFlag is the ONNX Runtime peer script; "" looks for
+// ort_peer.sh beside the PyTorch peer, "off" skips the column.
+var ortFlag = flag.String("ort", "", "infer: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
+
+const (
+	inferBatch = 8
+	inferSize  = 224
+	// ortTimeout bounds the ONNX Runtime peer, its first-run set-up
+	// (npm fetch, torch export of the four models, go build) included.
+	ortTimeout = 30 * time.Minute
+)
+
+// inferModels are fovea's registry names of the models, the same as the
+// peers' (googlenet is without its auxiliary heads in all three).
+var inferModels = []string{"resnet50", "vgg16", "alexnet", "googlenet"}
+
+func inferCaseName(model string) string {
+	return fmt.Sprintf("infer_%s_b%d_%d", model, inferBatch, inferSize)
+}
+
+// inferRunner builds the registered model name with seeded random
+// weights and returns a function that runs one inference of a fixed batch
+// of random images with gradients off, as evaluation does, and returns
+// its logits (valid until the next call) or the tape's error.
+func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error) {
+	spec, err := models.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := spec.New(models.Options{Seed: 1})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := tensor.RandNormal(rng, 0, 1, append([]int{batch}, spec.Input...)...)
+	tp := ag.NewTape()
+	tp.SetGradEnabled(false)
+	return func() (*tensor.Tensor, error) {
+		tp.Reset()
+		y := m.Forward(&nn.Ctx{Tape: tp}, ag.Const(x))
+		if err := tp.Err(); err != nil {
+			return nil, err
+		}
+		return y.Value(), nil
+	}, nil
+}
+
+// ortRun is the outcome of the ONNX Runtime peer: images/s per case name,
+// or why there are none, and how long the peer took.
+type ortRun struct {
+	rates   map[string]float64
+	why     string
+	elapsed time.Duration
+	version string // the peer's "# onnxruntime ..." line
+}
+
+// parseORT returns the rates of the peer's JSON lines, by case name.
+func parseORT(out []byte) map[string]float64 {
+	rates := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var l struct {
+			Case  string  `json:"case"`
+			Value float64 `json:"value"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Case != "" && l.Value > 0 {
+			rates[l.Case] = l.Value
+		}
+	}
+	return rates
+}
+
+// ortScript returns the ONNX Runtime peer's path, or "" and why not.
+func ortScript(o options) (string, string) {
+	switch *ortFlag {
+	case "off":
+		return "", "disabled with -ort=off"
+	case "":
+		p := filepath.Join(filepath.Dir(o.peer), "ort_peer.sh")
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Sprintf("ort_peer.sh not found beside %s (set -ort)", o.peer)
+		}
+		return p, ""
+	}
+	if _, err := os.Stat(*ortFlag); err != nil {
+		return "", fmt.Sprintf("ONNX Runtime peer %s not found", *ortFlag)
+	}
+	return *ortFlag, ""
+}
+
+// runORT runs the ONNX Runtime peer once for names.
+func runORT(script string, names []string, reps int) ortRun {
+	if _, err := exec.LookPath("npm"); err != nil {
+		if _, err := os.Stat(ortLib()); err != nil {
+			return ortRun{why: "npm is not installed and onnxruntime is not cached (" + ortLib() + ")"}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ortTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, "--threads", "2", "--reps", strconv.Itoa(reps),
+		"--names", strings.Join(names, ","))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	r := ortRun{elapsed: time.Since(start), rates: parseORT(out)}
+	sc := bufio.NewScanner(bytes.NewReader(stderr.Bytes()))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "# onnxruntime") {
+			r.version = strings.TrimPrefix(line, "# ")
+		}
+		if strings.HasPrefix(line, "ort_go_") {
+			fmt.Fprintln(os.Stderr, line) // load times, checks against torch, RSS
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		r.why = fmt.Sprintf("ort_peer.sh timed out after %v", ortTimeout)
+	case err != nil:
+		r.why = fmt.Sprintf("ort_peer.sh: %v: %s", err, lastLine(stderr.String()))
+		if _, serr := os.Stat(ortLib()); serr != nil {
+			r.why = "ort_peer.sh could not fetch onnxruntime-node with npm (registry unreachable?): " + err.Error()
+		}
+	case len(r.rates) == 0:
+		r.why = "ort_peer.sh printed no result: " + lastLine(stderr.String())
+	}
+	if r.why != "" {
+		r.rates = nil
+	}
+	return r
+}
+
+// ortLib is where ort_peer.sh keeps the ONNX Runtime library.
+func ortLib() string {
+	c := os.Getenv("FOVEA_PEER_CACHE")
+	if c == "" {
+		home, _ := os.UserHomeDir()
+		c = filepath.Join(home, ".cache", "fovea-peer")
+	}
+	return filepath.Join(c, "ortpkg", "package", "bin", "napi-v6", "linux", "x64", "libonnxruntime.so.1")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	l := lines[len(lines)-1]
+	if l == "" {
+		return "(no message)"
+	}
+	return l
+}
+
+// runInfer prints the inference table.
+func runInfer(o options) error {
+	var names []string
+	for _, n := range inferModels {
+		if o.only == "" || strings.Contains(inferCaseName(n), o.only) {
+			names = append(names, n)
+		}
+	}
+	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
+		o.threads, inferBatch, inferSize, inferSize, o.reps)
+	if o.why != "" {
+		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
+	}
+	var ort ortRun
+	script, why := ortScript(o)
+	if why == "" && len(names) > 0 {
+		ort = runORT(script, names, o.reps)
+		why = ort.why
+		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models (its first run also fetches, exports and builds)\n",
+			ort.elapsed.Seconds(), len(names))
+		if ort.version != "" {
+			fmt.Printf("# %s\n", ort.version)
+		}
+	}
+	if why != "" {
+		fmt.Printf("# ONNX Runtime column skipped: %s\n", why)
+	}
+	fmt.Printf("%-24s %12s %18s %6s %10s %9s\n", "case", "fovea_img/s", "torch_best", "ratio", "ort", "ratio_ort")
+	for _, n := range names {
+		name := inferCaseName(n)
+		run, err := inferRunner(n, inferBatch)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		var runErr error
+		f := medianRate(func() {
+			if _, err := run(); err != nil && runErr == nil {
+				runErr = err
+			}
+		}, inferBatch, o.reps)
+		if runErr != nil {
+			return fmt.Errorf("%s: %w", name, runErr)
+		}
+		run = nil
+		runtime.GC() // free this model's weights and buffers before the peer runs
+		torchCol, ratio := "-", "-"
+		if o.why == "" {
+			peer := []string{"infer", "--model", n, "--batch", strconv.Itoa(inferBatch), "--size", strconv.Itoa(inferSize)}
+			if r, err := timeTorch(o.peer, peer, o.reps); err != nil {
+				torchCol = "error"
+				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", name, err)
+			} else {
+				torchCol = fmt.Sprintf("%.2f (%s)", r.Best, r.Layout)
+				ratio = fmt.Sprintf("%.2f", f/r.Best)
+			}
+		}
+		ortCol, ratioORT := "-", "-"
+		if v, ok := ort.rates[name]; ok {
+			ortCol, ratioORT = fmt.Sprintf("%.2f", v), fmt.Sprintf("%.2f", f/v)
+		} else if why == "" {
+			ortCol = "missing"
+		}
+		fmt.Printf("%-24s %12.2f %18s %6s %10s %9s\n", name, f, torchCol, ratio, ortCol, ratioORT)
+	}
+	return nil
+}
+
+var _ = errors.New
