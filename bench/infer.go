@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -256,5 +255,3 @@ func runInfer(o options) error {
 	}
 	return nil
 }
-
-var _ = errors.New

@@ -11,6 +11,12 @@
 //
 //	case  fovea_img/s  torch_img/s  ratio
 //
+// infer times inference of resnet50, vgg16, alexnet and googlenet at batch
+// 8, 224×224×3, in images per second, next to PyTorch and ONNX Runtime
+// (see infer.go):
+//
+//	case  fovea_img/s  torch_best  ratio  ort  ratio_ort
+//
 // time99 trains LeNet-5 on MNIST in both, the same way (Adam, batch 64,
 // cosine schedule over -epochs), until the test accuracy reaches 99%, and
 // prints the wall seconds each took and their ratio (see time99.go):
@@ -22,6 +28,7 @@
 //	go run ./bench kernels [-reps 5] [-run NAME] [-peer ../shared/peer/torch_peer.py] [-torch=false]
 //	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
+//	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
@@ -259,10 +266,11 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99 [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
-			"99%% test accuracy in both (seconds); each in the same run.\n\n")
+			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
+			"next to PyTorch's and ONNX Runtime's (images/s); each in the same run.\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
@@ -270,7 +278,7 @@ func main() {
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
 	only := flag.String("run", "", "only cases whose name contains this")
-	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99") {
+	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99" && os.Args[1] != "infer") {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -298,6 +306,13 @@ func main() {
 	if os.Args[1] == "train" {
 		if err := runTrain(o); err != nil {
 			fmt.Fprintf(os.Stderr, "bench train: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "infer" {
+		if err := runInfer(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench infer: %v\n", err)
 			os.Exit(1)
 		}
 		return
