@@ -67,4 +67,9 @@ func init() {
 			return NewLeNet5(LeNetConfig{Classes: o.Classes, Act: v.act, Seed: o.Seed})
 		}})
 	}
+	Register(Spec{Name: "lenet5-classic", Input: []int{28, 28, 1},
+		Doc: "LeNet-5 as in LeCun et al. 1998: trainable subsampling, C3's connection table, scaled tanh; 60,850 trained parameters",
+		New: func(o Options) (nn.Layer, error) {
+			return NewLeNet5Classic(LeNetConfig{Classes: o.Classes, Seed: o.Seed})
+		}})
 }
