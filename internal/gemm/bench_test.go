@@ -21,6 +21,7 @@ func BenchmarkSgemm(b *testing.B) {
 		{"conv3x3_b8_14x14_256to256", 1568, 256, 2304},
 		{"stem7x7_b8_224_3to64", 100352, 64, 147},
 		{"dense_b64_9216to4096", 64, 4096, 9216},
+		{"dense_b8_9216to4096", 8, 4096, 9216},
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range cases {

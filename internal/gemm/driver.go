@@ -18,6 +18,10 @@ type driver struct {
 	transB      bool
 	c           []float32
 	ldc         int
+	// inPlaceB reads whole panels of a stored B where it lies instead of
+	// packing them: for a few rows of A (a dense layer at a small batch),
+	// packing B would cost as much as the product.
+	inPlaceB bool
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -57,6 +61,7 @@ func (d *driver) run() {
 	bp := scratch.Get(ncMax * d.k)
 	defer scratch.Put(bp)
 	bbuf := *bp
+	d.inPlaceB = !d.transB && d.m <= 2*mr
 	for j0 := 0; j0 < d.n; j0 += ncMax {
 		nc := min(ncMax, d.n-j0)
 		panels := ceilDiv(nc, nr)
@@ -64,6 +69,9 @@ func (d *driver) run() {
 		cpu.For(kBlocks*panels, 4, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				p0, jp := (t/panels)*kb, t%panels
+				if d.inPlaceB && nc-jp*nr >= nr {
+					continue // read in place by macro
+				}
 				kc := min(kb, d.k-p0)
 				off := p0*panels*nr + jp*kc*nr
 				d.packB(bbuf[off:off+kc*nr], p0, kc, j0+jp*nr, min(nr, nc-jp*nr))
@@ -92,7 +100,7 @@ func (d *driver) run() {
 					b := bbuf[p0*panels*nr:]
 					if inPlace {
 						// Whole micro-panels of a stored A: read in place.
-						d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, b, kc, i0, rows, jp0, jp1, j0, beta)
+						d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
 						continue
 					}
 					if ap == nil {
@@ -100,7 +108,7 @@ func (d *driver) run() {
 						defer scratch.Put(ap)
 					}
 					rs, ps := d.packA(*ap, i0, rows, p0, kc)
-					d.macro(*ap, rs, kc, ps, b, kc, i0, rows, jp0, jp1, j0, beta)
+					d.macro(*ap, rs, kc, ps, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
 				}
 			}
 		})
@@ -160,7 +168,7 @@ func (d *driver) packB(dst []float32, k0, kc, j0, cols int) {
 
 // macro multiplies a packed block of A (rows of C from i0) by the packed
 // B panels [jp0, jp1) (columns of C from j0 + jp0*NR).
-func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
+func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, p0, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
 	mr, nr := d.kern.MR, d.kern.NR
 	ep := scratch.Get(maxTile) // not a local array: it would escape through Tile
 	defer scratch.Put(ep)
@@ -168,16 +176,19 @@ func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, kc, i0
 	for jp := jp0; jp < jp1; jp++ {
 		col := j0 + jp*nr
 		cols := min(nr, d.n-col)
-		b := &bbuf[jp*kc*nr]
+		b, bs := &bbuf[jp*kc*nr], 4*nr
+		if d.inPlaceB && cols == nr {
+			b, bs = &d.b[p0*d.ldb+col], 4*d.ldb
+		}
 		for ib := 0; ib < rows; ib += mr {
 			r := min(mr, rows-ib)
 			a := &abuf[ib*pstep]
 			ci := (i0+ib)*d.ldc + col
 			if r == mr && cols == nr {
-				d.kern.Tile(a, oneSegment, kc, rs, ps, b, 4*nr, &d.c[ci], d.ldc, d.alpha, beta)
+				d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &d.c[ci], d.ldc, d.alpha, beta)
 				continue
 			}
-			d.kern.Tile(a, oneSegment, kc, rs, ps, b, 4*nr, &edge[0], nr, d.alpha, 0)
+			d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &edge[0], nr, d.alpha, 0)
 			AddTile(d.c[ci:], d.ldc, edge, nr, r, cols, beta)
 		}
 	}
