@@ -55,6 +55,10 @@ type GoogLeNet struct {
 
 var inceptionNames = []string{"3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"}
 
+// googLeNetMinInput is the least image side GoogLeNet's pooling chain
+// admits.
+const googLeNetMinInput = 31
+
 // NewGoogLeNet builds a GoogLeNet, or returns an error naming the bad
 // option.
 func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
@@ -65,6 +69,11 @@ func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
 	cfg.Input = or(cfg.Input, 224)
 	if cfg.Classes < 1 {
 		return nil, fmt.Errorf("models.GoogLeNet: %d classes: want at least 1", cfg.Classes)
+	}
+	if cfg.Input < googLeNetMinInput {
+		// Below this the map after inception 4e is smaller than the 2×2
+		// pooling that follows it.
+		return nil, fmt.Errorf("models.GoogLeNet: input %d×%d: want at least %d×%d", cfg.Input, cfg.Input, googLeNetMinInput, googLeNetMinInput)
 	}
 	if s := auxMapSide(cfg.Input); cfg.AuxLogits && !auxPaperPool(s) {
 		if err := (nn.AdaptiveAvgPool2D{OutH: 4, OutW: 4}).Fits(s, s); err != nil {

@@ -95,3 +95,18 @@ func TestGoogLeNetAux(t *testing.T) {
 	}
 	tp.Reset()
 }
+
+// TestGoogLeNetInputs checks the least input GoogLeNet admits: one pixel
+// less is an error at construction, not a failure in the forward pass.
+func TestGoogLeNetInputs(t *testing.T) {
+	if _, err := NewGoogLeNet(GoogLeNetConfig{Classes: 3, Input: googLeNetMinInput - 1}); err == nil {
+		t.Fatalf("input %d accepted", googLeNetMinInput-1)
+	}
+	m, err := NewGoogLeNet(GoogLeNetConfig{Classes: 3, Input: googLeNetMinInput})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nn.Summarize(m, googLeNetMinInput, googLeNetMinInput, 3); err != nil {
+		t.Fatalf("input %d: %v", googLeNetMinInput, err)
+	}
+}
