@@ -45,9 +45,13 @@ func (t *Tape) combine(op string, ws []float32, xs ...*Var) *Var {
 	}
 	y := t.newOutput(xs[0].val.Shape(), xs...)
 	yd := y.val.Data()
-	kern.Scale(yd, weight(0), xs[0].val.Data())
-	for i, x := range xs[1:] {
-		kern.Axpy(yd, weight(i+1), x.val.Data())
+	if ws == nil && len(xs) == 2 {
+		kern.Add(yd, xs[0].val.Data(), xs[1].val.Data()) // a residual join: one pass
+	} else {
+		kern.Scale(yd, weight(0), xs[0].val.Data())
+		for i, x := range xs[1:] {
+			kern.Axpy(yd, weight(i+1), x.val.Data())
+		}
 	}
 	return t.record(y, func(dy []float32) {
 		for i, x := range xs {
