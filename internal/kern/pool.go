@@ -146,13 +146,7 @@ func MaxPoolBackward(dx, dy []float32, argmax []int32, d Dims, p Pool2D) {
 	hw, ohw := d.H*d.W, o.H*o.W
 	forImageChannels(d.N, d.C, func(n, c0, c1 int) {
 		dxn := dx[n*hw*d.C : (n+1)*hw*d.C]
-		if c0 == 0 && c1 == d.C {
-			clear(dxn)
-		} else {
-			for pix := range hw {
-				clear(dxn[pix*d.C+c0 : pix*d.C+c1])
-			}
-		}
+		clearChannels(dxn, d.C, c0, c1)
 		for op := range ohw {
 			at := (n*ohw + op) * d.C
 			for c := c0; c < c1; c++ {
@@ -177,6 +171,18 @@ func forImageChannels(images, channels int, f func(n, c0, c1 int)) {
 		b := u % blocks
 		f(u/blocks, b*width, min(channels, (b+1)*width))
 	})
+}
+
+// clearChannels zeroes channels [c0, c1) of every pixel of img (c
+// channels a pixel): the whole image in one call when that is all of them.
+func clearChannels(img []float32, c, c0, c1 int) {
+	if c0 == 0 && c1 == c {
+		clear(img)
+		return
+	}
+	for p := 0; p < len(img); p += c {
+		clear(img[p+c0 : p+c1])
+	}
 }
 
 // avgDivisor returns what average pooling divides the sum of output
@@ -256,13 +262,7 @@ func AvgPoolBackward(dx, dy []float32, d Dims, p Pool2D) {
 	hw := d.H * d.W
 	forImageChannels(d.N, d.C, func(n, c0, c1 int) {
 		dxn := dx[n*hw*d.C : (n+1)*hw*d.C]
-		if c0 == 0 && c1 == d.C {
-			clear(dxn)
-		} else {
-			for pix := range hw {
-				clear(dxn[pix*d.C+c0 : pix*d.C+c1])
-			}
-		}
+		clearChannels(dxn, d.C, c0, c1)
 		for oh := range o.H {
 			hs, h0, h1 := ah.taps(oh)
 			for ow := range o.W {
