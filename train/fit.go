@@ -154,7 +154,7 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 		m := EpochMetrics{Epoch: epoch, LR: cfg.Optimizer.LR()}
 		start := time.Now()
 		bar.beginEpoch(epoch, loader.NumBatches())
-		t := newTally(classes)
+		t := NewTally(classes)
 		done := 0
 		it := loader.Epoch(epoch)
 		for b, ok := it.Next(); ok; b, ok = it.Next() {
@@ -168,13 +168,13 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 			}
 			s.Step++
 			done++
-			cur := t.metrics()
-			bar.update(done, t.seen, cur.Loss, cur.Top1)
+			loss, top1 := t.running()
+			bar.update(done, t.seen, loss, top1)
 		}
 		if err := it.Err(); err != nil {
 			return s.History, fmt.Errorf("train.Fit: reading the training data: %w", err)
 		}
-		tm := t.metrics()
+		tm := t.Metrics()
 		m.Loss, m.Acc, m.Images = tm.Loss, tm.Top1, tm.Count
 		m.Seconds = time.Since(start).Seconds()
 		if val != nil {
@@ -222,7 +222,7 @@ const AuxLossWeight = 0.3
 // per tape, each backpropagating its share of the mean loss into the
 // tape's own copy of the parameter gradients; the copies are then added
 // up in a fixed order, so the update is the whole batch's.
-func step(tapes []*ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int64, t *tally) error {
+func step(tapes []*ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int64, t *Tally) error {
 	k, n := len(tapes), len(b.Y)
 	if n < k {
 		k = 1 // too few examples to share: the first tape takes them all
@@ -280,7 +280,7 @@ func step(tapes []*ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int
 	cfg.Optimizer.ZeroGrad()
 	for i, p := range parts {
 		lo, hi := i*n/k, (i+1)*n/k
-		t.add(p.logits.Value().Data(), b.Y[lo:hi], p.loss)
+		t.Add(p.logits.Value().Data(), b.Y[lo:hi], p.loss)
 	}
 	return nil
 }
@@ -321,19 +321,11 @@ func NewStepper(model nn.Layer, cfg Config) (*Stepper, error) {
 // Step trains on one batch, x [N, H, W, C] with labels y, and returns its
 // mean loss.
 func (s *Stepper) Step(x *tensor.Tensor, y []int32) (float64, error) {
-	t := newTally(s.classes(y))
+	t := NewTally(0) // sized by the logits
 	err := step(s.tapes, s.model, s.cfg, data.Batch{X: x, Y: y}, s.steps, t)
 	s.steps++
-	return t.metrics().Loss, err
-}
-
-// classes returns a class count covering the labels y, for the tally.
-func (s *Stepper) classes(y []int32) int {
-	c := 0
-	for _, v := range y {
-		c = max(c, int(v)+1)
-	}
-	return c
+	loss, _ := t.running()
+	return loss, err
 }
 
 // forwardLoss runs model on x and returns its logits, the loss to
@@ -431,19 +423,19 @@ type EvalConfig struct {
 // cross-entropy loss, top-1 and top-5 accuracy, per-class accuracy and
 // confusion matrix.
 func Evaluate(model nn.Layer, ds data.Dataset, cfg EvalConfig) (Metrics, error) {
-	t := newTally(ds.Classes())
+	t := NewTally(ds.Classes())
 	err := forEachOutput(model, ds, cfg, func(logits *ag.Var, tp *ag.Tape, b data.Batch) error {
 		loss := tp.SoftmaxCrossEntropy(logits, b.Y, 0)
 		if err := tp.Err(); err != nil {
 			return err
 		}
-		t.add(logits.Value().Data(), b.Y, float64(loss.Item())*float64(len(b.Y)))
+		t.Add(logits.Value().Data(), b.Y, float64(loss.Item())*float64(len(b.Y)))
 		return nil
 	})
 	if err != nil {
 		return Metrics{}, err
 	}
-	return t.metrics(), nil
+	return t.Metrics(), nil
 }
 
 // Predict runs model (in inference mode) over ds and returns the softmax

@@ -17,27 +17,50 @@ type Metrics struct {
 	Confusion [][]int
 }
 
-// tally accumulates the metrics of batches of logits.
-type tally struct {
+// Tally accumulates Evaluate's metrics batch by batch, for evaluation
+// loops of one's own (test-time augmentation, say). The zero value is not
+// ready: use NewTally.
+type Tally struct {
 	classes          int
 	lossSum          float64
 	top1, top5, seen int
 	confusion        [][]int
 }
 
-func newTally(classes int) *tally {
-	t := &tally{classes: classes, confusion: make([][]int, classes)}
-	for i := range t.confusion {
-		t.confusion[i] = make([]int, classes)
-	}
+// NewTally returns an empty tally for a dataset of classes classes.
+func NewTally(classes int) *Tally {
+	t := &Tally{}
+	t.grow(classes)
 	return t
 }
 
-// add counts a batch: its logits [n × classes], labels and summed loss.
-func (t *tally) add(logits []float32, labels []int32, lossSum float64) {
+// grow makes the confusion matrix at least n×n: a model may have more
+// outputs than the dataset has classes.
+func (t *Tally) grow(n int) {
+	if n <= t.classes {
+		return
+	}
+	for i := range t.confusion {
+		t.confusion[i] = append(t.confusion[i], make([]int, n-t.classes)...)
+	}
+	for len(t.confusion) < n {
+		t.confusion = append(t.confusion, make([]int, n))
+	}
+	t.classes = n
+}
+
+// Add counts a batch: scores holds one row per label (logits or
+// probabilities: only their order matters), and lossSum is the batch's
+// summed loss. Every label must index its row.
+func (t *Tally) Add(scores []float32, labels []int32, lossSum float64) {
+	if len(labels) == 0 {
+		return
+	}
+	w := len(scores) / len(labels)
+	t.grow(w)
 	t.lossSum += lossSum
 	for i, y := range labels {
-		row := logits[i*t.classes : (i+1)*t.classes]
+		row := scores[i*w : (i+1)*w]
 		pred, rank := argmax(row), 0
 		for _, v := range row {
 			if v > row[y] {
@@ -55,11 +78,21 @@ func (t *tally) add(logits []float32, labels []int32, lossSum float64) {
 	}
 }
 
-func (t *tally) metrics() Metrics {
+// running returns the mean loss and top-1 accuracy so far, cheaply: what
+// the progress bar shows after every batch.
+func (t *Tally) running() (loss, top1 float64) {
+	if t.seen == 0 {
+		return 0, 0
+	}
+	return t.lossSum / float64(t.seen), float64(t.top1) / float64(t.seen)
+}
+
+// Metrics returns the metrics of everything added so far.
+func (t *Tally) Metrics() Metrics {
 	m := Metrics{Count: t.seen, Confusion: t.confusion, PerClass: make([]float64, t.classes)}
+	m.Loss, m.Top1 = t.running()
 	if t.seen > 0 {
-		n := float64(t.seen)
-		m.Loss, m.Top1, m.Top5 = t.lossSum/n, float64(t.top1)/n, float64(t.top5)/n
+		m.Top5 = float64(t.top5) / float64(t.seen)
 	}
 	for c, row := range t.confusion {
 		total := 0

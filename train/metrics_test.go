@@ -6,14 +6,14 @@ import (
 )
 
 func TestTally(t *testing.T) {
-	tl := newTally(6)
+	tl := NewTally(6)
 	logits := []float32{
 		5, 1, 0, 0, 0, 0, // true 0: top-1
 		0, 1, 2, 3, 4, 5, // true 1: rank 4 → top-5 only
 		0, 1, 2, 3, 4, 5, // true 0: rank 5 → neither
 	}
-	tl.add(logits, []int32{0, 1, 0}, 3)
-	m := tl.metrics()
+	tl.Add(logits, []int32{0, 1, 0}, 3)
+	m := tl.Metrics()
 	if m.Count != 3 || math.Abs(m.Loss-1) > 1e-12 {
 		t.Fatalf("count %d loss %v", m.Count, m.Loss)
 	}
@@ -25,5 +25,21 @@ func TestTally(t *testing.T) {
 	}
 	if m.PerClass[0] != 0.5 || m.PerClass[1] != 0 {
 		t.Fatalf("per class %v", m.PerClass)
+	}
+}
+
+// TestTallyWiderScores checks rows wider than the dataset's classes (a
+// model with spare outputs): rows are read at their own width and the
+// confusion matrix grows to cover every prediction.
+func TestTallyWiderScores(t *testing.T) {
+	tl := NewTally(2)
+	scores := []float32{
+		0, 9, 1, 2, // true 1, predicted 1
+		3, 0, 1, 7, // true 0, predicted 3
+	}
+	tl.Add(scores, []int32{1, 0}, 1)
+	m := tl.Metrics()
+	if m.Top1 != 0.5 || len(m.Confusion) != 4 || m.Confusion[1][1] != 1 || m.Confusion[0][3] != 1 {
+		t.Fatalf("metrics %+v", m)
 	}
 }

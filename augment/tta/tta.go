@@ -49,59 +49,26 @@ func TenCropPredict(model nn.Layer, ds data.Dataset, size int, cfg train.EvalCon
 // size×size views of each example (after cfg.Transform, if any). The
 // loss is the mean cross-entropy of the averaged probabilities.
 func TenCropEvaluate(model nn.Layer, ds data.Dataset, size int, cfg train.EvalConfig) (train.Metrics, error) {
-	classes := ds.Classes()
-	m := train.Metrics{PerClass: make([]float64, classes), Confusion: make([][]int, classes)}
-	for i := range m.Confusion {
-		m.Confusion[i] = make([]int, classes)
-	}
-	var lossSum float64
-	top1, top5 := 0, 0
+	t := train.NewTally(ds.Classes())
+	var row []float32
 	err := forEachAveraged(model, ds, size, cfg, func(probs [][]float64, b data.Batch) error {
 		for i, y := range b.Y {
 			p := probs[i]
 			if int(y) >= len(p) {
 				return fmt.Errorf("label %d is outside the model's %d outputs", y, len(p))
 			}
-			lossSum -= math.Log(max(p[y], 1e-45))
-			pred, rank := 0, 0
-			for j, v := range p {
-				if v > p[pred] {
-					pred = j
-				}
-				if v > p[y] {
-					rank++
-				}
+			row = row[:0]
+			for _, v := range p {
+				row = append(row, float32(v))
 			}
-			if rank == 0 {
-				top1++
-			}
-			if rank < 5 {
-				top5++
-			}
-			if pred < classes {
-				m.Confusion[y][pred]++
-			}
-			m.Count++
+			t.Add(row, b.Y[i:i+1], -math.Log(max(p[y], 1e-45)))
 		}
 		return nil
 	})
 	if err != nil {
 		return train.Metrics{}, err
 	}
-	if m.Count > 0 {
-		n := float64(m.Count)
-		m.Loss, m.Top1, m.Top5 = lossSum/n, float64(top1)/n, float64(top5)/n
-	}
-	for c, row := range m.Confusion {
-		total := 0
-		for _, v := range row {
-			total += v
-		}
-		if total > 0 {
-			m.PerClass[c] = float64(row[c]) / float64(total)
-		}
-	}
-	return m, nil
+	return t.Metrics(), nil
 }
 
 // forEachAveraged runs model over the ten views of every example of ds,
