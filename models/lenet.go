@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/nn"
@@ -39,30 +38,19 @@ func NewLeNet5(cfg LeNetConfig) (*LeNet5, error) {
 	if cfg.Classes < 1 {
 		return nil, fmt.Errorf("models.LeNet5: %d classes: want at least 1", cfg.Classes)
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x1e7e75))
-	var err error
+	b := newBuilder(cfg.Seed, 0x1e7e75)
 	conv := func(in, out, pad int) *nn.Conv2D {
-		var c *nn.Conv2D
-		if err == nil {
-			c, err = nn.NewConv2D(nn.Conv2DConfig{In: in, Out: out, Kernel: 5, Pad: pad}, rng)
-		}
-		return c
+		return b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: 5, Pad: pad})
 	}
-	dense := func(in, out int) *nn.Dense {
-		var d *nn.Dense
-		if err == nil {
-			d, err = nn.NewDense(nn.DenseConfig{In: in, Out: out}, rng)
-		}
-		return d
-	}
+	dense := func(in, out int) *nn.Dense { return b.dense(nn.DenseConfig{In: in, Out: out}) }
 	pool := nn.AvgPool2D{KH: 2, KW: 2}
 	m := &LeNet5{
 		Features: nn.NewSequential(conv(1, 6, 2), cfg.Act, pool, conv(6, 16, 0), cfg.Act, pool),
 		Classifier: nn.NewSequential(nn.Flatten{}, dense(16*5*5, 120), cfg.Act, dense(120, 84), cfg.Act,
 			dense(84, cfg.Classes)),
 	}
-	if err != nil {
-		return nil, fmt.Errorf("models.LeNet5: %w", err)
+	if b.err != nil {
+		return nil, fmt.Errorf("models.LeNet5: %w", b.err)
 	}
 	return m, nil
 }

@@ -57,34 +57,25 @@ func NewLeNet5Classic(cfg LeNetConfig) (*LeNet5Classic, error) {
 	if cfg.Classes < 1 {
 		return nil, fmt.Errorf("models.LeNet5Classic: %d classes: want at least 1", cfg.Classes)
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x1998))
+	b := newBuilder(cfg.Seed, 0x1998)
 	// The paper's initialisation: uniform in ±2.4/fan-in, biases too.
 	init := func(w []float32, fanIn, _ int, r *rand.Rand) {
 		for i := range w {
 			w[i] = float32((2*r.Float64() - 1) * 2.4 / float64(fanIn))
 		}
 	}
-	m := &LeNet5Classic{}
-	var err error
 	conv := func(in, out, pad int) *nn.Conv2D {
-		var c *nn.Conv2D
-		if err == nil {
-			c, err = nn.NewConv2D(nn.Conv2DConfig{In: in, Out: out, Kernel: 5, Pad: pad, Init: init, BiasInit: init}, rng)
-		}
-		return c
+		return b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: 5, Pad: pad, Init: init, BiasInit: init})
 	}
 	dense := func(in, out int) *nn.Dense {
-		var d *nn.Dense
-		if err == nil {
-			d, err = nn.NewDense(nn.DenseConfig{In: in, Out: out, Init: init, BiasInit: init}, rng)
-		}
-		return d
+		return b.dense(nn.DenseConfig{In: in, Out: out, Init: init, BiasInit: init})
 	}
+	m := &LeNet5Classic{}
 	c3 := conv(6, 16, 0)
 	m.C1, m.C5 = conv(1, 6, 2), conv(16, 120, 0)
 	m.F6, m.Out = dense(120, 84), dense(84, cfg.Classes)
-	if err != nil {
-		return nil, fmt.Errorf("models.LeNet5Classic: %w", err)
+	if b.err != nil {
+		return nil, fmt.Errorf("models.LeNet5Classic: %w", b.err)
 	}
 	m.S2, m.S4 = newSubsampling(6), newSubsampling(16)
 	mask := tensor.Zeros(5, 5, 6, 16)
