@@ -1,9 +1,9 @@
 package data
 
 import (
+	"github.com/foveaml/fovea/internal/resample"
 	"image"
 	"image/color"
-	"math"
 )
 
 // rgbRow writes row y of img (relative to its bounds) as float32 RGB in
@@ -65,50 +65,6 @@ func paletteRGB(p color.Palette) []float32 {
 	return out
 }
 
-// taps are the weights by which resampling makes each output sample from
-// a run of input samples.
-type taps struct {
-	start []int     // first input sample of output i
-	n     int       // inputs per output (the widest run; shorter runs pad with zero weights)
-	w     []float32 // n weights per output
-}
-
-// triangleTaps returns the taps that resample in samples to out with a
-// triangle (bilinear) filter on pixel centres, as align_corners=False;
-// when shrinking, the filter widens by the scale so every input pixel
-// counts (antialiasing, as PIL and torchvision's antialias=True do).
-func triangleTaps(in, out int) taps {
-	scale := float64(in) / float64(out)
-	support := max(scale, 1)
-	n := int(math.Ceil(support))*2 + 1
-	t := taps{start: make([]int, out), n: n, w: make([]float32, out*n)}
-	for o := range out {
-		centre := (float64(o) + 0.5) * scale
-		lo := max(int(math.Floor(centre-support)), 0)
-		hi := min(int(math.Ceil(centre+support)), in)
-		if hi-lo > n {
-			hi = lo + n
-		}
-		var sum float64
-		ws := t.w[o*n : (o+1)*n]
-		for i := lo; i < hi; i++ {
-			d := math.Abs((float64(i) + 0.5 - centre) / support)
-			if d < 1 {
-				ws[i-lo] = float32(1 - d)
-				sum += 1 - d
-			}
-		}
-		if sum == 0 { // cannot happen for in >= 1, but never divide by zero
-			lo, ws[0], sum = min(int(centre), in-1), 1, 1
-		}
-		for k := range ws {
-			ws[k] = float32(float64(ws[k]) / sum)
-		}
-		t.start[o] = lo
-	}
-	return t
-}
-
 // resampleImage writes img, resized to h×w, as float32 RGB HWC into dst
 // (len h*w*3): rows are converted and resampled across, then down.
 func resampleImage(img image.Image, h, w int, dst []float32) {
@@ -125,43 +81,13 @@ func resampleImage(img image.Image, h, w int, dst []float32) {
 		}
 		return
 	}
-	tx := triangleTaps(sw, w)
-	ty := triangleTaps(sh, h)
+	tx := resample.NewTaps(0, sw, w, resample.Bilinear)
+	ty := resample.NewTaps(0, sh, h, resample.Bilinear)
 	// tmp holds every source row resampled across: sh × w × 3.
 	tmp := make([]float32, sh*w*3)
 	for y := range sh {
 		rgbRow(img, y, row, pal)
-		out := tmp[y*w*3 : (y+1)*w*3]
-		for x := range w {
-			ws := tx.w[x*tx.n : (x+1)*tx.n]
-			s := tx.start[x]
-			var r, g, bl float32
-			for k, wt := range ws {
-				if wt == 0 {
-					continue
-				}
-				p := row[3*(s+k):]
-				r += wt * p[0]
-				g += wt * p[1]
-				bl += wt * p[2]
-			}
-			out[3*x], out[3*x+1], out[3*x+2] = r, g, bl
-		}
+		tx.Across(tmp[y*w*3:(y+1)*w*3], row, 3)
 	}
-	stride := w * 3
-	for y := range h {
-		ws := ty.w[y*ty.n : (y+1)*ty.n]
-		s := ty.start[y]
-		out := dst[y*stride : (y+1)*stride]
-		clear(out)
-		for k, wt := range ws {
-			if wt == 0 {
-				continue
-			}
-			in := tmp[(s+k)*stride : (s+k+1)*stride]
-			for j, v := range in {
-				out[j] += wt * v
-			}
-		}
-	}
+	ty.Down(dst, tmp, w*3, 0)
 }
