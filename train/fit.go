@@ -1,8 +1,6 @@
 package train
 
 import (
-	"strings"
-
 	"context"
 	"errors"
 	"fmt"
@@ -353,17 +351,18 @@ func forwardLoss(c *nn.Ctx, model nn.Layer, cfg Config, x *tensor.Tensor, y []in
 // dataParallel returns how many parts Fit cuts each batch into: cfg's
 // choice, or, by default, one per worker for models small enough that
 // their kernels cannot keep the workers busy (under a million parameters)
-// and without batch normalisation (whose statistics must see the whole
-// batch), else one.
+// and without buffers (batch normalisation's running statistics, which
+// must see the whole batch and are not safe to update from two parts at
+// once), else one.
 func dataParallel(model nn.Layer, cfg Config) int {
 	if cfg.DataParallel > 0 {
 		return cfg.DataParallel
 	}
+	if len(nn.BuffersOf(model)) > 0 {
+		return 1 // state the forward pass updates (batch statistics) must see the whole batch
+	}
 	params := 0
-	for _, p := range nn.State(model) {
-		if strings.HasSuffix(p.Name, "running_mean") {
-			return 1
-		}
+	for _, p := range model.Params() {
 		params += p.Var.Value().Len()
 	}
 	if params >= 1<<20 {

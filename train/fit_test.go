@@ -212,3 +212,18 @@ func TestDataParallelMatchesOnePart(t *testing.T) {
 		}
 	}
 }
+
+// TestDataParallelDefault checks the default: small models without
+// buffers are cut into parts; a model with batch norm is not.
+func TestDataParallelDefault(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	small := smallNet(t, 1)
+	if got := dataParallel(small, Config{BatchSize: 64}); got != 2 {
+		t.Fatalf("small model: %d parts, want 2", got)
+	}
+	bn, _ := nn.NewBatchNorm(1)
+	withBN := nn.NewSequential(bn, small)
+	if got := dataParallel(withBN, Config{BatchSize: 64}); got != 1 {
+		t.Fatalf("model with batch norm: %d parts, want 1", got)
+	}
+}
