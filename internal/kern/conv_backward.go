@@ -185,18 +185,14 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	xp := padOrShare(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack, false)
 	defer xp.release()
 
-	// B is dy itself, row by row; if Cout is not a whole number of panels
-	// the last panel would read past the end, so widen the rows.
-	ldb := (cout + k.NR - 1) / k.NR * k.NR
-	g := dy
-	if ldb != cout {
-		gp := scratch.Get(od.N * od.H * od.W * ldb)
-		defer scratch.Put(gp)
-		g = *gp
-		for i := 0; i < od.N*od.H*od.W; i++ {
-			copy(g[i*ldb:], dy[i*cout:(i+1)*cout])
-			clear(g[i*ldb+cout : (i+1)*ldb])
-		}
+	// B is dy itself, row by row (stride Cout). A last panel narrower
+	// than NR reads on into the next pixel's channels (columns the edge
+	// tile discards), and so, at the very end, past dy: the band that
+	// would is read from a copy with room after it.
+	ldb := cout
+	tailFrom := len(dy) // bands whose B reads end beyond this need the copy
+	if cout%k.NR != 0 && cap(dy)-len(dy) < k.NR {
+		tailFrom = len(dy) - k.NR
 	}
 
 	// The rows of dw, in runs that are contiguous in the image: one run
@@ -215,7 +211,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 		return ky*p.DH*rowBytes + 4*kx*p.DW*cin
 	}
 	tilesPerRun := (runLen + k.MR - 1) / k.MR
-	panels := ldb / k.NR
+	panels := (cout + k.NR - 1) / k.NR
 	rowsTotal := od.N * od.H
 	// A band of output rows small enough that its input and dy stay in L2.
 	bandRows := max(1, 256/od.W)
@@ -241,7 +237,14 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 			if r0 == lo {
 				beta = 0
 			}
-			bRow := &g[r0*od.W*ldb]
+			g, g0 := dy, r0*od.W*ldb // B of this band: g from g0
+			var tail *[]float32
+			if r1*od.W*ldb > tailFrom {
+				n := (r1 - r0) * od.W * ldb
+				tail = scratch.Get(n + k.NR)
+				clear((*tail)[copy(*tail, dy[g0:g0+n]):])
+				g, g0 = *tail, 0
+			}
 			for run := 0; run < runs; run++ {
 				base := runOff(run)
 				for tr := 0; tr < tilesPerRun; tr++ {
@@ -250,8 +253,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 					dwRow := run*runLen + tr*k.MR
 					for jp := 0; jp < panels; jp++ {
 						cols := min(k.NR, cout-jp*k.NR)
-						b := ptr(g, r0*od.W*ldb+jp*k.NR)
-						_ = bRow
+						b := ptr(g, g0+jp*k.NR)
 						ci := dwRow*cout + jp*k.NR
 						if rows == k.MR && cols == k.NR {
 							k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &pw[ci], cout, 1, beta)
@@ -261,6 +263,9 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 						gemm.AddTile(pw[ci:], cout, edge, k.NR, rows, cols, beta)
 					}
 				}
+			}
+			if tail != nil {
+				scratch.Put(tail)
 			}
 			if db != nil {
 				for i := r0 * od.W; i < r1*od.W; i++ {
