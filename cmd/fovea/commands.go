@@ -57,6 +57,15 @@ func (m *modelFlags) build() (nn.Layer, models.Spec, error) {
 	return l, spec, err
 }
 
+// testData returns the test split of dataset, checked to fit the model.
+func testData(spec models.Spec, dataset string, classes int) (*data.InMemory, error) {
+	ds, err := loadData(dataset, false)
+	if err != nil {
+		return nil, err
+	}
+	return ds, checkInput(spec, ds, classes)
+}
+
 // checkInput verifies that the dataset's examples fit the model.
 func checkInput(spec models.Spec, ds data.Dataset, classes int) error {
 	h, w, c := ds.Shape()
@@ -303,11 +312,8 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ds, err := loadData(*dataset, false)
+	ds, err := testData(spec, *dataset, mf.classes)
 	if err != nil {
-		return err
-	}
-	if err := checkInput(spec, ds, mf.classes); err != nil {
 		return err
 	}
 	m, err := train.Evaluate(model, ds, train.EvalConfig{BatchSize: 256})
@@ -359,11 +365,8 @@ func cmdPredict(args []string, stdout, stderr io.Writer) error {
 		}
 		return predictFiles(stdout, model, spec, mf.classes, names, files, *k)
 	}
-	ds, err := loadData(*dataset, false)
+	ds, err := testData(spec, *dataset, mf.classes)
 	if err != nil {
-		return err
-	}
-	if err := checkInput(spec, ds, mf.classes); err != nil {
 		return err
 	}
 	sub := limit(ds, *n)
