@@ -27,19 +27,7 @@ func (HorizontalFlip) Inference(h, w, c int) Params { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
 func (f HorizontalFlip) Apply(dst, src []float32, h, w, c int, p Params) error {
-	fp, ok := p.(FlipParams)
-	if !ok {
-		return paramsError("FlipParams", p)
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	if !fp.Flip {
-		copy(dst, src)
-		return nil
-	}
-	FlipH(dst, src, h, w, c)
-	return nil
+	return applyFlip(dst, src, h, w, c, p, FlipH)
 }
 
 // VerticalFlip mirrors an image top to bottom with probability P.
@@ -61,22 +49,7 @@ func (VerticalFlip) Inference(h, w, c int) Params { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
 func (f VerticalFlip) Apply(dst, src []float32, h, w, c int, p Params) error {
-	fp, ok := p.(FlipParams)
-	if !ok {
-		return paramsError("FlipParams", p)
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	if !fp.Flip {
-		copy(dst, src)
-		return nil
-	}
-	row := w * c
-	for y := range h {
-		copy(dst[y*row:(y+1)*row], src[(h-1-y)*row:(h-y)*row])
-	}
-	return nil
+	return applyFlip(dst, src, h, w, c, p, FlipV)
 }
 
 // FlipH writes src (h×w×c) mirrored left to right into dst.
@@ -94,6 +67,32 @@ func FlipH(dst, src []float32, h, w, c int) {
 			copy(d[x*c:(x+1)*c], s[(w-1-x)*c:(w-x)*c])
 		}
 	}
+}
+
+// FlipV writes src (h×w×c) mirrored top to bottom into dst.
+func FlipV(dst, src []float32, h, w, c int) {
+	row := w * c
+	for y := range h {
+		copy(dst[y*row:(y+1)*row], src[(h-1-y)*row:(h-y)*row])
+	}
+}
+
+// applyFlip is the Apply of both flips: flip src into dst with mirror if
+// p says so, else copy it.
+func applyFlip(dst, src []float32, h, w, c int, p Params, mirror func(dst, src []float32, h, w, c int)) error {
+	fp, ok := p.(FlipParams)
+	if !ok {
+		return paramsError("FlipParams", p)
+	}
+	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
+		return err
+	}
+	if !fp.Flip {
+		copy(dst, src)
+		return nil
+	}
+	mirror(dst, src, h, w, c)
+	return nil
 }
 
 func flipShape(p float64, h, w, c int) (int, int, int, error) {
