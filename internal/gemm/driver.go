@@ -81,37 +81,36 @@ func (d *driver) run() {
 		mBlocks := ceilDiv(d.m, mc)
 		perPart := ceilDiv(panels, nParts)
 		cpu.ForEach(mBlocks*nParts, func(t int) {
+			i0 := (t / nParts) * mc
+			jp0 := (t % nParts) * perPart
+			jp1 := min(jp0+perPart, panels)
+			if jp0 >= jp1 {
+				return
+			}
+			rows := min(mc, d.m-i0)
+			inPlace := !d.transA && i0+roundUp(rows, mr) <= d.m
 			var ap *[]float32
-			{
-				i0 := (t / nParts) * mc
-				jp0 := (t % nParts) * perPart
-				jp1 := min(jp0+perPart, panels)
-				if jp0 >= jp1 {
-					return
+			if !inPlace {
+				ap = scratch.Get(roundUp(mc, mr) * kb)
+				defer scratch.Put(ap)
+			}
+			for p0 := 0; p0 < d.k; p0 += kb {
+				kc := min(kb, d.k-p0)
+				beta := d.beta
+				if p0 > 0 {
+					beta = 1
 				}
-				rows := min(mc, d.m-i0)
-				inPlace := !d.transA && i0+roundUp(rows, mr) <= d.m
-				for p0 := 0; p0 < d.k; p0 += kb {
-					kc := min(kb, d.k-p0)
-					beta := d.beta
-					if p0 > 0 {
-						beta = 1
-					}
-					b := bbuf[p0*panels*nr:]
-					if inPlace {
-						// Whole micro-panels of a stored A: read in place.
-						d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
-						continue
-					}
-					if ap == nil {
-						ap = scratch.Get(roundUp(mc, mr) * kb)
-						defer scratch.Put(ap)
-					}
-					rs, ps := d.packA(*ap, i0, rows, p0, kc)
-					d.macro(*ap, rs, kc, ps, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
+				b := bbuf[p0*panels*nr:]
+				if inPlace {
+					// Whole micro-panels of a stored A: read in place.
+					d.macro(d.a[i0*d.lda+p0:], 4*d.lda, d.lda, 4, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
+					continue
 				}
+				rs, ps := d.packA(*ap, i0, rows, p0, kc)
+				d.macro(*ap, rs, kc, ps, b, p0, kc, i0, rows, jp0, jp1, j0, beta)
 			}
 		})
+
 	}
 }
 
