@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,5 +226,33 @@ func TestDataParallelDefault(t *testing.T) {
 	withBN := nn.NewSequential(bn, small)
 	if got := dataParallel(withBN, Config{BatchSize: 64}); got != 1 {
 		t.Fatalf("model with batch norm: %d parts, want 1", got)
+	}
+}
+
+// TestReduceLROnPlateau checks the callback through Fit: the first
+// epoch sets the best loss; after that nothing counts as improving (a
+// threshold no change can meet), so with patience 0 the rate halves after
+// every later epoch, as PyTorch's ReduceLROnPlateau does.
+func TestReduceLROnPlateau(t *testing.T) {
+	m := smallNet(t, 1)
+	o, err := optim.NewSGD(m.Params(), optim.SGDConfig{LR: 0.08})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := optim.NewPlateau(o, optim.PlateauConfig{Factor: 0.5, Patience: 0, Threshold: 10, ThresholdMode: optim.Abs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Fit(context.Background(), m, bars(t, 64, 1), Config{Epochs: 4, Optimizer: o,
+		Callbacks: []Callback{&ReduceLROnPlateau{Plateau: p, Monitor: "loss"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lrs []float64
+	for _, e := range h.Epochs {
+		lrs = append(lrs, e.LR)
+	}
+	if want := []float64{0.08, 0.08, 0.04, 0.02}; !slices.Equal(lrs, want) {
+		t.Fatalf("learning rates %v, want %v", lrs, want)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // Conv describes a 2-D convolution over NHWC activations with HWIO
 // filters: KH×KW taps, strides SH and SW, explicit zero padding on each
-// side (SamePadding gives Keras' "same"; all zero is "valid"), dilations
+// side (all zero is Keras' "valid"), dilations
 // DH and DW (0 or 1: none) and Cout output channels.
 type Conv struct {
 	KH, KW                 int

@@ -34,13 +34,3 @@ func OutSize(in, k, stride, padLo, padHi, dil int, ceil bool) int {
 	}
 	return out
 }
-
-// SamePadding returns the padding before and after that TensorFlow/Keras'
-// "same" mode gives a window of size k, dilation dil and stride over an
-// input of length in: the output length is ceil(in/stride) and the odd
-// pixel of padding, if any, goes after.
-func SamePadding(in, k, stride, dil int) (lo, hi int) {
-	out := (in + stride - 1) / stride
-	total := max((out-1)*stride+dil*(k-1)+1-in, 0)
-	return total / 2, total - total/2
-}

@@ -144,7 +144,7 @@ func TestONNXPool(t *testing.T) {
 		{"test_maxpool_2d_precomputed_pads", false, Pool2D{KH: 5, KW: 5, SH: 1, SW: 1, PadT: 2, PadB: 2, PadL: 2, PadR: 2}},
 		{"test_maxpool_2d_precomputed_strides", false, Pool2D{KH: 2, KW: 2, SH: 2, SW: 2}},
 		// auto_pad SAME_UPPER, kernel 3, stride 2 on 5×5: one pixel of
-		// padding on each side (SamePadding(5, 3, 2, 1) = 1, 1).
+		// padding on each side (5 pixels, 3 taps, stride 2: 1 before, 1 after).
 		{"test_maxpool_2d_precomputed_same_upper", false, Pool2D{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1}},
 		// auto_pad SAME_LOWER, kernel 2, stride 1: the odd pixel goes first.
 		{"test_maxpool_2d_same_lower", false, Pool2D{KH: 2, KW: 2, SH: 1, SW: 1, PadT: 1, PadL: 1}},
