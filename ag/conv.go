@@ -28,24 +28,11 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	if !t.ok(op, x, w) || b != nil && !t.ok(op, b) || !t.isImage(op, "input", x) {
 		return nil
 	}
-	ws := w.val
-	if ws.Rank() != 4 || ws.Dim(2) != x.val.Dim(3) {
-		return t.fail(op, "filter has shape %v; want [KH KW %d Cout] for input %v", ws.Shape(), x.val.Dim(3), x.val.Shape())
-	}
-	if !t.isVector(op, "bias", b, ws.Dim(3), "filter", ws.Shape()) {
+	p, d, od, ok := t.convShape(op, x, w, o)
+	if !ok || !t.isVector(op, "bias", b, p.Cout, "filter", w.val.Shape()) {
 		return nil
 	}
-	if min(o.SH, o.SW, o.DH, o.DW, o.PadT, o.PadB, o.PadL, o.PadR) < 0 {
-		return t.fail(op, "negative stride, dilation or padding in %+v", o)
-	}
-	p := kern.Conv{KH: ws.Dim(0), KW: ws.Dim(1), SH: max(o.SH, 1), SW: max(o.SW, 1),
-		PadT: o.PadT, PadB: o.PadB, PadL: o.PadL, PadR: o.PadR,
-		DH: max(o.DH, 1), DW: max(o.DW, 1), Cout: ws.Dim(3)}
-	d := dims(x.val)
-	od := p.Out(d)
-	if od.H < 1 || od.W < 1 || p.KH < 1 || p.KW < 1 || p.Cout < 1 {
-		return t.fail(op, "filter %v with %+v does not fit input %v", ws.Shape(), o, x.val.Shape())
-	}
+	ws := w.val
 	y := t.newOutput(shapeOf(od), x, w, b)
 	var bias []float32
 	if b != nil {
@@ -77,4 +64,28 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 			t.flush(b, db)
 		}
 	})
+}
+
+// convShape checks the shapes and options of a convolution of x by w and
+// returns the kernel's parameters and the input and output dims.
+func (t *Tape) convShape(op string, x, w *Var, o Conv) (p kern.Conv, d, od kern.Dims, ok bool) {
+	ws := w.val
+	if ws.Rank() != 4 || ws.Dim(2) != x.val.Dim(3) {
+		t.fail(op, "filter has shape %v; want [KH KW %d Cout] for input %v", ws.Shape(), x.val.Dim(3), x.val.Shape())
+		return p, d, od, false
+	}
+	if min(o.SH, o.SW, o.DH, o.DW, o.PadT, o.PadB, o.PadL, o.PadR) < 0 {
+		t.fail(op, "negative stride, dilation or padding in %+v", o)
+		return p, d, od, false
+	}
+	p = kern.Conv{KH: ws.Dim(0), KW: ws.Dim(1), SH: max(o.SH, 1), SW: max(o.SW, 1),
+		PadT: o.PadT, PadB: o.PadB, PadL: o.PadL, PadR: o.PadR,
+		DH: max(o.DH, 1), DW: max(o.DW, 1), Cout: ws.Dim(3)}
+	d = dims(x.val)
+	od = p.Out(d)
+	if od.H < 1 || od.W < 1 || p.KH < 1 || p.KW < 1 || p.Cout < 1 {
+		t.fail(op, "filter %v with %+v does not fit input %v", ws.Shape(), o, x.val.Shape())
+		return p, d, od, false
+	}
+	return p, d, od, true
 }

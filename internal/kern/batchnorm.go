@@ -77,15 +77,28 @@ func (bn *BatchNorm) frozen() (mean, invStd []float32) {
 	return bn.RunMean, invStd
 }
 
+// InferAffine sets a and b (one value per channel each) to the scale and
+// shift that ForwardInfer applies: y = x·a + b.
+func (bn *BatchNorm) InferAffine(a, b []float32) {
+	mean, invStd := bn.frozen()
+	bn.coefs(a, b, mean, invStd)
+}
+
+// coefs sets a = Gamma·invStd and b = Beta − mean·a.
+func (bn *BatchNorm) coefs(a, b, mean, invStd []float32) {
+	a, b = a[:len(mean)], b[:len(mean)]
+	for j := range a {
+		a[j] = bn.Gamma[j] * invStd[j]
+		b[j] = bn.Beta[j] - mean[j]*a[j]
+	}
+}
+
 // affine sets y = x·a[c] + b[c] with a = Gamma·invStd, b = Beta − mean·a.
 func (bn *BatchNorm) affine(y, x, mean, invStd []float32) {
 	c := len(mean)
 	ab := make([]float32, 2*c)
 	a, b := ab[:c], ab[c:]
-	for j := range a {
-		a[j] = bn.Gamma[j] * invStd[j]
-		b[j] = bn.Beta[j] - mean[j]*a[j]
-	}
+	bn.coefs(a, b, mean, invStd)
 	forRows(len(x)/max(c, 1), c, func(lo, hi int) { vec.scaleShift(y[lo*c:hi*c], x[lo*c:hi*c], a, b) })
 }
 

@@ -154,13 +154,42 @@ func ptr(s []float32, i int) *float32 { return &s[:cap(s)][i] }
 // MR consecutive output pixels of one row by NR output channels, and the
 // reduction runs over the taps as segments, so no im2col matrix is built.
 func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
+	Conv2DFused(y, x, w, d, p, Epilogue{Shift: bias})
+}
+
+// Epilogue is what a convolution applies to each output value once its
+// sum over the filter is complete, while the tile is still in cache:
+//
+//	y[n,oy,ox,co] = act(sum·Scale[co] + Shift[co] + Res[n,oy,ox,co])
+//
+// Scale and Shift are per output channel (nil: 1 and 0), Res has y's
+// layout (nil: none), and act is ReLU when ReLU is set, else the
+// identity. A bias is a Shift alone; a convolution followed by batch
+// normalisation with fixed statistics is Scale = γ/√(σ²+ε) and
+// Shift = β + (bias − μ)·Scale; a residual block's last convolution adds
+// the shortcut as Res.
+type Epilogue struct {
+	Scale, Shift []float32
+	Res          []float32
+	ReLU         bool
+}
+
+// Conv2DFused computes Conv2D without a bias and applies ep to every
+// output value (see Epilogue): one pass over y instead of up to four.
+func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	p = p.norm(d)
 	od := p.Out(d)
 	checkLen("conv input", x, d.Len())
 	checkLen("conv output", y, od.Len())
 	checkLen("conv weights", w, p.WeightLen(d.C))
-	if bias != nil {
-		checkLen("conv bias", bias, p.Cout)
+	for _, v := range []struct {
+		what string
+		s    []float32
+		n    int
+	}{{"conv scale", ep.Scale, p.Cout}, {"conv shift", ep.Shift, p.Cout}, {"conv residual", ep.Res, od.Len()}} {
+		if v.s != nil {
+			checkLen(v.what, v.s, v.n)
+		}
 	}
 	if od.Len() == 0 {
 		return
@@ -169,13 +198,52 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
 	defer xp.release()
-	convCore(k, y, od, xp, w, bias, p)
+	convCore(k, y, od, xp, w, ep, p)
+}
+
+// active reports whether the epilogue changes anything.
+func (e Epilogue) active() bool {
+	return e.Scale != nil || e.Shift != nil || e.Res != nil || e.ReLU
+}
+
+// apply runs the epilogue on cols values of output channels from j0,
+// read from src and written to dst, the output row at index i of y.
+func (e Epilogue) apply(dst, src []float32, i, j0, cols int) {
+	var s, b, r []float32
+	if e.Scale != nil {
+		s = e.Scale[j0 : j0+cols]
+	}
+	if e.Shift != nil {
+		b = e.Shift[j0 : j0+cols]
+	}
+	if e.Res != nil {
+		r = e.Res[i : i+cols]
+	}
+	vec.epilogue(dst[:cols], src[:cols], s, b, r, e.ReLU)
+}
+
+// applyRows runs the epilogue in place on rows rows of cols values of y
+// from index i, ld apart, output channels from j0.
+func (e Epilogue) applyRows(y []float32, i, ld, rows, j0, cols int) {
+	var s, b, r []float32
+	if e.Scale != nil {
+		s = e.Scale[j0 : j0+cols]
+	}
+	if e.Shift != nil {
+		b = e.Shift[j0 : j0+cols]
+	}
+	n := (rows-1)*ld + cols
+	if e.Res != nil {
+		r = e.Res[i : i+n]
+	}
+	vec.epilogueRows(y[i:i+n], y[i:i+n], ld, rows, cols, s, b, r, e.ReLU)
 }
 
 // convCore runs the convolution of the padded batch xp, given its output
-// dims od. It is shared by the forward pass and by backward-data, which
-// is a forward convolution of the output gradient.
-func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32, p Conv) {
+// dims od, applying ep as each output tile is completed. It is shared by
+// the forward pass and by backward-data, which is a forward convolution
+// of the output gradient.
+func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep Epilogue, p Conv) {
 	cin := xp.c
 	taps := p.KH * p.KW
 	// Cut the input channels into chunks whose packed filter panel stays
@@ -195,21 +263,23 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 	// for the padding columns in between are thrown away. That wastes
 	// (Wp−Wo)/Wp of the work instead of up to MR−1 pixels a row.
 	virtual := p.SH == 1 && p.SW == 1
+	// Without horizontal padding or width lost to the filter (a 1×1
+	// filter), the padded rows are the output rows, and a virtual tile's
+	// pixels are consecutive in y even across row ends.
+	flat := virtual && xp.w == od.W
 	band := max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
 	bands := (od.H + band - 1) / band
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
-	// With one chunk of channels a tile is final when computed, and the
-	// bias is added then, while it is in cache; otherwise after the band.
-	tileBias := bias != nil && chunks == 1
+	epi := ep.active()
 	chunkOffs := make([][]int, 0, chunks)
 	for c0 := 0; c0 < cin; c0 += chunk {
 		chunkOffs = append(chunkOffs, tapOffsets(nil, p, cin, c0, min(chunk, cin-c0), rowBytes))
 	}
 	cpu.ForEach(od.N*bands, func(t int) {
-		ep := scratch.Get(tileLen) // not a local array: it would escape through Tile
-		defer scratch.Put(ep)
-		edge := *ep
+		ep2 := scratch.Get(tileLen) // not a local array: it would escape through Tile
+		defer scratch.Put(ep2)
+		edge := *ep2
 		var pix [16]int
 		var tail []float32
 		var offs []int
@@ -218,17 +288,16 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 		oy1 := min(oy0+band, od.H)
 		// tile runs one tile whose first input pixel is at aIdx; pixel
 		// r of it is output pixel pix[r] of the image (−1: discard), and
-		// when direct the MR pixels are consecutive from pix[0].
-		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32) {
+		// when direct the MR pixels are consecutive from pix[0]. The
+		// epilogue runs on the tile of the last chunk of channels, when
+		// the sums are complete.
+		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32, last bool) {
 			a := xp.tileInput(aIdx, reach, &tail)
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
 				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
-				if tileBias {
-					for r := 0; r < k.MR; r++ {
-						row := y[ci+r*p.Cout : ci+r*p.Cout+cols]
-						vec.add(row, row, bias[j0:j0+cols])
-					}
+				if epi && last {
+					ep.applyRows(y, ci, p.Cout, k.MR, j0, cols)
 				}
 				return
 			}
@@ -238,18 +307,19 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 					continue
 				}
 				ci := (n*od.H*od.W+pix[r])*p.Cout + j0
-				if tileBias { // one chunk, so beta is 0: set tile + bias
-					dst, src := y[ci:ci+cols], edge[r*k.NR:r*k.NR+cols]
-					for j, bj := range bias[j0 : j0+cols] {
-						dst[j] = src[j] + bj
-					}
-					continue
+				src := edge[r*k.NR:]
+				if beta != 0 || !epi || !last {
+					gemm.AddTile(y[ci:], p.Cout, src, k.NR, 1, cols, beta)
+					src = y[ci:]
 				}
-				gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, 1, cols, beta)
+				if epi && last {
+					ep.apply(y[ci:], src, ci, j0, cols)
+				}
 			}
 		}
 		for c0 := 0; c0 < cin; c0 += chunk {
 			cc := min(chunk, cin-c0)
+			last := c0+cc == cin
 			offs = chunkOffs[c0/chunk]
 			kc := cc
 			if cc == cin && p.DW == 1 {
@@ -269,7 +339,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 					end := (oy1-oy0-1)*xp.w + od.W
 					for v := 0; v < end; v += k.MR {
 						oy, ox := oy0+v/xp.w, v%xp.w
-						direct := ox+k.MR <= od.W
+						direct := ox+k.MR <= od.W || flat && v+k.MR <= end
 						pix[0] = oy*od.W + ox
 						if !direct || cols < k.NR { // the tile goes through edge
 							for r := range k.MR {
@@ -282,7 +352,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 								}
 							}
 						}
-						tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta)
+						tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta, last)
 					}
 					continue
 				}
@@ -296,13 +366,10 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w, bias []float32
 								pix[r] = oy*od.W + ox + r
 							}
 						}
-						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta)
+						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta, last)
 					}
 				}
 			}
-		}
-		if bias != nil && !tileBias {
-			addRows(y[(n*od.H+oy0)*od.W*p.Cout:(n*od.H+oy1)*od.W*p.Cout], bias)
 		}
 	})
 }

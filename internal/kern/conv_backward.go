@@ -48,7 +48,7 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 	wt := scratch.Get(len(w))
 	defer scratch.Put(wt)
 	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
-	convCore(k, dx, d, dyp, *wt, nil, q)
+	convCore(k, dx, d, dyp, *wt, Epilogue{}, q)
 }
 
 // convBackwardDataScatter is Conv2DBackwardData as a product and a

@@ -79,6 +79,8 @@ func convCases() []convCase {
 		{Dims{1, 1, 1, 1}, Conv{KH: 1, KW: 1, Cout: 1}},
 		{Dims{4, 32, 32, 64}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}},
 		{Dims{1, 3, 3, 2}, Conv{KH: 3, KW: 3, PadT: 4, PadB: 0, PadL: 0, PadR: 5, Cout: 3}},
+		// Enough input channels for two chunks with a 32-wide tile.
+		{Dims{1, 9, 8, 100}, Conv{KH: 7, KW: 7, PadT: 3, PadB: 3, PadL: 3, PadR: 3, Cout: 40}},
 	}
 	return cs
 }
@@ -99,6 +101,57 @@ func TestConv2D(t *testing.T) {
 				for i := range want {
 					if !closeTo(float64(y[i]), want[i], tol) {
 						t.Fatalf("%v: y[%d] = %v, want %v", c, i, y[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestConv2DFused checks every combination of the epilogue's parts
+// against the reference convolution followed by them one at a time.
+func TestConv2DFused(t *testing.T) {
+	forEachGemm(t, func(t *testing.T) {
+		r := newRand(2)
+		for _, c := range convCases() {
+			od := c.p.Out(c.d)
+			x := randSlice(r, c.d.Len(), -1, 1)
+			w := randSlice(r, c.p.WeightLen(c.d.C), -1, 1)
+			conv := refConv(x, w, nil, c.d, c.p)
+			scale, shift := randSlice(r, c.p.Cout, -2, 2), randSlice(r, c.p.Cout, -1, 1)
+			res := randSlice(r, od.Len(), -1, 1)
+			for mask := range 16 {
+				var ep Epilogue
+				if mask&1 != 0 {
+					ep.Scale = scale
+				}
+				if mask&2 != 0 {
+					ep.Shift = shift
+				}
+				if mask&4 != 0 {
+					ep.Res = res
+				}
+				ep.ReLU = mask&8 != 0
+				y, check := guardedFill(t, od.Len(), nan32)
+				Conv2DFused(y, x, w, c.d, c.p, ep)
+				check()
+				tol := 2e-5 * math.Sqrt(float64(c.p.KH*c.p.KW*c.d.C))
+				for i, v := range conv {
+					co := i % c.p.Cout
+					if ep.Scale != nil {
+						v *= float64(scale[co])
+					}
+					if ep.Shift != nil {
+						v += float64(shift[co])
+					}
+					if ep.Res != nil {
+						v += float64(res[i])
+					}
+					if ep.ReLU {
+						v = max(v, 0)
+					}
+					if !closeTo(float64(y[i]), v, tol) {
+						t.Fatalf("%v epilogue %04b: y[%d] = %v, want %v", c, mask, i, y[i], v)
 					}
 				}
 			}

@@ -25,6 +25,15 @@ type vecKernels struct {
 	scaleShift func(y, x, a, b []float32)
 	// maxIdx: where x[i] > ym[i] or x[i] is NaN, ym[i] = x[i] and ix[i] = pix
 	maxIdx func(ym []float32, ix []int32, x []float32, pix int32)
+	// epilogue: y[i] = act(x[i]·scale[i] + shift[i] + res[i]), where an
+	// empty scale, shift or res stands for 1, 0 and 0 and act is ReLU
+	// (NaN passes through) when relu is set, else the identity. The
+	// multiply and the additions round one at a time, in that order.
+	epilogue func(y, x, scale, shift, res []float32, relu bool)
+	// epilogueRows: epilogue on rows rows of cols values that start ld
+	// apart in y, x and res (res empty for none), with the same scale and
+	// shift for every row.
+	epilogueRows func(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool)
 }
 
 // goVec is the pure-Go implementation, used with the noasm tag, on other
@@ -96,6 +105,37 @@ var goVec = vecKernels{
 			}
 		}
 	},
+	epilogue:     goEpilogue,
+	epilogueRows: goEpilogueRows,
+}
+
+func goEpilogueRows(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool) {
+	for r := range rows {
+		var rr []float32
+		if len(res) > 0 {
+			rr = res[r*ld : r*ld+cols]
+		}
+		goEpilogue(y[r*ld:r*ld+cols], x[r*ld:r*ld+cols], scale, shift, rr, relu)
+	}
+}
+
+func goEpilogue(y, x, scale, shift, res []float32, relu bool) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if len(scale) > 0 {
+			v *= scale[i]
+		}
+		if len(shift) > 0 {
+			v += shift[i]
+		}
+		if len(res) > 0 {
+			v += res[i]
+		}
+		if relu && v < 0 {
+			v = 0
+		}
+		y[i] = v
+	}
 }
 
 // vecImpls lists every implementation this machine can run, fastest

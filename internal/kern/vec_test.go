@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -115,6 +116,69 @@ func checkVec(t *testing.T, v vecKernels, n int, x, y []float32, a float32) {
 	}
 	if ix[0] != -7 || ix[n+1] != -7 {
 		t.Fatalf("maxIdx n=%d wrote an index out of bounds", n)
+	}
+	// epilogue with every combination of its optional operands; y stands
+	// in for the scale, a reversed x for the shift, y+x for the residual.
+	sc, sh, rs := y[:n], make([]float32, n), make([]float32, n)
+	for i := range n {
+		sh[i], rs[i] = x[n-1-i], y[i]+x[i]
+	}
+	for mask := range 16 {
+		var s, b, r []float32
+		if mask&1 != 0 {
+			s = sc
+		}
+		if mask&2 != 0 {
+			b = sh
+		}
+		if mask&4 != 0 {
+			r = rs
+		}
+		relu := mask&8 != 0
+		run(fmt.Sprintf("epilogue%04b", mask), 2e-6, ref(func(i int) float64 {
+			z := x64[i]
+			if s != nil {
+				z *= float64(s[i])
+			}
+			if b != nil {
+				z += float64(b[i])
+			}
+			if r != nil {
+				z += float64(r[i])
+			}
+			if relu && z < 0 {
+				z = 0
+			}
+			return z
+		}), nil, func(o []float32) { v.epilogue(o, x, s, b, r, relu) })
+	}
+	// epilogueRows over rows of up to 37 values, 41 apart.
+	if cols := min(n, 37); n >= 3 {
+		ld, rows := 41, 3
+		yr, checkR := guarded(t, (rows-1)*ld+cols)
+		xr := make([]float32, len(yr))
+		for i := range xr {
+			xr[i] = x[i%n]
+		}
+		res := make([]float32, len(yr))
+		for i := range res {
+			res[i] = y[(i*7)%n]
+		}
+		copy(yr, xr)
+		v.epilogueRows(yr, yr, ld, rows, cols, sc[:cols], sh[:cols], res, true)
+		checkR()
+		for i := range yr {
+			want := float64(xr[i])
+			if c := i % ld; i/ld < rows && c < cols {
+				want = max(want*float64(sc[c])+float64(sh[c])+float64(res[i]), 0)
+				if math.IsNaN(float64(xr[i])) {
+					continue
+				}
+			}
+			if !closeTo(float64(yr[i]), want, 2e-6) {
+				t.Fatalf("epilogueRows n=%d: [%d] = %v, want %v", n, i, yr[i], want)
+			}
+		}
 	}
 	// In-place use (dst aliases an input) is how the layers call these.
 	in := append([]float32(nil), x...)

@@ -1,0 +1,87 @@
+package ag
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/foveaml/fovea/tensor"
+)
+
+// Conv2DFused equals the ops it fuses, run one after another, for every
+// combination of its parts.
+func TestConv2DFusedMatchesOps(t *testing.T) {
+	r := newRand(3)
+	x, w := randn(r, 2, 6, 7, 5), randn(r, 3, 3, 5, 20)
+	o := Conv{SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1}
+	bias, gamma, beta, res := randn(r, 20), randn(r, 20), randn(r, 20), randn(r, 2, 6, 7, 20)
+	stats := NewBatchNormStats(20)
+	copy(stats.Mean.Data(), randn(r, 20).Value().Data())
+	for i, v := range randn(r, 20).Value().Data() {
+		stats.Var.Data()[i] = 0.5 + v*v
+	}
+	for mask := range 16 {
+		var f Fused
+		if mask&1 != 0 {
+			f.Bias = bias
+		}
+		if mask&2 != 0 {
+			f.Gamma, f.Beta, f.Stats = gamma, beta, stats
+		}
+		if mask&4 != 0 {
+			f.Res = res
+		}
+		f.ReLU = mask&8 != 0
+		tp := NewTape()
+		tp.SetGradEnabled(false)
+		got := tp.Conv2DFused(x, w, o, f)
+		want := tp.Conv2D(x, w, f.Bias, o)
+		if f.Stats != nil {
+			want = tp.BatchNorm(want, gamma, beta, stats, false)
+		}
+		if f.Res != nil {
+			want = tp.Add(want, res)
+		}
+		if f.ReLU {
+			want = tp.ReLU(want)
+		}
+		if err := tp.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Value().SameShape(want.Value()) {
+			t.Fatalf("parts %04b: shape %v, want %v", mask, got.Shape(), want.Shape())
+		}
+		for i, v := range want.Value().Data() {
+			if g := got.Value().Data()[i]; math.Abs(float64(g-v)) > 1e-4*(1+math.Abs(float64(v))) {
+				t.Fatalf("parts %04b: [%d] = %v, want %v", mask, i, g, v)
+			}
+		}
+	}
+}
+
+func TestConv2DFusedErrors(t *testing.T) {
+	r := newRand(4)
+	x, w := Const(tensor.RandNormal(r, 0, 1, 1, 4, 4, 3)), randn(r, 3, 3, 3, 8)
+	stats := NewBatchNormStats(8)
+	for _, c := range []struct {
+		name, want string
+		grad       bool
+		f          Fused
+	}{
+		{"needs a gradient", "computes no gradients", true, Fused{}},
+		{"bias length", "bias has shape [7]", false, Fused{Bias: randn(r, 7)}},
+		{"gamma without stats", "needs gamma, beta and running statistics", false, Fused{Gamma: randn(r, 8), Beta: randn(r, 8)}},
+		{"stats length", "running statistic has shape [9]", false, Fused{Gamma: randn(r, 8), Beta: randn(r, 8), Stats: NewBatchNormStats(9)}},
+		{"residual shape", "residual has shape [1 4 4 8]", false, Fused{Gamma: randn(r, 8), Beta: randn(r, 8), Stats: stats, Res: randn(r, 1, 4, 4, 8)}},
+	} {
+		tp := NewTape()
+		tp.SetGradEnabled(c.grad)
+		if y := tp.Conv2DFused(x, w, Conv{}, c.f); y != nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if err := tp.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
