@@ -9,6 +9,12 @@ type Conv struct {
 	SH, SW                 int // strides; 0 means 1
 	PadT, PadB, PadL, PadR int // zero padding on each side
 	DH, DW                 int // dilations; 0 means 1 (none)
+	// Groups splits the input and output channels into that many groups
+	// (0 means 1), each convolved with its own part of the filter: the
+	// filter is [KH KW Cin/Groups Cout], and output channels
+	// [g·Cout/G, (g+1)·Cout/G) see only input channels
+	// [g·Cin/G, (g+1)·Cin/G) — PyTorch's groups, AlexNet's two GPUs.
+	Groups int
 }
 
 // Pad returns Conv options of stride 1 with p pixels of zero padding on
@@ -37,6 +43,9 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	var bias []float32
 	if b != nil {
 		bias = b.val.Data()
+	}
+	if g := max(o.Groups, 1); g > 1 {
+		return t.record(y, t.convGroups(y, x, w, bias, b, d, p, g))
 	}
 	kern.Conv2D(y.val.Data(), x.val.Data(), ws.Data(), bias, d, p)
 	return t.record(y, func(dy []float32) {
@@ -70,8 +79,14 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 // returns the kernel's parameters and the input and output dims.
 func (t *Tape) convShape(op string, x, w *Var, o Conv) (p kern.Conv, d, od kern.Dims, ok bool) {
 	ws := w.val
-	if ws.Rank() != 4 || ws.Dim(2) != x.val.Dim(3) {
-		t.fail(op, "filter has shape %v; want [KH KW %d Cout] for input %v", ws.Shape(), x.val.Dim(3), x.val.Shape())
+	g := max(o.Groups, 1)
+	if cin := x.val.Dim(3); o.Groups < 0 || cin%g != 0 {
+		t.fail(op, "%d groups do not divide the input's %d channels", o.Groups, cin)
+		return p, d, od, false
+	}
+	if ws.Rank() != 4 || ws.Dim(2) != x.val.Dim(3)/g || ws.Dim(3)%g != 0 {
+		t.fail(op, "filter has shape %v; want [KH KW %d Cout] with Cout a multiple of %d groups for input %v",
+			ws.Shape(), x.val.Dim(3)/g, g, x.val.Shape())
 		return p, d, od, false
 	}
 	if min(o.SH, o.SW, o.DH, o.DW, o.PadT, o.PadB, o.PadL, o.PadR) < 0 {
@@ -88,4 +103,75 @@ func (t *Tape) convShape(op string, x, w *Var, o Conv) (p kern.Conv, d, od kern.
 		return p, d, od, false
 	}
 	return p, d, od, true
+}
+
+// convGroups runs a grouped convolution into y, one group at a time on
+// copies of its channels, and returns its backward closure.
+func (t *Tape) convGroups(y, x, w *Var, bias []float32, b *Var, d kern.Dims, p kern.Conv, g int) func(dy []float32) {
+	cig, cog := d.C/g, p.Cout/g
+	taps := p.KH * p.KW
+	gd, gp := d, p
+	gd.C, gp.Cout = cig, cog
+	od := p.Out(d)
+	pix, opix := d.N*d.H*d.W, od.N*od.H*od.W
+	// parts cuts a whole tensor of rows×(g·c) into g buffers of rows×c.
+	parts := func(whole []float32, rows, c int, split bool) [][]float32 {
+		ps := make([][]float32, g)
+		for i := range ps {
+			ps[i] = t.floats.get(rows * c)
+		}
+		if split {
+			kern.SplitChannels(ps, whole, rows)
+		}
+		return ps
+	}
+	release := func(ps [][]float32) {
+		for _, b := range ps {
+			t.floats.put(b)
+		}
+	}
+	xs, ws, ys := parts(x.val.Data(), pix, cig, true), parts(w.val.Data(), taps*cig, cog, true), parts(nil, opix, cog, false)
+	for i := range g {
+		var bg []float32
+		if bias != nil {
+			bg = bias[i*cog : (i+1)*cog]
+		}
+		kern.Conv2D(ys[i], xs[i], ws[i], bg, gd, gp)
+	}
+	kern.ConcatChannels(y.val.Data(), ys, opix)
+	release(xs)
+	release(ws)
+	release(ys)
+	return func(dy []float32) {
+		dys := parts(dy, opix, cog, true)
+		defer release(dys)
+		ws := parts(w.val.Data(), taps*cig, cog, true)
+		defer release(ws)
+		if x.requires {
+			dxs := parts(nil, pix, cig, false)
+			for i := range g {
+				kern.Conv2DBackwardData(dxs[i], dys[i], ws[i], gd, gp)
+			}
+			dx := t.sink(x)
+			kern.ConcatChannels(dx, dxs, pix)
+			t.flush(x, dx)
+			release(dxs)
+		}
+		if w.requires {
+			xs, dws := parts(x.val.Data(), pix, cig, true), parts(nil, taps*cig, cog, false)
+			for i := range g {
+				kern.Conv2DBackwardFilter(dws[i], nil, xs[i], dys[i], gd, gp)
+			}
+			dw := t.sink(w)
+			kern.ConcatChannels(dw, dws, taps*cig)
+			t.flush(w, dw)
+			release(xs)
+			release(dws)
+		}
+		if b != nil && b.requires {
+			db := t.sink(b)
+			kern.BiasGrad(db, dy)
+			t.flush(b, db)
+		}
+	}
 }

@@ -21,6 +21,9 @@ func TestConv2DGrad(t *testing.T) {
 		{"2x3 stride 2x1", []int{2, 6, 7, 2}, []int{2, 3, 2, 3}, Conv{SH: 2, SW: 1, PadL: 2}, false},
 		{"dilated", []int{1, 7, 7, 2}, []int{3, 3, 2, 3}, Conv{DH: 2, DW: 2, PadT: 1, PadB: 1, PadL: 2, PadR: 2}, false},
 		{"5x5 stride 3 valid", []int{2, 11, 9, 1}, []int{5, 5, 1, 7}, Conv{SH: 3, SW: 3}, false},
+		{"two groups", []int{2, 5, 6, 4}, []int{3, 3, 2, 6}, Conv{PadT: 1, PadB: 1, PadL: 1, PadR: 1, Groups: 2}, false},
+		{"three groups strided", []int{1, 7, 7, 6}, []int{3, 3, 2, 3}, Conv{SH: 2, SW: 2, Groups: 3}, false},
+		{"depthwise no bias", []int{1, 5, 5, 3}, []int{3, 3, 1, 3}, Conv{Groups: 3}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			x, w := randn(r, c.x...), randn(r, c.w...)
@@ -82,5 +85,50 @@ func TestConv2DErrors(t *testing.T) {
 	if tp.Conv2D(Const(tensor.Zeros(5, 5, 3)), Const(tensor.Zeros(3, 3, 3, 1)), nil, Conv{}) != nil ||
 		!strings.Contains(tp.Err().Error(), "[5 5 3]") {
 		t.Fatalf("rank-3 input: %v", tp.Err())
+	}
+}
+
+// A grouped convolution equals a dense one whose filter is zero between
+// groups: output channel block g sees only input channel block g.
+func TestConv2DGroupsBlockDiagonal(t *testing.T) {
+	r := newRand(9)
+	const g, cin, cout, k = 3, 6, 9, 3
+	x, wg, b := randn(r, 2, 6, 5, cin), randn(r, k, k, cin/g, cout), randn(r, cout)
+	full := tensor.Zeros(k, k, cin, cout)
+	for tap := range k * k {
+		for ci := range cin {
+			for co := range cout {
+				if ci/(cin/g) == co/(cout/g) {
+					full.Data()[(tap*cin+ci)*cout+co] = wg.Value().Data()[(tap*(cin/g)+ci%(cin/g))*cout+co]
+				}
+			}
+		}
+	}
+	tp := NewTape()
+	o := Conv{SH: 2, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1}
+	want := tp.Conv2D(x, Param(full), b, o)
+	o.Groups = g
+	got := tp.Conv2D(x, wg, b, o)
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range want.Value().Data() {
+		if d := got.Value().Data()[i] - v; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("[%d] = %v, want %v", i, got.Value().Data()[i], v)
+		}
+	}
+	for _, bad := range []struct {
+		w    *Var
+		o    Conv
+		want string
+	}{
+		{wg, Conv{Groups: 4}, "4 groups do not divide the input's 6 channels"},
+		{randn(r, 3, 3, 6, 9), Conv{Groups: 3}, "want [KH KW 2 Cout]"},
+		{randn(r, 3, 3, 2, 8), Conv{Groups: 3}, "Cout a multiple of 3 groups"},
+	} {
+		tp := NewTape()
+		if tp.Conv2D(x, bad.w, nil, bad.o); tp.Err() == nil || !strings.Contains(tp.Err().Error(), bad.want) {
+			t.Errorf("groups %d filter %v: error %v, want %q", bad.o.Groups, bad.w.Shape(), tp.Err(), bad.want)
+		}
 	}
 }

@@ -43,6 +43,9 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 	if !t.ok(op, x, w) || !t.isImage(op, "input", x) {
 		return nil
 	}
+	if o.Groups > 1 {
+		return t.fail(op, "%d groups: grouped convolutions are not fused; use Conv2D", o.Groups)
+	}
 	p, d, od, ok := t.convShape(op, x, w, o)
 	if !ok {
 		return nil

@@ -12,11 +12,14 @@ type AlexNetConfig struct {
 	// Paper builds the network of Krizhevsky, Sutskever and Hinton (2012)
 	// instead of torchvision's variant: 96-256-384-384-256 channels, LRN
 	// (size 5, α 1e-4, β 0.75, k 2) after the first two ReLUs, no
-	// adaptive pooling, 227×227 input by default. The paper's two-group
-	// convolutions (conv2, conv4, conv5 split across two GPUs) are not
-	// offered: fovea's convolution has no groups yet, so every layer here
-	// is dense across channels, as in the "one GPU" form.
+	// adaptive pooling, 227×227 input by default. Every convolution is
+	// dense across channels, the paper's "one GPU" form, unless TwoGroups.
 	Paper bool
+	// TwoGroups, with Paper, splits conv2, conv4 and conv5 into two groups
+	// of channels, as the paper's network was split across two GPUs: each
+	// half of those layers sees only the half of the previous layer's maps
+	// on its own GPU (60,965,224 parameters instead of 62,378,344).
+	TwoGroups bool
 	// Classes defaults to 1000.
 	Classes int
 	// Input is the side of the square input images: default 224
@@ -69,6 +72,9 @@ func NewAlexNet(cfg AlexNetConfig) (*AlexNet, error) {
 	if cfg.Classes < 1 {
 		return nil, fmt.Errorf("models.AlexNet: %d classes: want at least 1", cfg.Classes)
 	}
+	if cfg.TwoGroups && !cfg.Paper {
+		return nil, fmt.Errorf("models.AlexNet: TwoGroups is an option of the paper's network; set Paper too")
+	}
 	// The side of the last map: conv 11×11/4 (pad 2 in torchvision's) and
 	// three 3×3/2 poolings; the other convolutions keep the size.
 	pad := 2
@@ -110,8 +116,17 @@ func NewAlexNet(cfg AlexNetConfig) (*AlexNet, error) {
 			}
 			return nn.Zeros
 		}
+		groups := 1
+		if cfg.TwoGroups {
+			groups = 2
+		}
+		// conv2, conv4 and conv5 (those with bias 1) are the grouped ones.
 		conv := func(in, out, k, s, pad int, one bool) *nn.Conv2D {
-			return b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: k, Stride: s, Pad: pad, Init: w, BiasInit: bias(one)})
+			c := nn.Conv2DConfig{In: in, Out: out, Kernel: k, Stride: s, Pad: pad, Init: w, BiasInit: bias(one)}
+			if one {
+				c.Groups = groups
+			}
+			return b.conv(c)
 		}
 		dense := func(in, out int, one bool) *nn.Dense {
 			return b.dense(nn.DenseConfig{In: in, Out: out, Init: w, BiasInit: bias(one)})

@@ -196,7 +196,7 @@ func newBasicConv2d(b *builder, in, out, k, stride, pad int) *BasicConv2d {
 
 // Forward implements nn.Layer.
 func (bc *BasicConv2d) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	return c.Call("relu", nn.ReLU, c.Call("bn", bc.BN, c.Call("conv", bc.Conv, x)))
+	return nn.ConvBN{ConvName: "conv", Conv: bc.Conv, BNName: "bn", BN: bc.BN, ReLU: true}.Forward(c, x, nil)
 }
 
 func (bc *BasicConv2d) children() []child { return []child{{"conv", bc.Conv}, {"bn", bc.BN}} }

@@ -125,7 +125,7 @@ func (m *ResNet) Kind() string { return "ResNet" }
 
 // Forward implements nn.Layer.
 func (m *ResNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = c.Call("relu", nn.ReLU, c.Call("bn1", m.BN1, c.Call("conv1", m.Conv1, x)))
+	x = nn.ConvBN{ConvName: "conv1", Conv: m.Conv1, BNName: "bn1", BN: m.BN1, ReLU: true}.Forward(c, x, nil)
 	if m.MaxPool != nil {
 		x = c.Call("maxpool", m.MaxPool, x)
 	}
@@ -182,9 +182,9 @@ func projection(b *builder, in, out, stride int) *nn.Sequential {
 
 // Forward implements nn.Layer.
 func (k *BasicBlock) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	y := c.Call("relu", nn.ReLU, c.Call("bn1", k.BN1, c.Call("conv1", k.Conv1, x)))
-	y = c.Call("bn2", k.BN2, c.Call("conv2", k.Conv2, y))
-	return c.Call("relu", nn.ReLU, c.Tape.Add(y, shortcut(c, k.Downsample, x)))
+	y := nn.ConvBN{ConvName: "conv1", Conv: k.Conv1, BNName: "bn1", BN: k.BN1, ReLU: true}.Forward(c, x, nil)
+	return nn.ConvBN{ConvName: "conv2", Conv: k.Conv2, BNName: "bn2", BN: k.BN2, ReLU: true}.Forward(c, y,
+		func() *ag.Var { return shortcut(c, k.Downsample, x) })
 }
 
 func shortcut(c *nn.Ctx, ds *nn.Sequential, x *ag.Var) *ag.Var {
@@ -235,10 +235,10 @@ func newBottleneck(b *builder, in, planes, stride int) *Bottleneck {
 
 // Forward implements nn.Layer.
 func (k *Bottleneck) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	y := c.Call("relu", nn.ReLU, c.Call("bn1", k.BN1, c.Call("conv1", k.Conv1, x)))
-	y = c.Call("relu", nn.ReLU, c.Call("bn2", k.BN2, c.Call("conv2", k.Conv2, y)))
-	y = c.Call("bn3", k.BN3, c.Call("conv3", k.Conv3, y))
-	return c.Call("relu", nn.ReLU, c.Tape.Add(y, shortcut(c, k.Downsample, x)))
+	y := nn.ConvBN{ConvName: "conv1", Conv: k.Conv1, BNName: "bn1", BN: k.BN1, ReLU: true}.Forward(c, x, nil)
+	y = nn.ConvBN{ConvName: "conv2", Conv: k.Conv2, BNName: "bn2", BN: k.BN2, ReLU: true}.Forward(c, y, nil)
+	return nn.ConvBN{ConvName: "conv3", Conv: k.Conv3, BNName: "bn3", BN: k.BN3, ReLU: true}.Forward(c, y,
+		func() *ag.Var { return shortcut(c, k.Downsample, x) })
 }
 
 func (k *Bottleneck) children() []child {

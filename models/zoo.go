@@ -51,6 +51,11 @@ func init() {
 		New: func(o Options) (nn.Layer, error) {
 			return NewAlexNet(AlexNetConfig{Paper: true, Classes: o.Classes, Seed: o.Seed})
 		}})
+	Register(Spec{Name: "alexnet_paper_groups", Input: []int{227, 227, 3},
+		Doc: "AlexNet as in the 2012 paper with its two-GPU grouped conv2, conv4, conv5, 227×227×3 input, 60,965,224 parameters",
+		New: func(o Options) (nn.Layer, error) {
+			return NewAlexNet(AlexNetConfig{Paper: true, TwoGroups: true, Classes: o.Classes, Seed: o.Seed})
+		}})
 	Register(Spec{Name: "googlenet", Input: []int{224, 224, 3},
 		Doc: "GoogLeNet / Inception v1 (torchvision, batch norm), 224×224×3 input, 6,624,904 parameters",
 		New: func(o Options) (nn.Layer, error) {

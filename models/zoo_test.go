@@ -16,7 +16,8 @@ var torchvisionParams = map[string]int{
 	"vgg11": 132863336, "vgg11_bn": 132868840, "vgg13": 133047848, "vgg13_bn": 133053736,
 	"vgg16": 138357544, "vgg16_bn": 138365992, "vgg19": 143667240, "vgg19_bn": 143678248,
 	"alexnet": 61100840, "googlenet": 6624904, "googlenet_aux": 13004888,
-	"alexnet_paper": 62378344, // not torchvision's: the paper's layers without groups
+	"alexnet_paper":        62378344, // not torchvision's: the paper's layers without groups
+	"alexnet_paper_groups": 60965224, // conv2, conv4, conv5 in two groups
 }
 
 func TestZooNames(t *testing.T) {

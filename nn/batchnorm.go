@@ -33,8 +33,14 @@ func NewBatchNorm(c int) (*BatchNorm, error) {
 
 // Forward implements Layer.
 func (b *BatchNorm) Forward(c *Ctx, x *ag.Var) *ag.Var {
-	train := c.Train && (b.Weight.RequiresGrad() || b.KeepTraining)
-	return c.Tape.BatchNorm(x, b.Weight, b.Bias, b.Stats, train)
+	return c.Tape.BatchNorm(x, b.Weight, b.Bias, b.Stats, b.training(c))
+}
+
+// training reports whether the batch norm uses and updates batch
+// statistics in the pass c: while the model trains, unless it is frozen
+// (and not told to KeepTraining).
+func (b *BatchNorm) training(c *Ctx) bool {
+	return c.Train && (b.Weight.RequiresGrad() || b.KeepTraining)
 }
 
 // Params implements Layer.

@@ -12,7 +12,9 @@ import (
 // input and output channels, Kernel the size of a square window (KH, KW
 // for a rectangular one). Stride defaults to 1; Pad is zero padding on
 // every side (Same pads to keep the size at stride 1); Dilation defaults
-// to 1. A bias is added unless NoBias. Weights default to PyTorch's
+// to 1. Groups (0 or 1: none) splits the channels into groups convolved
+// separately, as PyTorch's groups; In and Out must be multiples of it. A
+// bias is added unless NoBias. Weights default to PyTorch's
 // initialisation (TorchDefault) and biases likewise; Init and BiasInit
 // choose others.
 type Conv2DConfig struct {
@@ -21,13 +23,14 @@ type Conv2DConfig struct {
 	Stride, Pad    int
 	Same           bool
 	Dilation       int
+	Groups         int
 	NoBias         bool
 	Init, BiasInit Init
 }
 
 // Conv2D is a convolution over NHWC batches [N, H, W, In] giving
-// [N, OH, OW, Out]. Its parameters are "weight", HWIO [KH, KW, In, Out],
-// and "bias", [Out].
+// [N, OH, OW, Out]. Its parameters are "weight", HWIO [KH, KW, In/Groups,
+// Out], and "bias", [Out].
 type Conv2D struct {
 	Cfg          Conv2DConfig
 	Weight, Bias *ag.Var
@@ -39,8 +42,10 @@ func NewConv2D(cfg Conv2DConfig, rng *rand.Rand) (*Conv2D, error) {
 	if cfg.KH == 0 && cfg.KW == 0 {
 		cfg.KH, cfg.KW = cfg.Kernel, cfg.Kernel
 	}
-	cfg.Stride, cfg.Dilation = max(cfg.Stride, 1), max(cfg.Dilation, 1)
+	cfg.Stride, cfg.Dilation, cfg.Groups = max(cfg.Stride, 1), max(cfg.Dilation, 1), max(cfg.Groups, 1)
 	switch {
+	case cfg.In%cfg.Groups != 0 || cfg.Out%cfg.Groups != 0:
+		return nil, fmt.Errorf("nn.Conv2D: %d groups must divide both the %d input and the %d output channels", cfg.Groups, cfg.In, cfg.Out)
 	case cfg.In < 1 || cfg.Out < 1:
 		return nil, fmt.Errorf("nn.Conv2D: channels in %d, out %d: both must be at least 1", cfg.In, cfg.Out)
 	case cfg.KH < 1 || cfg.KW < 1:
@@ -52,8 +57,9 @@ func NewConv2D(cfg Conv2DConfig, rng *rand.Rand) (*Conv2D, error) {
 	}
 	c := &Conv2D{Cfg: cfg}
 	init, binit := orDefault(cfg.Init), orDefault(cfg.BiasInit)
-	fanIn, fanOut := cfg.KH*cfg.KW*cfg.In, cfg.KH*cfg.KW*cfg.Out
-	w := tensor.Zeros(cfg.KH, cfg.KW, cfg.In, cfg.Out)
+	// PyTorch's fans of a [Out, In/Groups, KH, KW] filter.
+	fanIn, fanOut := cfg.KH*cfg.KW*cfg.In/cfg.Groups, cfg.KH*cfg.KW*cfg.Out
+	w := tensor.Zeros(cfg.KH, cfg.KW, cfg.In/cfg.Groups, cfg.Out)
 	init(w.Data(), fanIn, fanOut, rng)
 	c.Weight = ag.Param(w)
 	if !cfg.NoBias {
@@ -74,7 +80,7 @@ func orDefault(i Init) Init {
 // options returns the ag options of the convolution.
 func (c *Conv2D) options() ag.Conv {
 	o := ag.Conv{SH: c.Cfg.Stride, SW: c.Cfg.Stride, DH: c.Cfg.Dilation, DW: c.Cfg.Dilation,
-		PadT: c.Cfg.Pad, PadB: c.Cfg.Pad, PadL: c.Cfg.Pad, PadR: c.Cfg.Pad}
+		PadT: c.Cfg.Pad, PadB: c.Cfg.Pad, PadL: c.Cfg.Pad, PadR: c.Cfg.Pad, Groups: c.Cfg.Groups}
 	if c.Cfg.Same {
 		eh, ew := c.Cfg.Dilation*(c.Cfg.KH-1), c.Cfg.Dilation*(c.Cfg.KW-1)
 		o.PadT, o.PadB, o.PadL, o.PadR = eh/2, eh-eh/2, ew/2, ew-ew/2

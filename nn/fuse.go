@@ -1,0 +1,91 @@
+package nn
+
+import "github.com/foveaml/fovea/ag"
+
+// ConvBN is the unit most convolutional networks are made of: a
+// convolution, an optional batch normalisation, an optional residual
+// added after it, and an optional ReLU. Its layers keep their own names
+// (ConvName, BNName), so parameter names and Summary are those of the
+// layers called one by one.
+//
+// At inference — the batch norm in inference mode and no gradient needed
+// — Forward runs the unit as one fused op (ag.Tape.Conv2DFused): the
+// normalisation, residual and ReLU are applied to each output tile while
+// it is in cache instead of in three more passes over memory. Otherwise,
+// and while Summary traces the model, it calls the layers one by one.
+type ConvBN struct {
+	ConvName string
+	Conv     *Conv2D
+	BNName   string
+	BN       *BatchNorm // nil for none
+	ReLU     bool
+}
+
+// Forward runs the unit on x; res, when not nil, returns the residual
+// to add before the ReLU (called after the convolution and batch norm on
+// the layer-by-layer path, so Summary lists the layers in that order).
+func (u ConvBN) Forward(c *Ctx, x *ag.Var, res func() *ag.Var) *ag.Var {
+	if c.fusable(u.Conv, u.BN, x) {
+		f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU}
+		if u.BN != nil {
+			f.Gamma, f.Beta, f.Stats = u.BN.Weight, u.BN.Bias, u.BN.Stats
+		}
+		if res != nil {
+			f.Res = res()
+			if f.Res == nil || c.Tape.GradEnabled() && f.Res.RequiresGrad() {
+				return c.separate(u, x, f.Res)
+			}
+		}
+		return c.Tape.Conv2DFused(x, u.Conv.Weight, u.Conv.options(), f)
+	}
+	y := c.Call(u.ConvName, u.Conv, x)
+	if u.BN != nil {
+		y = c.Call(u.BNName, u.BN, y)
+	}
+	if res != nil {
+		y = c.Tape.Add(y, res())
+	}
+	if u.ReLU {
+		y = c.Call("relu", ReLU, y)
+	}
+	return y
+}
+
+// separate finishes a unit whose residual turned out to need a gradient
+// (or failed) after the fused path was chosen: the layers one by one.
+func (c *Ctx) separate(u ConvBN, x, res *ag.Var) *ag.Var {
+	y := c.Call(u.ConvName, u.Conv, x)
+	if u.BN != nil {
+		y = c.Call(u.BNName, u.BN, y)
+	}
+	y = c.Tape.Add(y, res)
+	if u.ReLU {
+		y = c.Call("relu", ReLU, y)
+	}
+	return y
+}
+
+// fusable reports whether conv followed by bn (nil for none) may run
+// fused on x in this pass: nothing traces or captures the layers, the
+// batch norm does not train, and no gradient is needed.
+func (c *Ctx) fusable(conv *Conv2D, bn *BatchNorm, x *ag.Var) bool {
+	if c.trace != nil || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
+		return false
+	}
+	if bn != nil && bn.training(c) {
+		return false
+	}
+	if !c.Tape.GradEnabled() {
+		return true
+	}
+	vs := []*ag.Var{x, conv.Weight, conv.Bias}
+	if bn != nil {
+		vs = append(vs, bn.Weight, bn.Bias)
+	}
+	for _, v := range vs {
+		if v != nil && v.RequiresGrad() {
+			return false
+		}
+	}
+	return true
+}
