@@ -32,6 +32,18 @@ type Flattener interface {
 // tensors (shapes in fovea's layout); not strict, every tensor that fits
 // is loaded and the Report tells what did not. tensors is not modified.
 func LoadTorchvision(model nn.Layer, tensors map[string]*tensor.Tensor, strict bool) (weights.Report, error) {
+	r, err := weights.LoadStateDict(nn.State(model), FromTorchvision(model, tensors), strict)
+	if err != nil {
+		return r, fmt.Errorf("models.LoadTorchvision: %w", err)
+	}
+	return r, nil
+}
+
+// FromTorchvision returns a torchvision state dict converted to fovea's
+// layouts for model, as LoadTorchvision loads it: filters and dense
+// weights reordered, num_batches_tracked dropped. tensors is not
+// modified; tensors that need no change are shared, not copied.
+func FromTorchvision(model nn.Layer, tensors map[string]*tensor.Tensor) map[string]*tensor.Tensor {
 	state := nn.State(model)
 	shapes := make(map[string][]int, len(state))
 	for _, p := range state {
@@ -68,11 +80,7 @@ func LoadTorchvision(model nn.Layer, tensors map[string]*tensor.Tensor, strict b
 			conv[name] = t
 		}
 	}
-	r, err := weights.LoadStateDict(state, conv, strict)
-	if err != nil {
-		return r, fmt.Errorf("models.LoadTorchvision: %w", err)
-	}
-	return r, nil
+	return conv
 }
 
 // permute4 returns a copy of the rank-4 t with its axes reordered: axis i

@@ -69,7 +69,7 @@ func (c *Ctx) separate(u ConvBN, x, res *ag.Var) *ag.Var {
 // fused on x in this pass: nothing traces or captures the layers, the
 // batch norm does not train, and no gradient is needed.
 func (c *Ctx) fusable(conv *Conv2D, bn *BatchNorm, x *ag.Var) bool {
-	if c.trace != nil || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
+	if c.trace != nil || c.capture != nil || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
 		return false
 	}
 	if bn != nil && bn.training(c) {

@@ -34,8 +34,18 @@ type Ctx struct {
 	Train bool
 	Step  int64
 
-	path  []string
-	trace *[]traceRow
+	path    []string
+	trace   *[]traceRow
+	capture *capture
+}
+
+// capture records the input of one named layer during a forward pass:
+// how Capture finds a model's head and the features it reads.
+type capture struct {
+	name  string
+	layer Layer
+	input *ag.Var
+	calls int
 }
 
 // traceRow is one layer call seen by Summary.
@@ -43,6 +53,7 @@ type traceRow struct {
 	name, kind string
 	out        []int
 	params     int
+	frozen     int
 	leaf       bool
 }
 
@@ -51,6 +62,10 @@ type traceRow struct {
 // that Summary can list them and errors can name them.
 func (c *Ctx) Call(name string, layer Layer, x *ag.Var) *ag.Var {
 	c.path = append(c.path, name)
+	if c.capture != nil && strings.Join(c.path, ".") == c.capture.name {
+		c.capture.layer, c.capture.input = layer, x
+		c.capture.calls++
+	}
 	var row int
 	if c.trace != nil {
 		row = len(*c.trace)
@@ -65,6 +80,9 @@ func (c *Ctx) Call(name string, layer Layer, x *ag.Var) *ag.Var {
 		}
 		for _, p := range layer.Params() {
 			r.params += p.Var.Value().Len()
+			if !p.Trainable() {
+				r.frozen += p.Var.Value().Len()
+			}
 		}
 	}
 	c.path = c.path[:len(c.path)-1]

@@ -14,6 +14,7 @@ type LayerRow struct {
 	Kind   string `json:"type"`
 	Output []int  `json:"output_shape"` // with the batch as 1
 	Params int    `json:"params"`
+	Frozen int    `json:"frozen_params"` // of Params, those that do not train
 }
 
 // SummaryInfo is a model's summary as data: its layers and parameter
@@ -47,7 +48,7 @@ func Summarize(model Layer, in ...int) (SummaryInfo, error) {
 	info := SummaryInfo{Input: append([]int{1}, in...), Output: out.Shape()}
 	for _, r := range rows {
 		if r.leaf {
-			info.Layers = append(info.Layers, LayerRow{r.name, r.kind, r.out, r.params})
+			info.Layers = append(info.Layers, LayerRow{r.name, r.kind, r.out, r.params, r.frozen})
 		}
 	}
 	for _, p := range model.Params() {
@@ -64,7 +65,8 @@ func Summarize(model Layer, in ...int) (SummaryInfo, error) {
 // Summary returns Keras' model summary of model for inputs of shape in
 // (one example, without the batch: H, W, C for images): a row per layer
 // with its dotted name, type, output shape (batch shown as N) and
-// parameter count, then the total, trainable and frozen parameter counts.
+// parameter count (and, when some are frozen, whether each layer trains:
+// yes, no or part), then the total, trainable and frozen parameter counts.
 // It runs the model once, without gradients, on a zero input, so it also
 // reports a model that does not fit its input.
 func Summary(model Layer, in ...int) (string, error) {
@@ -77,10 +79,25 @@ func Summary(model Layer, in ...int) (string, error) {
 	for _, r := range info.Layers {
 		nameW, kindW = max(nameW, len(r.Name)), max(kindW, len(r.Kind)+2)
 	}
-	line := strings.Repeat("─", nameW+kindW+36)
-	fmt.Fprintf(&b, "%s\n%-*s %-*s %-22s %10s\n%s\n", line, nameW, "Layer", kindW, "(type)", "Output shape", "Param #", line)
+	extra, head := 0, ""
+	if info.Frozen > 0 {
+		extra, head = 8, "  Trains"
+	}
+	line := strings.Repeat("─", nameW+kindW+36+extra)
+	fmt.Fprintf(&b, "%s\n%-*s %-*s %-22s %10s%s\n%s\n", line, nameW, "Layer", kindW, "(type)", "Output shape", "Param #", head, line)
 	for _, r := range info.Layers {
-		fmt.Fprintf(&b, "%-*s %-*s %-22s %10s\n", nameW, r.Name, kindW, "("+r.Kind+")", shapeString(r.Output), commas(r.Params))
+		trains := ""
+		if info.Frozen > 0 && r.Params > 0 {
+			switch r.Frozen {
+			case 0:
+				trains = "  yes"
+			case r.Params:
+				trains = "  no"
+			default:
+				trains = "  part"
+			}
+		}
+		fmt.Fprintf(&b, "%-*s %-*s %-22s %10s%s\n", nameW, r.Name, kindW, "("+r.Kind+")", shapeString(r.Output), commas(r.Params), trains)
 	}
 	fmt.Fprintf(&b, "%s\nInput: %s   Output: %s\n", line, shapeString(info.Input), shapeString(info.Output))
 	fmt.Fprintf(&b, "Total params:      %s\nTrainable params:  %s\nFrozen params:     %s\n", commas(info.Total), commas(info.Trainable), commas(info.Frozen))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/foveaml/fovea/internal/atomicfile"
+	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
 	"github.com/foveaml/fovea/weights"
 )
@@ -158,3 +159,67 @@ type CallbackFunc func(s *State) error
 
 // EpochEnd implements Callback.
 func (f CallbackFunc) EpochEnd(s *State) error { return f(s) }
+
+// Unfreeze is one step of GradualUnfreezing: once Epoch epochs are done,
+// the parameters Pattern selects start training. Pattern is an
+// nn.MatchName pattern ("layer4", "features.*"), or "head", or "*" for
+// everything.
+type Unfreeze struct {
+	Epoch   int
+	Pattern string
+}
+
+// GradualUnfreezing unfreezes a pretrained model layer group by layer
+// group as training goes on (Howard and Ruder's ULMFiT): the new head
+// first, with the backbone frozen, then, epoch after epoch, the groups
+// nearer the input, so that the early, generic features are disturbed
+// last. Log, if set, gets a line per step. The optimiser must hold the
+// parameters from the start (build it over model.Params()): frozen ones
+// have no state until their first update. A resumed run must call
+// Restore before Fit, since the steps of the epochs already done do not
+// run again.
+type GradualUnfreezing struct {
+	Plan []Unfreeze
+	Log  io.Writer
+}
+
+// EpochEnd implements Callback.
+func (g *GradualUnfreezing) EpochEnd(s *State) error {
+	for _, u := range g.Plan {
+		if u.Epoch == s.Epoch {
+			if err := g.unfreeze(s.Model, u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Restore applies the steps of the first epoch epochs to model, as a
+// resumed run needs.
+func (g *GradualUnfreezing) Restore(model nn.Layer, epoch int) error {
+	for _, u := range g.Plan {
+		if u.Epoch <= epoch {
+			if err := g.unfreeze(model, u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *GradualUnfreezing) unfreeze(model nn.Layer, u Unfreeze) error {
+	n := 0
+	for _, p := range nn.HeadPatterns(model, []string{u.Pattern}) {
+		k, err := nn.FreezeMatching(model, p, false)
+		if err != nil {
+			return fmt.Errorf("GradualUnfreezing after epoch %d: %w", u.Epoch, err)
+		}
+		n += k
+	}
+	if g.Log != nil {
+		t, f := nn.TrainableCount(model)
+		fmt.Fprintf(g.Log, "after epoch %d: unfroze %s (%d tensors); %d parameters train, %d frozen\n", u.Epoch, u.Pattern, n, t, f)
+	}
+	return nil
+}
