@@ -19,6 +19,10 @@ type Kernel struct {
 	MR, NR int
 	mc, kc int // an A block of mc×kc stays in L2
 	nc     int // a B block of kc×nc stays in L3
+	// family names the kernels that differ only in MR (same NR and
+	// instruction set), among which a convolution picks the one whose
+	// tiles fit its rows best.
+	family string
 	fn     func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 }
 
@@ -60,6 +64,19 @@ var narrow = func() *Kernel {
 	}
 	return impl
 }()
+
+// Siblings returns k and the other kernels of its family: the same NR
+// and instruction set with other numbers of rows, k first. A convolution
+// whose output rows are short picks the one that wastes fewest rows.
+func Siblings(k *Kernel) []*Kernel {
+	ks := []*Kernel{k}
+	for _, o := range impls {
+		if o != k && o.family != "" && o.family == k.family {
+			ks = append(ks, o)
+		}
+	}
+	return ks
+}
 
 // Kernels returns every micro-kernel this machine can run, fastest first,
 // so that tests can check each one.

@@ -17,6 +17,15 @@ func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int,
 //go:noescape
 func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
+// microAVX512R14 and microAVX512R7 are microAVX512 for 14 and 7 rows,
+// for convolutions whose output rows are 7, 14, 28 or 56 pixels long.
+//
+//go:noescape
+func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
 //go:generate python3 gen_kernels.py
 
 // microAVX512N is microGeneric for a 16×16 tile, in AVX-512 assembly:
@@ -25,14 +34,15 @@ func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c
 //go:noescape
 func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
-//go:generate python3 gen_kernels.py
 
 // asmKernels lists the assembly kernels this CPU runs, fastest first.
 func asmKernels() []*Kernel {
 	var ks []*Kernel
 	if cpu.HasAVX512 {
-		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512},
-			&Kernel{Name: "avx512-narrow", MR: 16, NR: 16, mc: 96, kc: 512, nc: 1024, fn: microAVX512N})
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512},
+			&Kernel{Name: "avx512-narrow", MR: 16, NR: 16, mc: 96, kc: 512, nc: 1024, fn: microAVX512N},
+			&Kernel{Name: "avx512-14rows", MR: 14, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R14},
+			&Kernel{Name: "avx512-7rows", MR: 7, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R7})
 	}
 	if cpu.HasAVX2FMA {
 		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})

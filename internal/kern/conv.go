@@ -2,6 +2,7 @@ package kern
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/foveaml/fovea/internal/cpu"
@@ -194,11 +195,57 @@ func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	if od.Len() == 0 {
 		return
 	}
-	k := kernelFor(p.Cout)
+	k, virtual := convPlan(od, p, d.W+p.PadL+p.PadR)
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
 	defer xp.release()
-	convCore(k, y, od, xp, w, ep, p)
+	convCore(k, y, od, xp, w, ep, p, virtual)
+}
+
+// convPlan picks the micro-kernel for a convolution to output dims od
+// whose padded input is wp pixels wide, and whether its tiles run across
+// row ends ("virtual" pixels, at unit strides only): of the kernels that
+// differ only in their rows, and both ways of tiling, the one that
+// computes the fewest output pixels, those thrown away included. A
+// 12-row tile wastes 5 of 12 on a 7-pixel row and 10 of 24 on a 14-pixel
+// row; 7- and 14-row tiles waste nothing there.
+func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
+	base := kernelFor(p.Cout)
+	band, bands := convBands(od)
+	best := math.Inf(1)
+	for _, c := range gemm.Siblings(base) {
+		// A 7-row tile does fewer multiply-adds per load of the filter.
+		eff := 1.0
+		if c.MR < 12 {
+			eff = 0.92
+		}
+		rows := float64(od.H * ceilDiv(od.W, c.MR) * c.MR)
+		if cost := rows / eff; cost < best {
+			best, k, virtual = cost, c, false
+		}
+		if p.SH == 1 && p.SW == 1 {
+			v := 0
+			for b := 0; b < bands; b++ {
+				h := min(band, od.H-b*band)
+				v += ceilDiv((h-1)*wp+od.W, c.MR) * c.MR
+			}
+			// On a tie the virtual tiling wins: fewer, longer runs.
+			if cost := float64(v) / eff; cost <= best {
+				best, k, virtual = cost, c, true
+			}
+		}
+	}
+	return k, virtual
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// convBands returns the rows of output a task of convCore covers and the
+// number of such bands per image: enough tasks for every worker even
+// when the batch is small.
+func convBands(od Dims) (band, bands int) {
+	band = max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
+	return band, (od.H + band - 1) / band
 }
 
 // active reports whether the epilogue changes anything.
@@ -240,10 +287,11 @@ func (e Epilogue) applyRows(y []float32, i, ld, rows, j0, cols int) {
 }
 
 // convCore runs the convolution of the padded batch xp, given its output
-// dims od, applying ep as each output tile is completed. It is shared by
-// the forward pass and by backward-data, which is a forward convolution
-// of the output gradient.
-func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep Epilogue, p Conv) {
+// dims od, applying ep as each output tile is completed; with virtual set
+// (unit strides only) tiles run across row ends. It is shared by the
+// forward pass and by backward-data, which is a forward convolution of
+// the output gradient.
+func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep Epilogue, p Conv, virtual bool) {
 	cin := xp.c
 	taps := p.KH * p.KW
 	// Cut the input channels into chunks whose packed filter panel stays
@@ -262,13 +310,11 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 	// a tile may run on into the next output row: the pixels it computes
 	// for the padding columns in between are thrown away. That wastes
 	// (Wp−Wo)/Wp of the work instead of up to MR−1 pixels a row.
-	virtual := p.SH == 1 && p.SW == 1
 	// Without horizontal padding or width lost to the filter (a 1×1
 	// filter), the padded rows are the output rows, and a virtual tile's
 	// pixels are consecutive in y even across row ends.
 	flat := virtual && xp.w == od.W
-	band := max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
-	bands := (od.H + band - 1) / band
+	band, bands := convBands(od)
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
 	epi := ep.active()

@@ -33,8 +33,7 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		clear(dx)
 		return
 	}
-	k := kernelFor(d.C)
-	if p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
+	if k := kernelFor(d.C); p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
 		// Zero insertion would waste (stride²−1)/stride² of the work,
 		// and a few input channels would fill a tile's columns poorly.
 		convBackwardDataScatter(gemm.Default(), dx, dy, w, d, p)
@@ -42,13 +41,14 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 	}
 	eh, ew := (p.KH-1)*p.DH, (p.KW-1)*p.DW // filter extent minus one
 	q := Conv{KH: p.KH, KW: p.KW, SH: 1, SW: 1, DH: p.DH, DW: p.DW, Cout: d.C}
+	k, virtual := convPlan(d, q, d.W+ew)
 	slack := (k.MR + p.KW*p.DW + 2) * p.Cout
 	dyp := pad(dy, od, eh-p.PadT, ew-p.PadL, p.SH, p.SW, d.H+eh, d.W+ew, slack)
 	defer dyp.release()
 	wt := scratch.Get(len(w))
 	defer scratch.Put(wt)
 	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
-	convCore(k, dx, d, dyp, *wt, Epilogue{}, q)
+	convCore(k, dx, d, dyp, *wt, Epilogue{}, q, virtual)
 }
 
 // convBackwardDataScatter is Conv2DBackwardData as a product and a

@@ -79,10 +79,40 @@ func convCases() []convCase {
 		{Dims{1, 1, 1, 1}, Conv{KH: 1, KW: 1, Cout: 1}},
 		{Dims{4, 32, 32, 64}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}},
 		{Dims{1, 3, 3, 2}, Conv{KH: 3, KW: 3, PadT: 4, PadB: 0, PadL: 0, PadR: 5, Cout: 3}},
+		// Rows of 7, 14 and 28 pixels, where 7- and 14-row tiles fit.
+		{Dims{2, 9, 7, 40}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}},
+		{Dims{1, 14, 14, 33}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}},
+		{Dims{2, 28, 28, 20}, Conv{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 48}},
+		{Dims{2, 56, 55, 24}, Conv{KH: 1, KW: 1, SH: 2, SW: 2, Cout: 33}},
 		// Enough input channels for two chunks with a 32-wide tile.
 		{Dims{1, 9, 8, 100}, Conv{KH: 7, KW: 7, PadT: 3, PadB: 3, PadL: 3, PadR: 3, Cout: 40}},
 	}
 	return cs
+}
+
+// convPlan picks the tiles that waste fewest pixels.
+func TestConvPlan(t *testing.T) {
+	if gemm.Default().Name != "avx512" {
+		t.Skipf("kernel %s has no siblings to choose from", gemm.Default().Name)
+	}
+	for _, c := range []struct {
+		od      Dims
+		p       Conv
+		wp, mr  int
+		virtual bool
+	}{
+		{Dims{8, 7, 7, 512}, Conv{KH: 3, KW: 3, SH: 2, SW: 2, Cout: 512}, 15, 7, false},
+		{Dims{8, 14, 14, 256}, Conv{KH: 3, KW: 3, SH: 2, SW: 2, Cout: 256}, 29, 14, false},
+		{Dims{8, 28, 28, 128}, Conv{KH: 1, KW: 1, SH: 2, SW: 2, Cout: 128}, 56, 14, false},
+		{Dims{8, 56, 56, 64}, Conv{KH: 1, KW: 1, SH: 1, SW: 1, Cout: 64}, 56, 14, true},
+		{Dims{8, 27, 27, 192}, Conv{KH: 5, KW: 5, SH: 1, SW: 1, Cout: 192}, 31, 14, false},
+		{Dims{8, 55, 55, 64}, Conv{KH: 11, KW: 11, SH: 4, SW: 4, Cout: 64}, 228, 14, false},
+	} {
+		k, v := convPlan(c.od, c.p, c.wp)
+		if k.MR != c.mr || v != c.virtual {
+			t.Errorf("%v %+v: %d rows, virtual %v; want %d, %v", c.od, c.p, k.MR, v, c.mr, c.virtual)
+		}
+	}
 }
 
 func TestConv2D(t *testing.T) {
