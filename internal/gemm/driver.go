@@ -169,25 +169,29 @@ func (d *driver) packB(dst []float32, k0, kc, j0, cols int) {
 // B panels [jp0, jp1) (columns of C from j0 + jp0*NR).
 func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, p0, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
 	mr, nr := d.kern.MR, d.kern.NR
+	inPlace := d.kern
+	if d.kern.inPlace != nil {
+		inPlace = d.kern.inPlace
+	}
 	ep := scratch.Get(maxTile) // not a local array: it would escape through Tile
 	defer scratch.Put(ep)
 	edge := *ep
 	for jp := jp0; jp < jp1; jp++ {
 		col := j0 + jp*nr
 		cols := min(nr, d.n-col)
-		b, bs := &bbuf[jp*kc*nr], 4*nr
+		b, bs, k := &bbuf[jp*kc*nr], 4*nr, d.kern
 		if d.inPlaceB && cols == nr {
-			b, bs = &d.b[p0*d.ldb+col], 4*d.ldb
+			b, bs, k = &d.b[p0*d.ldb+col], 4*d.ldb, inPlace
 		}
 		for ib := 0; ib < rows; ib += mr {
 			r := min(mr, rows-ib)
 			a := &abuf[ib*pstep]
 			ci := (i0+ib)*d.ldc + col
 			if r == mr && cols == nr {
-				d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &d.c[ci], d.ldc, d.alpha, beta)
+				k.Tile(a, oneSegment, kc, rs, ps, b, bs, &d.c[ci], d.ldc, d.alpha, beta)
 				continue
 			}
-			d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &edge[0], nr, d.alpha, 0)
+			k.Tile(a, oneSegment, kc, rs, ps, b, bs, &edge[0], nr, d.alpha, 0)
 			AddTile(d.c[ci:], d.ldc, edge, nr, r, cols, beta)
 		}
 	}

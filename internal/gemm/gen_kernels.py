@@ -14,8 +14,12 @@ multiples of rs (1, 2, 3·rs via scaled index), and every base steps by ps.
 ADDR = ['(%s)', '(%s)(R8*1)', '(%s)(R8*2)', '(%s)(R9*1)']
 
 
-def kernel(out, name, mr, vec, nregs, width, vpr=2):
-    """One kernel: mr rows, vpr vectors of `width` bytes per row (NR = vpr·width/4)."""
+def kernel(out, name, mr, vec, nregs, width, vpr=2, prefetch=False):
+    """One kernel: mr rows, vpr vectors of `width` bytes per row (NR = vpr·width/4).
+
+    With prefetch, every step of k also asks L2 for the same row of the
+    next panel of B (vpr·width bytes on), for a B read in place from a
+    row-major matrix, where each row of a panel is on another page."""
     w = out.append
     acc = [f'{vec}{i}' for i in range(vpr * mr)]
     bv = [f'{vec}{vpr * mr + v}' for v in range(vpr)]
@@ -46,6 +50,9 @@ def kernel(out, name, mr, vec, nregs, width, vpr=2):
     w(f'{lab}_loop:')
     for v in range(vpr):
         w(f'\tVMOVUPS {v * width}(DI), {bv[v]}' if v else f'\tVMOVUPS (DI), {bv[v]}')
+    if prefetch:
+        for v in range(vpr * width // 64):
+            w(f'\tPREFETCHT1 {vpr * width + 64 * v}(DI)')
     for i in range(mr):
         bc = bcast[i % len(bcast)]
         w(f'\tVBROADCASTSS {ADDR[i % 4] % bases[i // 4]}, {bc}')
@@ -105,6 +112,9 @@ out.append('')
 out.append('// Z0..Z13 hold the 7×32 tile (row i in Z(2i), Z(2i+1)); Z14, Z15 a row of B;')
 out.append('// Z16..Z31 broadcasts of A: for rows of 7 output pixels.')
 kernel(out, 'microAVX512R7', 7, 'Z', 32, 64)
+out.append('')
+out.append('// microAVX512 with a prefetch of the next panel of B: for a B read in place.')
+kernel(out, 'microAVX512PF', 12, 'Z', 32, 64, prefetch=True)
 out.append('')
 out.append('// Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12, Y13 a row of B;')
 out.append('// Y14, Y15 broadcasts of A.')

@@ -23,7 +23,11 @@ type Kernel struct {
 	// instruction set), among which a convolution picks the one whose
 	// tiles fit its rows best.
 	family string
-	fn     func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+	// inPlace, when set, is the kernel to run on a B read in place from
+	// a row-major matrix (see driver.inPlaceB): the same tile, with the
+	// next panel's rows prefetched.
+	inPlace *Kernel
+	fn      func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 }
 
 // Tile computes one MR×NR tile of C (row stride ldc, in floats):

@@ -26,6 +26,12 @@ func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs i
 //go:noescape
 func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
+// microAVX512PF is microAVX512 that also prefetches, into L2, the rows of
+// the next panel of B: for a B read in place from a row-major matrix.
+//
+//go:noescape
+func microAVX512PF(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+
 //go:generate python3 gen_kernels.py
 
 // microAVX512N is microGeneric for a 16×16 tile, in AVX-512 assembly:
@@ -34,15 +40,15 @@ func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs in
 //go:noescape
 func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
-
 // asmKernels lists the assembly kernels this CPU runs, fastest first.
 func asmKernels() []*Kernel {
 	var ks []*Kernel
 	if cpu.HasAVX512 {
-		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512},
+		pf := &Kernel{Name: "avx512-prefetch", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512PF}
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, family: "avx512-32", inPlace: pf, fn: microAVX512},
 			&Kernel{Name: "avx512-narrow", MR: 16, NR: 16, mc: 96, kc: 512, nc: 1024, fn: microAVX512N},
 			&Kernel{Name: "avx512-14rows", MR: 14, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R14},
-			&Kernel{Name: "avx512-7rows", MR: 7, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R7})
+			&Kernel{Name: "avx512-7rows", MR: 7, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R7}, pf)
 	}
 	if cpu.HasAVX2FMA {
 		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})
