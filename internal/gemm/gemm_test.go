@@ -210,3 +210,67 @@ func TestSgemmPanicsOnShortSlice(t *testing.T) {
 	}()
 	Sgemm(false, false, 4, 4, 4, 1, make([]float32, 16), 4, make([]float32, 15), 4, 0, make([]float32, 16), 4)
 }
+
+// TestKernelEpilogue checks TileEpilogue against Tile followed by the
+// epilogue's formula, with and without beta, scale, residual and ReLU.
+func TestKernelEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	tested := 0
+	for _, kern := range impls {
+		if !kern.HasEpilogue() {
+			continue
+		}
+		tested++
+		mr, nr := kern.MR, kern.NR
+		const kc = 37
+		a, b := randSlice(r, mr*kc), randSlice(r, 2*kc*nr)
+		scale, shift := randSlice(r, nr), randSlice(r, nr)
+		ldc, ldr := nr+3, nr+7
+		res := randSlice(r, mr*ldr)
+		ones, zeros := make([]float32, nr), make([]float32, nr)
+		for i := range ones {
+			ones[i] = 1
+		}
+		c0 := randSlice(r, mr*ldc)
+		for _, beta := range []float32{0, 1} {
+			for mask := range 8 {
+				e := Epilogue{Scale: &ones[0], Shift: &zeros[0], Res: &zeros[0], Floor: float32(math.Inf(-1))}
+				if mask&1 != 0 {
+					e.Scale, e.Shift = &scale[0], &shift[0]
+				}
+				if mask&2 != 0 {
+					e.Res, e.LdRes = &res[0], ldr
+				}
+				if mask&4 != 0 {
+					e.Floor = 0
+				}
+				want := append([]float32(nil), c0...)
+				kern.Tile(&a[0], []int{0, 4 * kc / 2}, kc/2, 4*kc, 4, &b[0], 4*nr, &want[0], ldc, 1, beta)
+				got := append([]float32(nil), c0...)
+				kern.TileEpilogue(&a[0], []int{0, 4 * kc / 2}, kc/2, 4*kc, 4, &b[0], 4*nr, &got[0], ldc, beta, &e)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc; j++ {
+						w := float64(want[i*ldc+j])
+						if j < nr {
+							if mask&1 != 0 {
+								w = w*float64(scale[j]) + float64(shift[j])
+							}
+							if mask&2 != 0 {
+								w += float64(res[i*ldr+j])
+							}
+							if mask&4 != 0 {
+								w = max(w, 0)
+							}
+						}
+						if g := float64(got[i*ldc+j]); math.Abs(g-w) > 1e-5*(1+math.Abs(w)) {
+							t.Fatalf("%s beta %v parts %03b: C[%d,%d] = %v, want %v", kern.Name, beta, mask, i, j, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 && len(impls) > 3 {
+		t.Fatalf("no kernel with an epilogue among %d", len(impls))
+	}
+}

@@ -27,7 +27,9 @@ type Kernel struct {
 	// a row-major matrix (see driver.inPlaceB): the same tile, with the
 	// next panel's rows prefetched.
 	inPlace *Kernel
-	fn      func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+	// epi, when set, is the kernel with an Epilogue argument (TileEpilogue).
+	epi func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
+	fn  func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 }
 
 // Tile computes one MR×NR tile of C (row stride ldc, in floats):
@@ -39,6 +41,31 @@ type Kernel struct {
 // must be valid memory: callers compute edge tiles into a scratch tile.
 func (k *Kernel) Tile(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
 	k.fn(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, alpha, beta)
+}
+
+// Epilogue is what TileEpilogue does to each value of a finished tile
+// before storing it, in registers:
+//
+//	C[r][j] = max(acc[r][j]·Scale[j] + Shift[j] + Res[r·LdRes+j], Floor)
+//
+// Scale and Shift point at NR floats each, Res at the tile's residual
+// (rows LdRes floats apart). Every pointer must be valid: for none, Scale
+// points at ones, Shift at zeros, Res at NR zeros with LdRes 0, and Floor
+// is −Inf (0 for ReLU; max lets NaN through, as ReLU does). The field
+// order is the assembly's.
+type Epilogue struct {
+	Scale, Shift, Res *float32
+	LdRes             int
+	Floor             float32
+}
+
+// HasEpilogue reports whether TileEpilogue may be called on k.
+func (k *Kernel) HasEpilogue() bool { return k.epi != nil }
+
+// TileEpilogue is Tile followed by e on every value of the tile, with
+// alpha 1, for kernels where HasEpilogue holds.
+func (k *Kernel) TileEpilogue(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, beta float32, e *Epilogue) {
+	k.epi(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, 1, beta, e)
 }
 
 // generic is the pure-Go micro-kernel: always available.

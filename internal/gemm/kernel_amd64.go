@@ -26,6 +26,18 @@ func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs i
 //go:noescape
 func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
+// microAVX512E, microAVX512R14E and microAVX512R7E are the 12-, 14- and
+// 7-row kernels that store their tile through an Epilogue.
+//
+//go:noescape
+func microAVX512E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
+
+//go:noescape
+func microAVX512R14E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
+
+//go:noescape
+func microAVX512R7E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
+
 // microAVX512PF is microAVX512 that also prefetches, into L2, the rows of
 // the next panel of B: for a B read in place from a row-major matrix.
 //
@@ -45,10 +57,10 @@ func asmKernels() []*Kernel {
 	var ks []*Kernel
 	if cpu.HasAVX512 {
 		pf := &Kernel{Name: "avx512-prefetch", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, fn: microAVX512PF}
-		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, family: "avx512-32", inPlace: pf, fn: microAVX512},
+		ks = append(ks, &Kernel{Name: "avx512", MR: 12, NR: 32, mc: 72, kc: 512, nc: 1024, family: "avx512-32", inPlace: pf, epi: microAVX512E, fn: microAVX512},
 			&Kernel{Name: "avx512-narrow", MR: 16, NR: 16, mc: 96, kc: 512, nc: 1024, fn: microAVX512N},
-			&Kernel{Name: "avx512-14rows", MR: 14, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R14},
-			&Kernel{Name: "avx512-7rows", MR: 7, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", fn: microAVX512R7}, pf)
+			&Kernel{Name: "avx512-14rows", MR: 14, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", epi: microAVX512R14E, fn: microAVX512R14},
+			&Kernel{Name: "avx512-7rows", MR: 7, NR: 32, mc: 84, kc: 512, nc: 1024, family: "avx512-32", epi: microAVX512R7E, fn: microAVX512R7}, pf)
 	}
 	if cpu.HasAVX2FMA {
 		ks = append(ks, &Kernel{Name: "avx2", MR: 6, NR: 16, mc: 144, kc: 256, nc: 1024, fn: microAVX2})

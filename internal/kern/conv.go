@@ -269,6 +269,34 @@ func (e Epilogue) apply(dst, src []float32, i, j0, cols int) {
 	vec.epilogue(dst[:cols], src[:cols], s, b, r, e.ReLU)
 }
 
+// ones and zeros stand for a missing scale, shift or residual in a
+// micro-kernel's epilogue; 32 is the widest tile.
+var ones, zeros = func() (o, z [32]float32) {
+	for i := range o {
+		o[i] = 1
+	}
+	return o, z
+}()
+
+// tile returns the micro-kernel's form of the epilogue for the tile at
+// index i of y (rows ld apart), output channels from j0.
+func (e Epilogue) tile(i, j0, ld int) gemm.Epilogue {
+	g := gemm.Epilogue{Scale: &ones[0], Shift: &zeros[0], Res: &zeros[0], Floor: float32(math.Inf(-1))}
+	if e.Scale != nil {
+		g.Scale = &e.Scale[j0]
+	}
+	if e.Shift != nil {
+		g.Shift = &e.Shift[j0]
+	}
+	if e.Res != nil {
+		g.Res, g.LdRes = &e.Res[i], ld
+	}
+	if e.ReLU {
+		g.Floor = 0
+	}
+	return g
+}
+
 // applyRows runs the epilogue in place on rows rows of cols values of y
 // from index i, ld apart, output channels from j0.
 func (e Epilogue) applyRows(y []float32, i, ld, rows, j0, cols int) {
@@ -326,6 +354,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 		ep2 := scratch.Get(tileLen) // not a local array: it would escape through Tile
 		defer scratch.Put(ep2)
 		edge := *ep2
+		ge := new(gemm.Epilogue) // one per task: it escapes through TileEpilogue
 		var pix [16]int
 		var tail []float32
 		var offs []int
@@ -341,6 +370,11 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 			a := xp.tileInput(aIdx, reach, &tail)
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
+				if epi && last && k.HasEpilogue() {
+					*ge = ep.tile(ci, j0, p.Cout)
+					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, beta, ge)
+					return
+				}
 				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
 				if epi && last {
 					ep.applyRows(y, ci, p.Cout, k.MR, j0, cols)
