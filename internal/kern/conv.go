@@ -266,7 +266,7 @@ func (e Epilogue) apply(dst, src []float32, i, j0, cols int) {
 	if e.Res != nil {
 		r = e.Res[i : i+cols]
 	}
-	vec.epilogue(dst[:cols], src[:cols], s, b, r, e.ReLU)
+	vec.epilogueRows(dst[:cols], src[:cols], cols, 1, cols, s, b, r, e.ReLU)
 }
 
 // ones and zeros stand for a missing scale, shift or residual in a

@@ -25,14 +25,11 @@ type vecKernels struct {
 	scaleShift func(y, x, a, b []float32)
 	// maxIdx: where x[i] > ym[i] or x[i] is NaN, ym[i] = x[i] and ix[i] = pix
 	maxIdx func(ym []float32, ix []int32, x []float32, pix int32)
-	// epilogue: y[i] = act(x[i]·scale[i] + shift[i] + res[i]), where an
-	// empty scale, shift or res stands for 1, 0 and 0 and act is ReLU
-	// (NaN passes through) when relu is set, else the identity. The
-	// multiply and the additions round one at a time, in that order.
-	epilogue func(y, x, scale, shift, res []float32, relu bool)
-	// epilogueRows: epilogue on rows rows of cols values that start ld
-	// apart in y, x and res (res empty for none), with the same scale and
-	// shift for every row.
+	// epilogueRows: for rows rows of cols values that start ld apart in y,
+	// x and res, y[i] = act(x[i]·scale[j] + shift[j] + res[i]) with j the
+	// column, where an empty scale, shift or res stands for 1, 0 and 0 and
+	// act is ReLU (NaN passes through) when relu is set, else the identity.
+	// The multiply and the additions round one at a time, in that order.
 	epilogueRows func(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool)
 }
 
@@ -105,7 +102,6 @@ var goVec = vecKernels{
 			}
 		}
 	},
-	epilogue:     goEpilogue,
 	epilogueRows: goEpilogueRows,
 }
 

@@ -92,14 +92,9 @@ func maxIdxAVX512(ym []float32, ix []int32, x []float32, pix int32)
 //go:noescape
 func maxIdxAVX2(ym []float32, ix []int32, x []float32, pix int32)
 
-// epilogueAVX512 computes vecKernels.epilogue (the AVX2 set uses the Go
-// loop: the epilogue runs once per output value, after a whole reduction).
-//
-//go:noescape
-func epilogueAVX512(y, x, scale, shift, res []float32, relu bool)
-
 // epilogueRowsAVX512 computes vecKernels.epilogueRows; the caller checks
-// that every row is within y, x and res.
+// that every row is within y, x and res. (The AVX2 set uses the Go loop:
+// the epilogue runs once per output value, after a whole reduction.)
 //
 //go:noescape
 func epilogueRowsAVX512(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool)
@@ -109,11 +104,11 @@ func asmVecs() []vecKernels {
 	var vs []vecKernels
 	if cpu.HasAVX512 {
 		vs = append(vs, vecKernels{"avx512", axpyAVX512, addAVX512, mulAVX512,
-			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxIdxAVX512, epilogueAVX512, epilogueRowsAVX512})
+			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxIdxAVX512, epilogueRowsAVX512})
 	}
 	if cpu.HasAVX2FMA {
 		vs = append(vs, vecKernels{"avx2", axpyAVX2, addAVX2, mulAVX2,
-			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxIdxAVX2, goEpilogue, goEpilogueRows})
+			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxIdxAVX2, goEpilogueRows})
 	}
 	return vs
 }

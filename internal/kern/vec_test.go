@@ -150,7 +150,7 @@ func checkVec(t *testing.T, v vecKernels, n int, x, y []float32, a float32) {
 				z = 0
 			}
 			return z
-		}), nil, func(o []float32) { v.epilogue(o, x, s, b, r, relu) })
+		}), nil, func(o []float32) { v.epilogueRows(o, x, n, 1, n, s, b, r, relu) })
 	}
 	// epilogueRows over rows of up to 37 values, 41 apart.
 	if cols := min(n, 37); n >= 3 {
