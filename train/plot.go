@@ -66,7 +66,20 @@ func (h *History) Charts() []Chart {
 func (h *History) PlotPNG(path string) error { return PlotPNG(path, h.Charts()...) }
 
 func drawChart(img *image.RGBA, r image.Rectangle, c Chart) {
-	plot := image.Rect(r.Min.X+60, r.Min.Y+30, r.Max.X-15, r.Max.Y-45)
+	// The legend runs in rows under the title, above the plot, so that it
+	// never hides a curve.
+	type entry struct{ x, y int }
+	legend := make([]entry, len(c.Series))
+	lx, ly := r.Min.X+60, r.Min.Y+36
+	for i, s := range c.Series {
+		w := 24 + 7*len(s.Name) + 18 // swatch, name (7 px a letter), gap
+		if lx+w > r.Max.X-15 && lx > r.Min.X+60 {
+			lx, ly = r.Min.X+60, ly+16
+		}
+		legend[i] = entry{lx, ly}
+		lx += w
+	}
+	plot := image.Rect(r.Min.X+60, ly+12, r.Max.X-15, r.Max.Y-45)
 	x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range c.Series {
 		for i := range s.X {
@@ -95,9 +108,10 @@ func drawChart(img *image.RGBA, r image.Rectangle, c Chart) {
 		hline(img, plot.Min.X, plot.Max.X, py(y), grey)
 		label(img, r.Min.X+4, py(y)+4, fmt.Sprintf("%.3g", y), black)
 	}
-	for i := 0; i <= 4; i++ { // x ticks
-		x := x0 + (x1-x0)*float64(i)/4
-		label(img, px(x)-8, plot.Max.Y+16, fmt.Sprintf("%.3g", x), black)
+	// x ticks: whole epochs, at most five.
+	step := math.Max(1, math.Ceil((x1-x0)/4))
+	for x := math.Ceil(x0); x <= x1; x += step {
+		label(img, px(x)-4, plot.Max.Y+16, fmt.Sprintf("%.0f", x), black)
 	}
 	hline(img, plot.Min.X, plot.Max.X, plot.Max.Y, black)
 	vline(img, plot.Min.X, plot.Min.Y, plot.Max.Y, black)
@@ -113,9 +127,9 @@ func drawChart(img *image.RGBA, r image.Rectangle, c Chart) {
 				dot(img, px(s.X[i]), py(s.Y[i]), col)
 			}
 		}
-		lx, ly := plot.Max.X-110, plot.Min.Y+14+16*si
-		hline(img, lx, lx+18, ly-4, col)
-		label(img, lx+24, ly, s.Name, black)
+		e := legend[si]
+		hline(img, e.x, e.x+18, e.y-4, col)
+		label(img, e.x+24, e.y, s.Name, black)
 	}
 }
 
