@@ -371,7 +371,9 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
 				if epi && last && k.HasEpilogue() {
-					*ge = ep.tile(ci, j0, p.Cout)
+					if ep.Res != nil {
+						ge.Res = &ep.Res[ci]
+					}
 					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, beta, ge)
 					return
 				}
@@ -414,6 +416,9 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 				j0 := jp * k.NR
 				cols := min(k.NR, p.Cout-j0)
 				b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
+				if epi && last && cols == k.NR {
+					*ge = ep.tile(0, j0, p.Cout) // the tiles set Res
+				}
 				if virtual {
 					// v counts pixels of the padded input from row oy0.
 					end := (oy1-oy0-1)*xp.w + od.W

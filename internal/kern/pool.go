@@ -117,15 +117,26 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 				if argmax != nil {
 					ix = argmax[out : out+c]
 				}
-				first := int32(-1)
-				if h0 < h1 && w0 < w1 {
-					first = int32((hs+h0*ah.d)*d.W + ws + w0*aw.d)
+				if h0 >= h1 || w0 >= w1 { // only padding under the window
+					for j := range ym {
+						ym[j], ix[j] = float32(math.Inf(-1)), -1
+					}
+					continue
 				}
-				for j := range ym {
-					ym[j], ix[j] = float32(math.Inf(-1)), first
+				// The first tap sets the maximum (what maxIdx would make of
+				// it after −Inf); the indices matter only when recorded.
+				first := (hs+h0*ah.d)*d.W + ws + w0*aw.d
+				copy(ym, x[(n*d.H*d.W+first)*c:][:c])
+				if argmax != nil {
+					for j := range ix {
+						ix[j] = int32(first)
+					}
 				}
 				for i := h0; i < h1; i++ {
 					for j := w0; j < w1; j++ {
+						if i == h0 && j == w0 {
+							continue
+						}
 						pix := (hs+i*ah.d)*d.W + ws + j*aw.d
 						xr := x[(n*d.H*d.W+pix)*c:][:c]
 						vec.maxIdx(ym, ix, xr, int32(pix))
