@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/scratch"
 )
 
 // Pool2D is a pooling window over NHWC images: KH×KW taps, moved by SH
@@ -101,6 +102,10 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 	o := p.Out(d)
 	poolLens("MaxPool", d, o, x, y, argmax)
 	c := d.C
+	if argmax == nil && p.SH == 1 && p.SW == 1 && p.KH*p.KW > 4 {
+		maxPoolSeparable(y, x, d, o, ah, aw)
+		return
+	}
 	cpu.For(d.N*o.H, rowGrain(o.W*c*p.KH*p.KW), func(lo, hi int) {
 		im := argmax
 		if im == nil {
@@ -142,6 +147,54 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 						vec.maxIdx(ym, ix, xr, int32(pix))
 					}
 				}
+			}
+		}
+	})
+}
+
+// maxPoolSeparable is MaxPool without indices at unit strides (GoogLeNet's
+// 3×3 poolings before a projection): the maximum over each window's rows,
+// then over its columns, KH+KW comparisons an output instead of KH·KW.
+// The maximum lets NaN through either way, so the result is the same.
+func maxPoolSeparable(y, x []float32, d, o Dims, ah, aw span) {
+	c := d.C
+	tb := scratch.Get(d.N * d.H * o.W * c) // [N, H, OW, C]: maxima along rows
+	defer scratch.Put(tb)
+	t := *tb
+	// maxOf sets dst to the maximum of rows(i) for i in [t0, t1), or −Inf
+	// when the range is empty.
+	maxOf := func(dst []float32, ix []int32, t0, t1 int, row func(i int) []float32) {
+		if t0 >= t1 {
+			for j := range dst {
+				dst[j] = float32(math.Inf(-1))
+			}
+			return
+		}
+		copy(dst, row(t0))
+		for i := t0 + 1; i < t1; i++ {
+			vec.maxIdx(dst, ix, row(i), 0)
+		}
+	}
+	cpu.For(d.N*d.H, rowGrain(o.W*c*aw.k), func(lo, hi int) {
+		ix := make([]int32, c) // indices are not kept
+		for r := lo; r < hi; r++ {
+			for ow := range o.W {
+				ws, w0, w1 := aw.taps(ow)
+				maxOf(t[(r*o.W+ow)*c:][:c], ix, w0, w1, func(j int) []float32 {
+					return x[(r*d.W+ws+j*aw.d)*c:][:c]
+				})
+			}
+		}
+	})
+	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k), func(lo, hi int) {
+		ix := make([]int32, c)
+		for r := lo; r < hi; r++ {
+			n, oh := r/o.H, r%o.H
+			hs, h0, h1 := ah.taps(oh)
+			for ow := range o.W {
+				maxOf(y[(r*o.W+ow)*c:][:c], ix, h0, h1, func(i int) []float32 {
+					return t[((n*d.H+hs+i*ah.d)*o.W+ow)*c:][:c]
+				})
 			}
 		}
 	})
