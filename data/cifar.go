@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 )
 
@@ -89,6 +90,12 @@ func CIFAR100(dir string, train, fine bool) (*InMemory, error) {
 // readCIFAR reads records of nlabels label bytes and an image, taking the
 // label at byte which.
 func readCIFAR(paths []string, nlabels, which int, names []string) (*InMemory, error) {
+	return readCIFARFS(nil, paths, nlabels, which, names)
+}
+
+// readCIFARFS is readCIFAR from fsys (the operating system's files if
+// nil).
+func readCIFARFS(fsys fs.FS, paths []string, nlabels, which int, names []string) (*InMemory, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("data: no CIFAR files given")
 	}
@@ -102,7 +109,7 @@ func readCIFAR(paths []string, nlabels, which int, names []string) (*InMemory, e
 	}()
 	total := 0
 	for _, p := range paths {
-		s, err := openSource(p)
+		s, err := openSourceFS(fsys, p)
 		if err != nil {
 			return nil, err
 		}

@@ -37,7 +37,9 @@
 // file's size before anything is allocated: a raw file must hold exactly
 // what its header claims, a gzipped one may expand at most MaxExpansion
 // times and must then decompress to exactly the claim, and an image may
-// declare at most MaxImagePixels. Errors name the file and say what is
+// declare at most MaxImagePixels and need at most MaxImageExpansion times
+// its file's size (plus 16 MiB) to decode. A panic while reading an
+// example on a Loader's worker is returned as an error. Errors name the file and say what is
 // wrong: a truncated file, trailing data, a wrong magic number, a label
 // out of range (with its index), or image and label counts that differ
 // (naming both files).

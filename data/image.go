@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"image"
 	"os"
 )
 
@@ -27,10 +28,16 @@ func LoadImage(path string, h, w, c int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return imageInput(img, h, w, c), nil
+}
+
+// imageInput resizes img to h×w and returns it with c channels, as
+// LoadImage does.
+func imageInput(img image.Image, h, w, c int) []float32 {
 	rgb := make([]float32, h*w*3)
 	resampleImage(img, h, w, rgb)
 	if c == 3 {
-		return rgb, nil
+		return rgb
 	}
 	grey := make([]float32, h*w)
 	for i := range grey {
@@ -41,5 +48,5 @@ func LoadImage(path string, h, w, c int) ([]float32, error) {
 		}
 		grey[i] = 0.299*r + 0.587*g + 0.114*b
 	}
-	return grey, nil
+	return grey
 }

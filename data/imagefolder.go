@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif"  // register GIF for image.Decode
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
@@ -20,6 +21,19 @@ import (
 // A larger image is an error, found from its header before the pixels are
 // decoded, so a small file claiming a vast image costs nothing.
 const MaxImagePixels = 1 << 26
+
+// MaxImageExpansion and imageAllowance bound the memory decoding an image
+// file may take: what its header says the decoder will allocate (width ×
+// height × the bytes per pixel of its colour model, more for a JPEG) may
+// be at most MaxImageExpansion times the file's size plus 16 MiB. Any
+// 8-bit PNG or GIF up to 2048×2048 passes, whatever its size, and so does a
+// larger image unless it is nearly blank (photographs and drawings
+// compress far less than 1024-fold); a small file that claims a vast
+// image is turned away before anything is allocated for it.
+const (
+	MaxImageExpansion = 1024
+	imageAllowance    = 16 << 20
+)
 
 // maxFolderSide bounds the height and width an ImageFolder resizes to.
 const maxFolderSide = 1 << 14
@@ -149,14 +163,28 @@ func (f *ImageFolder) Example(i int, dst []float32) (int, error) {
 }
 
 // decodeImage decodes the image in path after checking, from its header,
-// that its size is within MaxImagePixels.
+// that its size is within MaxImagePixels and what it needs to decode
+// within MaxImageExpansion of the file's size.
 func decodeImage(path string) (image.Image, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer file.Close()
-	br := bufio.NewReader(file)
+	st, err := file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fileError(path, "not a regular file")
+	}
+	return decodeImageFrom(path, file, st.Size())
+}
+
+// decodeImageFrom is decodeImage for the size bytes of r; path names it
+// in errors.
+func decodeImageFrom(path string, r io.ReadSeeker, size int64) (image.Image, error) {
+	br := bufio.NewReader(r)
 	cfg, format, err := image.DecodeConfig(br)
 	if err != nil {
 		return nil, imageError(path, format, err)
@@ -164,10 +192,15 @@ func decodeImage(path string) (image.Image, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
 		return nil, fileError(path, "%s image of %dx%d pixels is empty or larger than MaxImagePixels (%d)", format, cfg.Width, cfg.Height, MaxImagePixels)
 	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+	need := int64(cfg.Width) * int64(cfg.Height) * decodedBytesPerPixel(format, cfg.ColorModel)
+	if limit := MaxImageExpansion*size + imageAllowance; need > limit {
+		return nil, fileError(path, "%s image of %dx%d pixels would take %d bytes to decode, more than a %d-byte file may (%d-fold, plus %d MiB): truncated, or a decompression bomb",
+			format, cfg.Width, cfg.Height, need, size, MaxImageExpansion, imageAllowance>>20)
 	}
-	br.Reset(file)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("data: %s: %w", path, err)
+	}
+	br.Reset(r)
 	img, _, err := image.Decode(br)
 	if err != nil {
 		return nil, imageError(path, format, err)
@@ -178,6 +211,34 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, fileError(path, "%s image decodes to %dx%d pixels, its header says %dx%d", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	return img, nil
+}
+
+// decodedBytesPerPixel bounds the bytes per pixel that the standard
+// decoders allocate for an image of format and colour model.
+func decodedBytesPerPixel(format string, m color.Model) int64 {
+	if format == "jpeg" {
+		// The image and, for a progressive JPEG, a 4-byte coefficient a
+		// pixel for each component at full resolution.
+		switch m {
+		case color.GrayModel:
+			return 1 + 4
+		case color.CMYKModel:
+			return 4 + 16
+		}
+		return 3 + 12 // YCbCr, 4:4:4 at worst
+	}
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8 // RGBA64, NRGBA64 and anything else
 }
 
 func imageError(path, format string, err error) error {

@@ -234,6 +234,7 @@ type Iter struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	cur   *slot
+	first int // the batch the dispatcher starts at
 	next  int
 	err   error
 	done  bool
@@ -241,9 +242,17 @@ type Iter struct {
 
 // Epoch starts reading the batches of epoch (numbered from 0): the
 // workers begin at once, Prefetch batches ahead of Next.
-func (l *Loader) Epoch(epoch int) *Iter {
+func (l *Loader) Epoch(epoch int) *Iter { return l.EpochFrom(epoch, 0) }
+
+// EpochFrom is Epoch from batch first on (numbered from 0; clamped to
+// the epoch's batches): the batches before it are skipped unread, and
+// the rest are what Epoch would deliver after them. A run that stopped
+// part of the way through an epoch resumes with it.
+func (l *Loader) EpochFrom(epoch, first int) *Iter {
 	it := &Iter{l: l, epoch: epoch, nb: l.NumBatches()}
-	if it.nb == 0 {
+	it.first = min(max(first, 0), it.nb)
+	it.next = it.first
+	if it.nb == it.first {
 		it.done = true
 		return it
 	}
@@ -328,7 +337,7 @@ func (it *Iter) dispatch() {
 	defer close(it.jobs)
 	bs := it.l.opts.BatchSize
 	chunk := max(1, (bs+2*it.l.opts.Workers-1)/(2*it.l.opts.Workers))
-	for b := range it.nb {
+	for b := it.first; b < it.nb; b++ {
 		var s *slot
 		select {
 		case s = <-it.free:
@@ -379,16 +388,7 @@ func (it *Iter) work() {
 		for p := j.lo; p < j.hi; p++ {
 			i := s.idx[p]
 			out := s.x[p*size : (p+1)*size]
-			var label int
-			var err error
-			if tmp == nil {
-				label, err = l.ds.Example(i, out)
-			} else if label, err = l.ds.Example(i, tmp); err == nil {
-				src.Seed(ExampleSeed(l.opts.Seed, it.epoch, i))
-				if err = l.opts.Transform.Apply(out, tmp, l.h, l.w, l.c, rng); err != nil {
-					err = fmt.Errorf("data: transform of example %d: %w", i, err)
-				}
-			}
+			label, err := it.example(i, out, tmp, src, rng)
 			if err == nil && (label < 0 || label >= l.classes) {
 				err = fmt.Errorf("data: example %d has label %d, outside [0, %d)", i, label, l.classes)
 			}
@@ -402,6 +402,31 @@ func (it *Iter) work() {
 			s.ready <- struct{}{}
 		}
 	}
+}
+
+// example reads example i into out, through tmp and the transform if
+// there is one. A panic in the dataset or the transform (a bug, or a
+// decoder tripped by a file) becomes an error naming the example, which
+// stops the epoch, rather than a crash of the program from a worker
+// goroutine.
+func (it *Iter) example(i int, out, tmp []float32, src *rand.PCG, rng *rand.Rand) (label int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("data: example %d: panic while reading it: %v", i, r)
+		}
+	}()
+	l := it.l
+	if tmp == nil {
+		return l.ds.Example(i, out)
+	}
+	if label, err = l.ds.Example(i, tmp); err != nil {
+		return label, err
+	}
+	src.Seed(ExampleSeed(l.opts.Seed, it.epoch, i))
+	if err = l.opts.Transform.Apply(out, tmp, l.h, l.w, l.c, rng); err != nil {
+		err = fmt.Errorf("data: transform of example %d: %w", i, err)
+	}
+	return label, err
 }
 
 // takeSlots returns n batch buffers, recycled if the loader has them.

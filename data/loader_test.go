@@ -266,6 +266,19 @@ func TestLoaderErrors(t *testing.T) {
 	l, _ = NewLoader(counting(t, 10), LoaderOptions{Transform: bad})
 	_, err = drain(l)
 	wantErr(t, err, "transform of example 6: cannot")
+
+	// A panic on a worker is an error, not a crash.
+	panicky := TransformFunc(func(dst, src []float32, h, w, c int, rng *rand.Rand) error {
+		if src[0] == 4 {
+			var m map[int]int
+			m[0] = 1
+		}
+		copy(dst, src)
+		return nil
+	})
+	l, _ = NewLoader(counting(t, 10), LoaderOptions{Transform: panicky, Workers: 2})
+	_, err = drain(l)
+	wantErr(t, err, "example 4: panic while reading it: assignment to entry in nil map")
 }
 
 // drain runs epoch 0 and returns the number of batches and the error.
@@ -420,6 +433,39 @@ func BenchmarkLoader(b *testing.B) {
 				}
 				b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
 			})
+		}
+	}
+}
+
+// TestLoaderEpochFrom checks that an epoch started part of the way
+// through delivers what the whole epoch delivers from there on.
+func TestLoaderEpochFrom(t *testing.T) {
+	ds := counting(t, 23)
+	l, err := NewLoader(ds, LoaderOptions{BatchSize: 4, Shuffle: true, Seed: 9, Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := epochIndices(t, l, 2)
+	for _, first := range []int{0, 1, 5, 6, 99, -1} {
+		it := l.EpochFrom(2, first)
+		var got [][]int
+		for b, ok := it.Next(); ok; b, ok = it.Next() {
+			got = append(got, slices.Clone(b.Indices))
+			if b.X.Data()[0] != float32(b.Indices[0]) {
+				t.Fatalf("from %d: batch of %v holds example %v", first, b.Indices, b.X.Data()[0])
+			}
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+		want := whole[min(max(first, 0), len(whole)):]
+		if len(got) != len(want) {
+			t.Fatalf("from %d: %d batches, want %d", first, len(got), len(want))
+		}
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Fatalf("from %d: batch %d is %v, want %v", first, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -60,7 +60,7 @@ func openSourceFS(fsys fs.FS, path string) (*source, error) {
 		return nil, fileError(path, "not a regular file")
 	}
 	s := &source{path: path, f: f, size: st.Size()}
-	br := bufio.NewReaderSize(f, 64<<10)
+	br := bufio.NewReaderSize(f, int(min(s.size+1, 64<<10))) // no more than a small file needs
 	s.r = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		s.gz, err = gzip.NewReader(br)

@@ -8,6 +8,7 @@ import (
 	"github.com/foveaml/fovea/tensor"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/foveaml/fovea/ag"
@@ -60,6 +61,16 @@ type Config struct {
 	// MaxGradNorm, if above 0, scales the gradients down so that their
 	// global L2 norm is at most this (gradient clipping).
 	MaxGradNorm float64
+	// CheckpointPath, if set, is where Fit saves the run's checkpoint
+	// (atomically): every CheckpointEvery optimiser steps (if above 0),
+	// at the end of every epoch, and when ctx is cancelled, so that a run
+	// stopped by Ctrl-C, or killed, resumes from where it was. A
+	// checkpoint taken part of the way through an epoch records how many
+	// of its batches were done, and Resume skips them.
+	CheckpointPath string
+	// CheckpointEvery is the number of steps between the checkpoints
+	// saved within an epoch (0: none, only at epoch ends).
+	CheckpointEvery int
 }
 
 // State is what callbacks see after an epoch: the run so far and the
@@ -74,6 +85,7 @@ type State struct {
 	Metrics EpochMetrics
 	History *History
 	stop    bool
+	batch   int // batches of epoch Epoch done
 }
 
 // Stop ends the run after the current epoch's callbacks.
@@ -89,9 +101,14 @@ func (s *State) Checkpoint() *weights.Checkpoint {
 		OptimMeta: meta,
 		Epoch:     s.Epoch,
 		Step:      int(s.Step),
-		Meta:      map[string]string{"loss": fmt.Sprint(s.Metrics.Loss), "val_loss": fmt.Sprint(s.Metrics.ValLoss)},
+		Meta: map[string]string{"loss": fmt.Sprint(s.Metrics.Loss), "val_loss": fmt.Sprint(s.Metrics.ValLoss),
+			batchKey: strconv.Itoa(s.batch)},
 	}
 }
+
+// batchKey is the checkpoint metadata that holds how many batches of
+// the epoch in progress were done (absent or 0 at an epoch's end).
+const batchKey = "batch"
 
 // Callback is run by Fit after every epoch, with the epoch's metrics in
 // s. An error ends the run with that error.
@@ -106,9 +123,12 @@ var ErrNonFinite = errors.New("the loss is not finite")
 // Fit trains model, which maps an NHWC batch to logits, on ds with
 // softmax cross-entropy, for cfg.Epochs epochs, and returns the history of
 // per-epoch metrics. It stops early, with the history so far, when a
-// callback asks, and with ctx's error when ctx is cancelled (after the
-// batch in progress). A loss that becomes NaN or infinite stops it with
-// an error naming the step.
+// callback asks, and with an error wrapping ctx's when ctx is cancelled
+// (after the batch in progress, having saved a checkpoint if
+// cfg.CheckpointPath is set). A loss or gradient that becomes NaN or
+// infinite stops it with an error naming the step and wrapping
+// ErrNonFinite, before the step is applied or any checkpoint saved: the
+// last checkpoint is the last good state.
 func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*History, error) {
 	if cfg.Epochs < 1 {
 		return nil, fmt.Errorf("train.Fit: %d epochs: want at least 1", cfg.Epochs)
@@ -121,6 +141,9 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 32
+	}
+	if !(cfg.MaxGradNorm >= 0) || math.IsInf(cfg.MaxGradNorm, 0) {
+		return nil, fmt.Errorf("train.Fit: MaxGradNorm %v: want 0 (no clipping) or a positive norm", cfg.MaxGradNorm)
 	}
 	val := cfg.Validation
 	if val == nil && cfg.ValidationSplit > 0 {
@@ -137,9 +160,18 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	}
 	s := &State{Model: model, Optimizer: cfg.Optimizer, History: &History{}}
 	if cfg.Resume != nil {
-		if err := restore(s, cfg.Resume); err != nil {
+		if err := restore(s, cfg.Resume, loader.NumBatches()); err != nil {
 			return nil, err
 		}
+	}
+	save := func(when string) error {
+		if cfg.CheckpointPath == "" {
+			return nil
+		}
+		if err := weights.SaveCheckpoint(cfg.CheckpointPath, s.Checkpoint()); err != nil {
+			return fmt.Errorf("train.Fit: checkpoint %s: %w", when, err)
+		}
+		return nil
 	}
 	classes := ds.Classes()
 	bar := newProgress(cfg.Progress, cfg.Epochs)
@@ -153,21 +185,34 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 		start := time.Now()
 		bar.beginEpoch(epoch, loader.NumBatches())
 		t := NewTally(classes)
-		done := 0
-		it := loader.Epoch(epoch)
+		done := s.batch
+		it := loader.EpochFrom(epoch, s.batch)
 		for b, ok := it.Next(); ok; b, ok = it.Next() {
 			if err := ctx.Err(); err != nil {
 				it.Close()
-				return s.History, err
+				if serr := save("on stopping"); serr != nil {
+					return s.History, fmt.Errorf("train.Fit: stopped (%w) at epoch %d, step %d, and %w", err, epoch+1, s.Step, serr)
+				}
+				if cfg.CheckpointPath != "" {
+					return s.History, fmt.Errorf("train.Fit: stopped (%w) at epoch %d, step %d, and saved %s", err, epoch+1, s.Step, cfg.CheckpointPath)
+				}
+				return s.History, fmt.Errorf("train.Fit: stopped (%w) at epoch %d, step %d", err, epoch+1, s.Step)
 			}
 			if err := step(tapes, model, cfg, b, s.Step, t); err != nil {
 				it.Close()
 				return s.History, fmt.Errorf("train.Fit: epoch %d, step %d: %w", epoch+1, s.Step+1, err)
 			}
 			s.Step++
+			s.batch++
 			done++
 			loss, top1 := t.running()
 			bar.update(done, t.seen, loss, top1)
+			if cfg.CheckpointEvery > 0 && s.Step%int64(cfg.CheckpointEvery) == 0 && s.batch < loader.NumBatches() {
+				if err := save(fmt.Sprintf("at step %d", s.Step)); err != nil {
+					it.Close()
+					return s.History, err
+				}
+			}
 		}
 		if err := it.Err(); err != nil {
 			return s.History, fmt.Errorf("train.Fit: reading the training data: %w", err)
@@ -184,8 +229,12 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 		}
 		bar.endEpoch(m.Images, m)
 		s.Epoch++
+		s.batch = 0
 		s.Metrics = m
 		s.History.Epochs = append(s.History.Epochs, m)
+		if err := save(fmt.Sprintf("after epoch %d", s.Epoch)); err != nil {
+			return s.History, err
+		}
 		for _, cb := range cfg.Callbacks {
 			if err := cb.EpochEnd(s); err != nil {
 				return s.History, err
@@ -271,8 +320,12 @@ func step(tapes []*ag.Tape, model nn.Layer, cfg Config, b data.Batch, stepNo int
 			tapes[i].AddLeafGrads()
 		}
 	}
-	if cfg.MaxGradNorm > 0 {
-		clipGradNorm(cfg.Optimizer.Params(), cfg.MaxGradNorm)
+	// A gradient that overflowed would make the weights NaN: refuse the
+	// step, as for a NaN loss, so that no checkpoint holds them.
+	if norm := gradNorm(cfg.Optimizer.Params()); math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return fmt.Errorf("%w: the loss is finite but its gradients' norm is %v: the learning rate (%.3g) may be too high for this model; lower it, or clip gradients", ErrNonFinite, norm, cfg.Optimizer.LR())
+	} else if cfg.MaxGradNorm > 0 {
+		clipGradNorm(cfg.Optimizer.Params(), norm, cfg.MaxGradNorm)
 	}
 	cfg.Optimizer.Step()
 	cfg.Optimizer.ZeroGrad()
@@ -371,9 +424,8 @@ func dataParallel(model nn.Layer, cfg Config) int {
 	return max(1, min(cpu.Workers(), cfg.BatchSize/8))
 }
 
-// clipGradNorm scales every gradient by maxNorm/‖g‖ when the global norm
-// ‖g‖ of all of them exceeds maxNorm (PyTorch's clip_grad_norm_).
-func clipGradNorm(ps []nn.Param, maxNorm float64) {
+// gradNorm returns the global L2 norm of the parameters' gradients.
+func gradNorm(ps []nn.Param) float64 {
 	var ss float64
 	for _, p := range ps {
 		if g := p.Var.Grad(); g != nil {
@@ -382,7 +434,13 @@ func clipGradNorm(ps []nn.Param, maxNorm float64) {
 			}
 		}
 	}
-	norm := math.Sqrt(ss)
+	return math.Sqrt(ss)
+}
+
+// clipGradNorm scales every gradient by maxNorm/norm when norm, the
+// global norm of all of them, exceeds maxNorm (PyTorch's
+// clip_grad_norm_).
+func clipGradNorm(ps []nn.Param, norm, maxNorm float64) {
 	if norm <= maxNorm || norm == 0 {
 		return
 	}
@@ -397,15 +455,23 @@ func clipGradNorm(ps []nn.Param, maxNorm float64) {
 	}
 }
 
-// restore loads a checkpoint into the run.
-func restore(s *State, ck *weights.Checkpoint) error {
+// restore loads a checkpoint into the run, whose epochs have batches
+// batches each.
+func restore(s *State, ck *weights.Checkpoint, batches int) error {
+	pos := 0
+	if v, ok := ck.Meta[batchKey]; ok {
+		var err error
+		if pos, err = strconv.Atoi(v); err != nil || pos < 0 || pos >= batches {
+			return fmt.Errorf("train.Fit: resuming: the checkpoint is %q batches into epoch %d, which has %d batches with this data and batch size", v, ck.Epoch+1, batches)
+		}
+	}
 	if _, err := weights.LoadStateDict(nn.State(s.Model), ck.Weights, true); err != nil {
 		return fmt.Errorf("train.Fit: resuming: %w", err)
 	}
 	if err := s.Optimizer.LoadState(ck.Optim, ck.OptimMeta); err != nil {
 		return fmt.Errorf("train.Fit: resuming the optimiser: %w", err)
 	}
-	s.Epoch, s.Step = ck.Epoch, int64(ck.Step)
+	s.Epoch, s.Step, s.batch = ck.Epoch, int64(ck.Step), pos
 	return nil
 }
 

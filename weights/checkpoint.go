@@ -84,7 +84,7 @@ func (o Options) LoadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	c, err := checkpointFrom(ts, meta)
 	if err != nil {
-		return nil, fmt.Errorf("weights: %s: %v", path, err)
+		return nil, oneLine(fmt.Errorf("weights: %s: %v", path, err))
 	}
 	return c, nil
 }
@@ -98,7 +98,7 @@ func (o Options) ReadCheckpoint(r io.ReaderAt, size int64, name string) (*Checkp
 	}
 	c, err := checkpointFrom(ts, meta)
 	if err != nil {
-		return nil, fmt.Errorf("weights: %s: %v", name, err)
+		return nil, oneLine(fmt.Errorf("weights: %s: %v", name, err))
 	}
 	return c, nil
 }

@@ -23,7 +23,7 @@ type run struct {
 	epoch  int
 }
 
-func newRun(t *testing.T) *run {
+func newRun(t testing.TB) *run {
 	init := rand.New(rand.NewPCG(3, 4))
 	w := nn.Param{Name: "fc.weight", Var: ag.Param(tensor.RandNormal(init, 0, 0.5, 3, 2))}
 	b := nn.Param{Name: "fc.bias", Var: ag.Param(tensor.Zeros(2))}
@@ -34,7 +34,7 @@ func newRun(t *testing.T) *run {
 	return &run{params: []nn.Param{w, b}, opt: o, rng: rand.NewPCG(5, 6)}
 }
 
-func (r *run) epochs(t *testing.T, n int) {
+func (r *run) epochs(t testing.TB, n int) {
 	sched := optim.CosineAnnealingLR{TMax: 10}
 	tp := ag.NewTape()
 	for range n {
@@ -57,7 +57,7 @@ func (r *run) epochs(t *testing.T, n int) {
 	}
 }
 
-func (r *run) checkpoint(t *testing.T) *Checkpoint {
+func (r *run) checkpoint(t testing.TB) *Checkpoint {
 	st, meta := r.opt.State()
 	rng, err := r.rng.MarshalBinary()
 	if err != nil {

@@ -56,5 +56,5 @@ func Example() {
 	// linear [3 2] [0.5 0.5]
 	// 1 of another shape (fc.bias: model [3], file [2]) <nil>
 	// 6
-	// weights: model.safetensors: tensor "fc.weight" has data_offsets [8 32]; want [begin, end] with 0 <= begin <= end <= 28, the data section's size
+	// weights: model.safetensors: tensor "fc.weight" has data_offsets [8 32], past the end of the data section (28 bytes): the file is truncated
 }

@@ -2,14 +2,17 @@ package weights
 
 import (
 	"bytes"
+	"maps"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/foveaml/fovea/tensor"
 )
 
-// FuzzRead checks that Read never panics, and that whatever it accepts
-// writes back and reads again unchanged.
+// FuzzRead checks that Read never panics, that its errors are one line
+// naming the file, and that whatever it accepts writes back and reads
+// again unchanged.
 func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	if err := Write(&buf, sample(f), map[string]string{"k": "v"}); err != nil {
@@ -23,8 +26,11 @@ func FuzzRead(f *testing.F) {
 		f.Add(c.b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ts, meta, err := Options{AllowNonFinite: true}.Read(bytes.NewReader(b), int64(len(b)), "fuzz")
+		ts, meta, err := Options{AllowNonFinite: true}.Read(bytes.NewReader(b), int64(len(b)), "fuzz.safetensors")
 		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.safetensors") || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q is not one line naming the file", err)
+			}
 			return
 		}
 		var out bytes.Buffer
@@ -63,4 +69,69 @@ func bitsEqual(x, y *tensor.Tensor) bool {
 		}
 	}
 	return true
+}
+
+// FuzzReadCheckpoint checks that ReadCheckpoint never panics, that a
+// checkpoint it accepts writes back and reads again unchanged, and that
+// restoring it into a small training run (weights, Adam's state) either
+// fails with an error or leaves a run that trains.
+func FuzzReadCheckpoint(f *testing.F) {
+	r := newRun(f)
+	r.epochs(f, 2)
+	var buf bytes.Buffer
+	if err := WriteCheckpoint(&buf, r.checkpoint(f)); err != nil {
+		f.Fatal(err)
+	}
+	good := buf.Bytes()
+	f.Add(good)
+	f.Add(good[:len(good)-3]) // truncated
+	f.Add(good[:40])
+	for _, meta := range []map[string]string{
+		{"format": CheckpointFormat, "epoch": "1", "step": "99999999999999999999"},
+		{"format": CheckpointFormat, "epoch": "1", "step": "1", "rng": "!!"},
+		{"format": "fovea.checkpoint.v0", "epoch": "1", "step": "1"},
+		{"format": CheckpointFormat, "epoch": "1", "step": "1", "optim.type": "Adam", "optim.steps": "-4"},
+	} {
+		buf.Reset()
+		if err := Write(&buf, map[string]*tensor.Tensor{"model.fc.weight": tensor.Zeros(3, 2)}, meta); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(bytes.Clone(buf.Bytes()))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Options{AllowNonFinite: true}.ReadCheckpoint(bytes.NewReader(b), int64(len(b)), "ck.safetensors")
+		if err != nil {
+			if !strings.Contains(err.Error(), "ck.safetensors") || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q is not one line naming the file", err)
+			}
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteCheckpoint(&out, c); err != nil {
+			if _, bad := c.Weights[""]; bad {
+				return
+			}
+			if _, bad := c.Optim[""]; bad {
+				return
+			}
+			t.Fatalf("WriteCheckpoint of what ReadCheckpoint accepted: %v", err)
+		}
+		c2, err := Options{AllowNonFinite: true}.ReadCheckpoint(bytes.NewReader(out.Bytes()), int64(out.Len()), "again")
+		if err != nil {
+			t.Fatalf("reading back: %v", err)
+		}
+		if c2.Epoch != c.Epoch || c2.Step != c.Step || !bytes.Equal(c2.RNG, c.RNG) || len(c2.Weights) != len(c.Weights) ||
+			len(c2.Optim) != len(c.Optim) || !maps.Equal(c2.Meta, c.Meta) || !maps.Equal(c2.OptimMeta, c.OptimMeta) {
+			t.Fatalf("the checkpoint changed in the round trip")
+		}
+		// Restore it as a resume would; what is accepted must train.
+		r := newRun(t)
+		if _, err := LoadStateDict(r.params, c.Weights, true); err != nil {
+			return
+		}
+		if err := r.opt.LoadState(c.Optim, c.OptimMeta); err != nil {
+			return
+		}
+		r.epochs(t, 1)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/foveaml/fovea/tensor"
 )
@@ -80,7 +81,7 @@ const chunk = 1 << 20
 // bounds, and reads their data in pieces.
 func (o Options) Read(r io.ReaderAt, size int64, name string) (map[string]*tensor.Tensor, map[string]string, error) {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("weights: %s: "+format, append([]any{name}, args...)...)
+		return oneLine(fmt.Errorf("weights: %s: "+format, append([]any{name}, args...)...))
 	}
 	maxHeader := o.MaxHeader
 	if maxHeader <= 0 {
@@ -237,17 +238,48 @@ func jsonProblem(err error, tok json.Token) string {
 	if err != nil {
 		return err.Error()
 	}
+	if t, ok := tok.(string); ok {
+		return fmt.Sprintf("found the string %.60q", t)
+	}
 	return fmt.Sprintf("found %v", tok)
+}
+
+// oneLine returns err with any line breaks in its message (from a
+// file's text quoted in it) escaped, so that it stays one line.
+func oneLine(err error) error {
+	msg := err.Error()
+	if !strings.ContainsAny(msg, "\r\n") {
+		return err
+	}
+	return &lineError{msg: strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(msg), err: err}
+}
+
+// lineError is an error whose message was made one line.
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }
+
+// compact returns JSON text with its whitespace outside strings removed.
+func compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // checkEntry decodes and checks one tensor's header entry.
 func checkEntry(name string, raw json.RawMessage, dataLen int64) (entry, error) {
 	var r rawEntry
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return entry{}, fmt.Errorf("tensor %q: invalid entry %.100s: %v", name, raw, err)
+		return entry{}, fmt.Errorf("tensor %q: invalid entry %.100s: %v", name, compact(raw), err)
 	}
 	if r.Dtype == nil || r.Shape == nil || r.Offsets == nil {
-		return entry{}, fmt.Errorf("tensor %q: entry %.100s lacks dtype, shape or data_offsets", name, raw)
+		return entry{}, fmt.Errorf("tensor %q: entry %.100s lacks dtype, shape or data_offsets", name, compact(raw))
 	}
 	e := entry{name: name, dtype: *r.Dtype}
 	sz, ok := dtypes[e.dtype]
@@ -255,7 +287,10 @@ func checkEntry(name string, raw json.RawMessage, dataLen int64) (entry, error) 
 		return e, fmt.Errorf("tensor %q has dtype %q; fovea reads F32, F16, BF16, F64 and the integer types", name, e.dtype)
 	}
 	off := *r.Offsets
-	if len(off) != 2 || off[0] < 0 || off[1] < off[0] || off[1] > dataLen {
+	if len(off) == 2 && off[0] >= 0 && off[1] >= off[0] && off[1] > dataLen {
+		return e, fmt.Errorf("tensor %q has data_offsets %v, past the end of the data section (%d bytes): the file is truncated", name, off, dataLen)
+	}
+	if len(off) != 2 || off[0] < 0 || off[1] < off[0] {
 		return e, fmt.Errorf("tensor %q has data_offsets %v; want [begin, end] with 0 <= begin <= end <= %d, the data section's size", name, off, dataLen)
 	}
 	e.begin, e.end = off[0], off[1]

@@ -192,7 +192,7 @@ func corrupt() []struct {
 		{"empty", nil, "too few"},
 		{"short", good[:5], "too few"},
 		{"truncated header", good[:20], "truncated"},
-		{"truncated data", good[:len(good)-1], "<= 7, the data section"},
+		{"truncated data", good[:len(good)-1], "past the end of the data section (7 bytes): the file is truncated"},
 		{"trailing data", append(slices.Clone(good), 0), "data section of 9 bytes"},
 		{"huge header length", huge, "limit"},
 		{"header over the limit", overLimit, "limit"},

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,9 +15,11 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/internal/atomicfile"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
@@ -63,7 +67,10 @@ func testData(spec models.Spec, dataset string, classes int) (*data.InMemory, er
 	if err != nil {
 		return nil, err
 	}
-	return ds, checkInput(spec, ds, classes)
+	if err := checkInput(spec, ds, classes); err != nil {
+		return nil, fmt.Errorf("--data %s: %w", dataset, err)
+	}
+	return ds, nil
 }
 
 // checkInput verifies that the dataset's examples fit the model.
@@ -93,6 +100,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
 	out := fs.String("out", "", "output folder (default runs/MODEL)")
 	resume := fs.String("resume", "", "checkpoint to resume from")
+	every := fs.Int("checkpoint-every", 1000, "also save the checkpoint every N steps within an epoch (0: at epoch ends only); Ctrl-C saves one too")
+	clipNorm := fs.Float64("clip-norm", 0, "clip the gradients to this global L2 norm (0: no clipping)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	asJSON := fs.Bool("json", false, "end with one JSON object (metrics, images/s, output paths) instead of the text summary")
 	threads := fs.Int("threads", 0, "worker threads (0: all cores, GOMAXPROCS)")
@@ -126,6 +135,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return usagef("--lr %v: want a positive learning rate", *lr)
 	case !(*valSplit >= 0 && *valSplit < 1):
 		return usagef("--val-split %v: want a fraction in [0, 1)", *valSplit)
+	case *every < 0:
+		return usagef("--checkpoint-every %d: want 0 (epoch ends only) or more steps", *every)
+	case !(*clipNorm >= 0) || math.IsInf(*clipNorm, 0):
+		return usagef("--clip-norm %v: want 0 (no clipping) or a positive norm", *clipNorm)
 	}
 	model, spec, err := mf.build()
 	if err != nil {
@@ -140,7 +153,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := checkInput(spec, trainSet, mf.classes); err != nil {
-		return err
+		return fmt.Errorf("--data %s: %w", *dataset, err)
 	}
 	o, err := newOptimizer(*opt, model.Params(), *lr, *wd)
 	if err != nil {
@@ -159,10 +172,19 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	checkpointPath, bestPath := filepath.Join(dir, "checkpoint.safetensors"), filepath.Join(dir, "best.safetensors")
 	historyPath, curvesPath := filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png")
+	modelPath := filepath.Join(dir, "model.safetensors")
+	// A run killed while writing leaves a temporary file: the files
+	// themselves are whole, old or new.
+	for _, p := range []string{checkpointPath, bestPath, historyPath, curvesPath, modelPath} {
+		if _, err := atomicfile.RemoveStale(p); err != nil {
+			return err
+		}
+	}
 	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
-		ValidationSplit: *valSplit,
+		ValidationSplit: *valSplit, MaxGradNorm: *clipNorm,
+		CheckpointPath: checkpointPath, CheckpointEvery: *every, // after every epoch too, and on Ctrl-C
 		Callbacks: []train.Callback{
-			&train.ModelCheckpoint{Path: checkpointPath, Best: bestPath},
+			&train.ModelCheckpoint{Best: bestPath},
 			train.CSVLogger{Path: historyPath},
 		}}
 	if !*quiet {
@@ -173,10 +195,24 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// Check that it fits the model and optimiser here, to name the
+		// file; Fit loads the same again.
+		if _, err := weights.LoadStateDict(nn.State(model), ck.Weights, true); err != nil {
+			return fmt.Errorf("%s: %w (was it saved by a run of another --model or --classes?)", *resume, err)
+		}
+		if err := o.LoadState(ck.Optim, ck.OptimMeta); err != nil {
+			return fmt.Errorf("%s: %w (was it saved by a run with another --optimizer?)", *resume, err)
+		}
 		cfg.Resume = ck
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
+	// saves a checkpoint; a second one kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	ds := limit(trainSet, *limitN)
 	if !*quiet {
 		schedName := *sched
@@ -194,10 +230,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
+		if !*quiet && isTerminal(stdout) {
+			fmt.Fprintln(stdout) // end the progress bar's line
+		}
+		switch {
+		case errors.Is(err, train.ErrNonFinite):
+			return fmt.Errorf("%w (--lr, --clip-norm); %s holds the last good state", err, lastCheckpoint(checkpointPath, *resume))
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return fmt.Errorf("interrupted: %w; continue with the same flags and --resume %s", err, checkpointPath)
+		}
 		return err
 	}
 	meta := map[string]string{"model": spec.Name, "classes": strconv.Itoa(mf.classes), "data": *dataset}
-	modelPath := filepath.Join(dir, "model.safetensors")
 	if err := weights.Save(modelPath, weights.StateDict(nn.State(model)), meta); err != nil {
 		return err
 	}
@@ -218,6 +262,25 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		m.Count, m.Loss, m.Top1, m.Top5, secs, rate)
 	fmt.Fprintf(stdout, "wrote %s, %s, %s, %s and %s\n", modelPath, checkpointPath, bestPath, historyPath, curvesPath)
 	return nil
+}
+
+// lastCheckpoint names the checkpoint a failed run leaves: its own, if
+// it saved one, else the one it resumed from.
+func lastCheckpoint(own, resumed string) string {
+	if _, err := os.Stat(own); err == nil || resumed == "" {
+		return own
+	}
+	return resumed
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // trainingRate returns the images trained on per second of training
@@ -286,6 +349,9 @@ func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, map[string]s
 	}
 	model, spec, err := mf.build()
 	if err != nil {
+		if !mf.given["model"] && meta["model"] != "" {
+			return nil, spec, nil, fmt.Errorf("%s: its metadata names model %q: %w", path, meta["model"], err)
+		}
 		return nil, spec, nil, err
 	}
 	if _, err := weights.LoadStateDict(nn.State(model), ts, true); err != nil {

@@ -5,131 +5,67 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/foveaml/fovea/weights"
 )
 
-// TestCrashDrill kills fovea train with SIGKILL in the middle of an
-// epoch, resumes it from the checkpoint it left, and checks that the
-// final weights are bit for bit those of a run that was never
-// interrupted, and that the checkpoint found after the kill was whole.
-func TestCrashDrill(t *testing.T) {
+// The drills train LeNet-5 on 3,000 MNIST images for 2 epochs of 338
+// steps (batch 8), on one thread so that two runs of one configuration
+// agree to the bit, with a checkpoint every 200 steps and at the end of
+// each epoch.
+func drillArgs(dir string, extra ...string) []string {
+	return append([]string{"train", "--limit", "3000", "--epochs", "2", "--batch", "8", "--threads", "1",
+		"--checkpoint-every", "200", "--quiet", "--out", dir}, extra...)
+}
+
+// buildFovea builds the fovea binary (the default build, whatever tags
+// the test runs with: the drills are about checkpoints, not kernels).
+func buildFovea(t *testing.T, ctx context.Context) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("the crash drill builds fovea and trains three times; skipped with -short")
+		t.Skip("the drills build fovea and train several times; skipped with -short")
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("the crash drill builds the fovea binary and needs the go command on PATH")
+		t.Skip("the drills build the fovea binary and need the go command on PATH")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	// The default build, whatever tags the test runs with: the drill is
-	// about checkpoints and resuming, not kernels.
 	bin := filepath.Join(t.TempDir(), "fovea")
 	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	// One thread: the kernels' reductions then run in one order, and two
-	// runs of the same configuration agree to the bit.
-	trainArgs := func(dir string, extra ...string) []string {
-		return append([]string{"train", "--limit", "3000", "--epochs", "3", "--threads", "1", "--quiet", "--out", dir}, extra...)
-	}
-	runToEnd := func(args ...string) {
-		t.Helper()
-		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("fovea %v: %v\n%s", args, err, stderr.String())
-		}
-	}
+	return bin
+}
 
-	ref := t.TempDir()
-	runToEnd(trainArgs(ref)...)
-	// The reference's history says how long its second epoch trained.
-	epoch2 := 200 * time.Millisecond
-	if csv, err := os.ReadFile(filepath.Join(ref, "history.csv")); err == nil {
-		if rows := strings.Split(strings.TrimSpace(string(csv)), "\n"); len(rows) == 4 {
-			cols := strings.Split(rows[2], ",")
-			if s, err := strconv.ParseFloat(cols[len(cols)-1], 64); err == nil && s > 0 {
-				epoch2 = time.Duration(s * float64(time.Second))
-			}
-		}
-	}
-
-	// The same run, killed once its first epoch's checkpoint is on disk
-	// and it is some way into the second epoch.
-	dir := t.TempDir()
-	ckPath := filepath.Join(dir, "checkpoint.safetensors")
+// runToEnd runs bin with args and fails the test unless it succeeds.
+func runToEnd(t *testing.T, ctx context.Context, bin string, args ...string) {
+	t.Helper()
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, trainArgs(dir)...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("fovea %v: %v\n%s", args, err, stderr.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var waitErr error
-	finished := false
-poll:
-	for {
-		select {
-		case waitErr = <-exited:
-			finished = true
-			break poll
-		case <-time.After(5 * time.Millisecond):
-		}
-		if _, err := os.Stat(ckPath); err == nil {
-			break
-		}
-	}
-	if !finished {
-		time.Sleep(epoch2 / 2) // half way through epoch 2
-		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Fatal(err)
-		}
-		waitErr = <-exited
-	}
-	var exitErr *exec.ExitError
-	killed := errors.As(waitErr, &exitErr) && !exitErr.Exited()
-	switch {
-	case killed:
-	case waitErr == nil:
-		t.Logf("the run ended before it could be killed; the drill resumes a finished run")
-	default:
-		t.Fatalf("fovea train failed before the kill: %v\n%s", waitErr, stderr.String())
-	}
-	if killed {
-		if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
-			t.Fatal("the killed run had written model.safetensors: it was not killed mid-run")
-		}
-	}
-	ck, err := weights.LoadCheckpoint(ckPath)
-	if err != nil {
-		t.Fatalf("the checkpoint left by the kill does not load: %v", err)
-	}
-	if ck.Epoch < 1 || ck.Epoch > 3 || len(ck.Weights) == 0 {
-		t.Fatalf("the checkpoint left by the kill says epoch %d, %d tensors", ck.Epoch, len(ck.Weights))
-	}
-	t.Logf("killed=%v after %v; resuming after epoch %d of 3", killed, time.Since(start).Round(time.Millisecond), ck.Epoch)
+}
 
-	runToEnd(trainArgs(dir, "--resume", ckPath)...)
-
-	want, _, err := weights.Load(filepath.Join(ref, "model.safetensors"))
+// sameWeights fails unless the model files in dirs a and b hold the
+// same tensors, bit for bit.
+func sameWeights(t *testing.T, a, b string) {
+	t.Helper()
+	want, _, err := weights.Load(filepath.Join(a, "model.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := weights.Load(filepath.Join(dir, "model.safetensors"))
+	got, _, err := weights.Load(filepath.Join(b, "model.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,20 +74,240 @@ poll:
 	}
 	for name, w := range want {
 		g, ok := got[name]
-		if !ok {
-			t.Errorf("%s: missing from the resumed model", name)
-			continue
-		}
-		if !slices.Equal(g.Shape(), w.Shape()) {
-			t.Errorf("%s: shape %v, uninterrupted %v", name, g.Shape(), w.Shape())
+		if !ok || !slices.Equal(g.Shape(), w.Shape()) {
+			t.Errorf("%s: missing from the resumed model or of another shape", name)
 			continue
 		}
 		gd, wd := g.Data(), w.Data()
 		for i := range wd {
 			if math.Float32bits(gd[i]) != math.Float32bits(wd[i]) {
-				t.Errorf("%s[%d] = %v after the crash and resume, %v uninterrupted (and maybe more differ)", name, i, gd[i], wd[i])
+				t.Errorf("%s[%d] = %v after the kills and resumes, %v uninterrupted (and maybe more differ)", name, i, gd[i], wd[i])
 				break
 			}
 		}
 	}
+}
+
+// epochSeconds returns how long epoch (from 1) of the run in dir
+// trained, from its history.csv.
+func epochSeconds(t *testing.T, dir string, epoch int) time.Duration {
+	t.Helper()
+	csv, err := os.ReadFile(filepath.Join(dir, "history.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if len(rows) <= epoch {
+		t.Fatalf("history.csv has %d rows", len(rows))
+	}
+	cols := strings.Split(rows[epoch], ",")
+	s, err := strconv.ParseFloat(cols[len(cols)-1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// tempFiles returns the temporary files atomicfile left in dir.
+func tempFiles(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	return m
+}
+
+// TestCrashDrill runs the drills against one uninterrupted reference
+// run.
+func TestCrashDrill(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := buildFovea(t, ctx)
+	ref := t.TempDir()
+	// The reference run, timed to its first checkpoint (step 200).
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, drillArgs(ref)...)
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var first time.Duration
+	var err error
+wait:
+	for {
+		select {
+		case err = <-exited:
+			break wait
+		case <-time.After(time.Millisecond):
+			if _, serr := os.Stat(filepath.Join(ref, "checkpoint.safetensors")); first == 0 && serr == nil {
+				first = time.Since(start)
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("fovea train: %v\n%s", err, stderr.String())
+	}
+	// Start-up: the time to the first checkpoint less that of its 200
+	// steps.
+	startup := max(first-epochSeconds(t, ref, 1)*200/338, 0)
+	t.Run("SIGKILL", func(t *testing.T) { killDrill(t, ctx, bin, ref, startup) })
+	t.Run("SIGINT", func(t *testing.T) { interruptDrill(t, ctx, bin, ref) })
+}
+
+// killDrill kills fovea train with SIGKILL at 20 random moments, some of
+// them while it writes a checkpoint, resuming each time from the
+// checkpoint it left. After every kill the checkpoint must load (whole,
+// finite, never older than the one before); at the end, the resumed run
+// must hold the same weights, bit for bit, as the reference run in ref,
+// which took startup to start training.
+func killDrill(t *testing.T, ctx context.Context, bin, ref string, startup time.Duration) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FOVEA_DRILL_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("FOVEA_DRILL_SEED=%d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	training := epochSeconds(t, ref, 1) + epochSeconds(t, ref, 2)
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	const kills = 20
+	lastStep, inWrite, finished, killed := -1, 0, 0, 0
+	seen := map[string]bool{}
+	var steps []int // the checkpoint's step after each kill
+	for k := range kills {
+		args := drillArgs(dir)
+		if _, err := os.Stat(ck); err == nil {
+			args = append(args, "--resume", ck)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		// Every third kill, while training is left, waits for a
+		// checkpoint write to begin (its temporary file to appear); the
+		// others come at a random moment up to as long as the reference
+		// run took to start and to train for 90% of the steps left, so
+		// that the runs make progress in fits and starts.
+		waitForWrite := k%3 == 0 && lastStep < 676
+		left := float64(676-max(lastStep, 0)) / 676
+		span := startup + time.Duration(0.9*left*float64(training))
+		deadline := time.Now().Add(time.Duration(rng.Int64N(int64(span) + 1)))
+		if waitForWrite {
+			deadline = time.Now().Add(30 * time.Second)
+		}
+		var waitErr error
+		done := false
+		for !done && time.Now().Before(deadline) {
+			select {
+			case waitErr = <-exited:
+				done = true
+			default:
+				if waitForWrite && len(tempFiles(dir)) > 0 {
+					deadline = time.Now()
+				} else {
+					time.Sleep(200 * time.Microsecond)
+				}
+			}
+		}
+		if !done {
+			cmd.Process.Signal(syscall.SIGKILL)
+			waitErr = <-exited
+		}
+		var exitErr *exec.ExitError
+		switch {
+		case errors.As(waitErr, &exitErr) && !exitErr.Exited():
+			killed++
+		case waitErr == nil:
+			finished++
+		default:
+			t.Fatalf("kill %d: fovea %v failed on its own: %v\n%s", k+1, args, waitErr, stderr.String())
+		}
+		// A kill during a write leaves a temporary file, which the next
+		// run removes.
+		for _, f := range tempFiles(dir) {
+			if strings.HasPrefix(filepath.Base(f), ".checkpoint.safetensors.tmp-") && !seen[f] {
+				inWrite++
+			}
+			seen[f] = true
+		}
+		if _, err := os.Stat(ck); errors.Is(err, os.ErrNotExist) {
+			continue // killed before the first checkpoint
+		}
+		c, err := weights.LoadCheckpoint(ck)
+		if err != nil {
+			t.Fatalf("kill %d: the checkpoint left does not load: %v", k+1, err)
+		}
+		if c.Step < lastStep || c.Epoch > 2 || len(c.Weights) == 0 || len(c.Optim) == 0 {
+			t.Fatalf("kill %d: the checkpoint says epoch %d step %d (%d weights, %d optimiser tensors); the one before, step %d",
+				k+1, c.Epoch, c.Step, len(c.Weights), len(c.Optim), lastStep)
+		}
+		lastStep = c.Step
+		steps = append(steps, c.Step)
+	}
+	t.Logf("%d kills: %d killed the run (%d while a checkpoint was being written), %d came after it had finished; the checkpoint after each kill was at step %v of 676, and always loaded",
+		kills, killed, inWrite, finished, steps)
+	if killed < kills/2 || inWrite == 0 {
+		t.Errorf("only %d of %d kills hit a running fovea, %d during a checkpoint write", killed, kills, inWrite)
+	}
+	runToEnd(t, ctx, bin, drillArgs(dir, "--resume", ck)...)
+	sameWeights(t, ref, dir)
+	if left := tempFiles(dir); len(left) > 0 {
+		t.Errorf("temporary files left after the last run: %v", left)
+	}
+}
+
+// interruptDrill sends SIGINT (Ctrl-C) to fovea train in the middle of
+// its second epoch: it must stop promptly with a one-line message,
+// having saved a checkpoint part of the way through the epoch, from
+// which --resume ends where the reference run in ref does, bit for bit.
+func interruptDrill(t *testing.T, ctx context.Context, bin, ref string) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	// Checkpoints only at epoch ends: the one Ctrl-C leaves is its own.
+	args := drillArgs(dir, "--checkpoint-every", "0")
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// history.csv is written last at the end of epoch 1.
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "history.csv")); err == nil {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(epochSeconds(t, ref, 2) / 4) // a quarter of the way into epoch 2
+	sent := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(sent)
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+		t.Fatalf("after Ctrl-C fovea train returned %v; want exit status 1\n%s", err, stderr.String())
+	}
+	msg := stderr.String()
+	if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "interrupted") || !strings.Contains(msg, "--resume "+ck) {
+		t.Errorf("after Ctrl-C fovea train said %q", msg)
+	}
+	if took > 5*time.Second {
+		t.Errorf("fovea train took %v to stop after Ctrl-C", took)
+	}
+	c, err := weights.LoadCheckpoint(ck)
+	if err != nil {
+		t.Fatalf("the checkpoint Ctrl-C saved does not load: %v", err)
+	}
+	if c.Epoch != 1 || c.Meta["batch"] == "0" || c.Step <= 338 {
+		t.Errorf("the checkpoint Ctrl-C saved is at epoch %d, batch %s, step %d; want part of the way through epoch 2", c.Epoch, c.Meta["batch"], c.Step)
+	}
+	t.Logf("stopped %v after Ctrl-C, at step %d (batch %s of epoch 2): %s", took.Round(time.Millisecond), c.Step, c.Meta["batch"], strings.TrimSpace(msg))
+	runToEnd(t, ctx, bin, drillArgs(dir, "--resume", ck)...)
+	sameWeights(t, ref, dir)
 }

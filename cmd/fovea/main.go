@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
 // usageError is a mistake in the command line: exit status 2.
@@ -40,6 +41,7 @@ var commands = []struct {
 	{"summary", "print a model's layers, output shapes and parameter counts", cmdSummary},
 	{"models", "list the models of the zoo", cmdModels},
 	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
+	{"finetune", "train a pretrained model on a new task (transfer learning)", cmdFinetune},
 }
 
 func usage(w io.Writer) {
@@ -81,7 +83,10 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 			case errors.Is(err, flag.ErrHelp):
 				return 0
 			}
-			fmt.Fprintf(stderr, "fovea %s: %v\n", c.name, err)
+			// One line, whatever a file name or a file's text quoted in
+			// the message holds.
+			msg := strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(err.Error())
+			fmt.Fprintf(stderr, "fovea %s: %s\n", c.name, msg)
 			var ue usageError
 			if errors.As(err, &ue) {
 				return 2
@@ -89,8 +94,7 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 			return 1
 		}
 	}
-	fmt.Fprintf(stderr, "fovea: unknown command %q\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "fovea: unknown command %q (fovea help lists the commands)\n", args[0])
 	return 2
 }
 
@@ -115,15 +119,26 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]stri
 	}
 }
 
-// parse parses a command's flags, turning flag errors into usage errors
-// (the flag package has already printed the details).
+// parse parses a command's flags, turning a flag error into a one-line
+// usage error; -h prints the flags.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard) // the error comes back to be printed once
+	err := fs.Parse(args)
+	fs.Usage = usage
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		if usage != nil {
+			usage()
+		} else {
+			fmt.Fprintf(stderr, "usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
 		}
-		return usageError{err.Error()}
+		return err
 	}
-	return nil
+	return usagef("%v (%s -h lists the flags)", err, fs.Name())
 }

@@ -58,3 +58,34 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	}
 	return nil
 }
+
+// RemoveStale removes the temporary files that writes of path left
+// behind when their process was killed, and returns how many it removed.
+// Call it only when no other process may be writing path.
+func RemoveStale(path string) (int, error) {
+	m, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".tmp-*"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range m {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// globEscape escapes the characters special to filepath.Match.
+func globEscape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}

@@ -50,3 +50,25 @@ func TestWriteToMissingDir(t *testing.T) {
 		t.Fatal("no error for a missing directory")
 	}
 }
+
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ck[1].bin")
+	for _, name := range []string{".ck[1].bin.tmp-123", ".ck[1].bin.tmp-456", ".other.bin.tmp-1", "ck[1].bin"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := RemoveStale(p)
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d, %v; want 2", n, err)
+	}
+	left, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != ".other.bin.tmp-1 ck[1].bin" {
+		t.Errorf("left %v", names)
+	}
+}
