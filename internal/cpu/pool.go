@@ -14,7 +14,15 @@ type job struct {
 	chunks int
 	next   atomic.Int64
 	wg     sync.WaitGroup
+	// panicked holds the first panic of a chunk, re-raised on the
+	// goroutine that called For once every chunk is done: a worker's
+	// panic would otherwise end the process, past any recover of the
+	// caller's.
+	panicked atomic.Pointer[chunkPanic]
 }
+
+// chunkPanic is a recovered panic value.
+type chunkPanic struct{ v any }
 
 // run takes chunks until none are left.
 func (j *job) run() {
@@ -25,9 +33,19 @@ func (j *job) run() {
 		}
 		lo := c * j.chunk
 		hi := min(lo+j.chunk, j.n)
-		j.fn(lo, hi)
-		j.wg.Done()
+		j.call(lo, hi)
 	}
+}
+
+// call runs one chunk, keeping its panic for the caller of For.
+func (j *job) call(lo, hi int) {
+	defer j.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			j.panicked.CompareAndSwap(nil, &chunkPanic{v})
+		}
+	}()
+	j.fn(lo, hi)
 }
 
 var (
@@ -58,7 +76,9 @@ func ensureWorkers(w int) {
 // cut into up to four chunks per worker so that a slow core does not hold
 // the others up. For returns when every call of fn has returned.
 //
-// fn must be safe to call from several goroutines at once. For may be
+// fn must be safe to call from several goroutines at once. If a call of
+// fn panics, For panics with the same value on the calling goroutine
+// once the other chunks are done. For may be
 // called from inside fn: nested loops share the same workers, and the
 // waiting goroutine takes on chunks itself, so nesting cannot deadlock.
 func For(n, grain int, fn func(lo, hi int)) {
@@ -94,6 +114,9 @@ func run(n, chunk int, fn func(lo, hi int), w int) {
 	}
 	j.run()
 	j.wg.Wait()
+	if p := j.panicked.Load(); p != nil {
+		panic(p.v)
+	}
 }
 
 // ForEach calls fn(i) for every i in [0, n) in parallel on the pool, one

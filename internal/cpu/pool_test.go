@@ -95,3 +95,31 @@ func TestISA(t *testing.T) {
 		t.Fatal("AVX-512 present but not reported")
 	}
 }
+
+// A panic in a chunk run by a worker reaches the caller of For, where a
+// recover can catch it, instead of ending the process.
+func TestForPanicReachesCaller(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: chunks run on the caller anyway")
+	}
+	for range 20 {
+		got := func() (v any) {
+			defer func() { v = recover() }()
+			For(1000, 1, func(lo, hi int) {
+				if lo <= 999 && 999 < hi {
+					panic("boom")
+				}
+			})
+			return nil
+		}()
+		if got != "boom" {
+			t.Fatalf("recovered %v, want boom", got)
+		}
+	}
+	// The pool still works afterwards.
+	var n atomic.Int64
+	For(1000, 1, func(lo, hi int) { n.Add(int64(hi - lo)) })
+	if n.Load() != 1000 {
+		t.Fatalf("covered %d of 1000 after a panic", n.Load())
+	}
+}
