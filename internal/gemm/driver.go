@@ -54,6 +54,9 @@ func (d *driver) tiling(cols int) (mc, nParts int) {
 // tasks, each finishing its block of C across all of k while it sits in
 // L2. One barrier per column block, none per block of k.
 func (d *driver) run() {
+	if d.fewRows() {
+		return
+	}
 	nr, mr := d.kern.NR, d.kern.MR
 	kb := ceilDiv(d.k, ceilDiv(d.k, d.kern.kc)) // equal blocks of k
 	kBlocks := ceilDiv(d.k, kb)

@@ -144,6 +144,13 @@ func TestSgemmAlphaBeta(t *testing.T) {
 			checkSgemm(t, r, true, false, 100, 33, 300, 0, ab[0], ab[1])
 		}
 		checkSgemm(t, r, false, false, 13, 17, 0, 1, 1, 0.5) // k = 0: C = beta·C
+		// Few rows (a dense layer at a small batch): the few-rows path,
+		// with odd k, tail columns and every beta.
+		for _, c := range [][3]int{{8, 1024, 200}, {5, 640, 3}, {1, 64, 2}, {8, 576, 1001}, {3, 128, 64}, {8, 1031, 200}} {
+			for _, beta := range []float32{0, 1, 0.5} {
+				checkSgemm(t, r, false, false, c[0], c[1], c[2], 2, 1, beta)
+			}
+		}
 	})
 }
 
