@@ -175,6 +175,7 @@ func Fit(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*His
 	}
 	classes := ds.Classes()
 	bar := newProgress(cfg.Progress, cfg.Epochs)
+	defer bar.finish()
 	tapes := newTapes(dataParallel(model, cfg))
 	for s.Epoch < cfg.Epochs {
 		epoch := s.Epoch

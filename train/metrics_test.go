@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,26 @@ func TestTallyWiderScores(t *testing.T) {
 	m := tl.Metrics()
 	if m.Top1 != 0.5 || len(m.Confusion) != 4 || m.Confusion[1][1] != 1 || m.Confusion[0][3] != 1 {
 		t.Fatalf("metrics %+v", m)
+	}
+}
+
+// A bar left mid-line by a stopped epoch is ended by finish; a finished
+// epoch's line is not ended twice.
+func TestProgressFinish(t *testing.T) {
+	var b strings.Builder
+	p := &progress{w: &b, tty: true, epochs: 2}
+	p.beginEpoch(0, 10)
+	p.update(3, 96, 1.5, 0.4)
+	p.finish()
+	if !strings.HasSuffix(b.String(), "\x1b[K\n") {
+		t.Fatalf("bar not ended: %q", b.String())
+	}
+	p.beginEpoch(1, 10)
+	p.update(10, 320, 1.0, 0.6)
+	p.endEpoch(320, EpochMetrics{Loss: 1, Acc: 0.6, Seconds: 1})
+	n := len(b.String())
+	p.finish()
+	if len(b.String()) != n {
+		t.Fatalf("finish after a finished epoch wrote %q", b.String()[n:])
 	}
 }

@@ -24,6 +24,7 @@ type progress struct {
 	batches  int
 	start    time.Time
 	lastDraw time.Time
+	midLine  bool // a bar is drawn and its line not ended
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -64,7 +65,7 @@ func (p *progress) update(done, images int, loss, acc float64) {
 	if done < p.batches && now.Sub(p.lastDraw) < 100*time.Millisecond {
 		return
 	}
-	p.lastDraw = now
+	p.lastDraw, p.midLine = now, true
 	el := now.Sub(p.start)
 	eta := time.Duration(float64(el) / float64(max(done, 1)) * float64(p.batches-done))
 	fmt.Fprintf(p.w, "\r%s %s ETA %s  loss %.4f  acc %.4f  %.0f img/s\x1b[K",
@@ -85,10 +86,20 @@ func (p *progress) endEpoch(images int, m EpochMetrics) {
 	// The rate is the training's alone (m.Seconds), as in the history;
 	// the time shown includes validation.
 	line += fmt.Sprintf("  %.0f img/s  lr %.3g", float64(images)/max(m.Seconds, 1e-9), m.LR)
+	p.midLine = false
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s\x1b[K\n", line)
 	} else {
 		fmt.Fprintf(p.w, "Epoch %d/%d %s\n", p.epoch+1, p.epochs, line)
+	}
+}
+
+// finish ends a bar left mid-line (training stopped inside an epoch), so
+// that what is printed next starts on a line of its own.
+func (p *progress) finish() {
+	if p != nil && p.midLine {
+		fmt.Fprintln(p.w)
+		p.midLine = false
 	}
 }
 

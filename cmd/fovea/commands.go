@@ -230,9 +230,6 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
-		if !*quiet && isTerminal(stdout) {
-			fmt.Fprintln(stdout) // end the progress bar's line
-		}
 		switch {
 		case errors.Is(err, train.ErrNonFinite):
 			return fmt.Errorf("%w (--lr, --clip-norm); %s holds the last good state", err, lastCheckpoint(checkpointPath, *resume))
@@ -271,16 +268,6 @@ func lastCheckpoint(own, resumed string) string {
 		return own
 	}
 	return resumed
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // trainingRate returns the images trained on per second of training
