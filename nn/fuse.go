@@ -30,13 +30,17 @@ func (u ConvBN) Forward(c *Ctx, x *ag.Var, res func() *ag.Var) *ag.Var {
 		if u.BN != nil {
 			f.Gamma, f.Beta, f.Stats = u.BN.Weight, u.BN.Bias, u.BN.Stats
 		}
-		if res != nil {
-			f.Res = res()
-			if f.Res == nil || c.Tape.GradEnabled() && f.Res.RequiresGrad() {
-				return c.separate(u, x, f.Res)
-			}
+		if res == nil {
+			return c.Tape.Conv2DFused(x, u.Conv.Weight, u.Conv.options(), f)
 		}
-		return c.Tape.Conv2DFused(x, u.Conv.Weight, u.Conv.options(), f)
+		// The residual is computed first here; if it needs a gradient
+		// (or failed), the layers run one by one on it.
+		f.Res = res()
+		if f.Res != nil && !(c.Tape.GradEnabled() && f.Res.RequiresGrad()) {
+			return c.Tape.Conv2DFused(x, u.Conv.Weight, u.Conv.options(), f)
+		}
+		r := f.Res
+		res = func() *ag.Var { return r }
 	}
 	y := c.Call(u.ConvName, u.Conv, x)
 	if u.BN != nil {
@@ -45,20 +49,6 @@ func (u ConvBN) Forward(c *Ctx, x *ag.Var, res func() *ag.Var) *ag.Var {
 	if res != nil {
 		y = c.Tape.Add(y, res())
 	}
-	if u.ReLU {
-		y = c.Call("relu", ReLU, y)
-	}
-	return y
-}
-
-// separate finishes a unit whose residual turned out to need a gradient
-// (or failed) after the fused path was chosen: the layers one by one.
-func (c *Ctx) separate(u ConvBN, x, res *ag.Var) *ag.Var {
-	y := c.Call(u.ConvName, u.Conv, x)
-	if u.BN != nil {
-		y = c.Call(u.BNName, u.BN, y)
-	}
-	y = c.Tape.Add(y, res)
 	if u.ReLU {
 		y = c.Call("relu", ReLU, y)
 	}
