@@ -46,13 +46,8 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 	if !t.isVector(op, "gamma", gamma, d.C, "input", sh) || !t.isVector(op, "beta", beta, d.C, "input", sh) {
 		return nil
 	}
-	if s == nil || s.Mean == nil || s.Var == nil {
-		return t.fail(op, "no running statistics")
-	}
-	for _, st := range []*tensor.Tensor{s.Mean, s.Var} {
-		if st.Rank() != 1 || st.Dim(0) != d.C {
-			return t.fail(op, "running statistic has shape %v; want [%d] for input %v", st.Shape(), d.C, sh)
-		}
+	if !t.statsFit(op, s, d.C, "input", sh) {
+		return nil
 	}
 	if train && d.N*d.H*d.W < 2 {
 		return t.fail(op, "training needs more than one value per channel; input has shape %v", sh)
@@ -79,4 +74,20 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 		t.flush(gamma, dg)
 		t.flush(beta, db)
 	})
+}
+
+// statsFit reports whether s holds running statistics of c channels, for
+// op's of (what) of shape ofShape; otherwise it records the error.
+func (t *Tape) statsFit(op string, s *BatchNormStats, c int, of string, ofShape []int) bool {
+	if s == nil || s.Mean == nil || s.Var == nil {
+		t.fail(op, "no running statistics")
+		return false
+	}
+	for _, st := range []*tensor.Tensor{s.Mean, s.Var} {
+		if st.Rank() != 1 || st.Dim(0) != c {
+			t.fail(op, "running statistic has shape %v; want [%d] for %s %v", st.Shape(), c, of, ofShape)
+			return false
+		}
+	}
+	return true
 }

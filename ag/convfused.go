@@ -57,15 +57,12 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 	}
 	bn := f.Gamma != nil || f.Beta != nil || f.Stats != nil
 	if bn {
-		s := f.Stats
-		if f.Gamma == nil || f.Beta == nil || s == nil || s.Mean == nil || s.Var == nil {
+		if f.Gamma == nil || f.Beta == nil || f.Stats == nil {
 			return t.fail(op, "batch normalisation needs gamma, beta and running statistics; have gamma %v, beta %v, statistics %v",
-				f.Gamma != nil, f.Beta != nil, s != nil && s.Mean != nil && s.Var != nil)
+				f.Gamma != nil, f.Beta != nil, f.Stats != nil)
 		}
-		for _, st := range []*Var{Const(s.Mean), Const(s.Var)} {
-			if !t.isVector(op, "running statistic", st, p.Cout, "filter", ws) {
-				return nil
-			}
+		if !t.statsFit(op, f.Stats, p.Cout, "filter", ws) {
+			return nil
 		}
 	}
 	shape := shapeOf(od)

@@ -253,22 +253,6 @@ func (e Epilogue) active() bool {
 	return e.Scale != nil || e.Shift != nil || e.Res != nil || e.ReLU
 }
 
-// apply runs the epilogue on cols values of output channels from j0,
-// read from src and written to dst, the output row at index i of y.
-func (e Epilogue) apply(dst, src []float32, i, j0, cols int) {
-	var s, b, r []float32
-	if e.Scale != nil {
-		s = e.Scale[j0 : j0+cols]
-	}
-	if e.Shift != nil {
-		b = e.Shift[j0 : j0+cols]
-	}
-	if e.Res != nil {
-		r = e.Res[i : i+cols]
-	}
-	vec.epilogueRows(dst[:cols], src[:cols], cols, 1, cols, s, b, r, e.ReLU)
-}
-
 // ones and zeros stand for a missing scale, shift or residual in a
 // micro-kernel's epilogue; 32 is the widest tile.
 var ones, zeros = func() (o, z [32]float32) {
@@ -278,9 +262,10 @@ var ones, zeros = func() (o, z [32]float32) {
 	return o, z
 }()
 
-// tile returns the micro-kernel's form of the epilogue for the tile at
-// index i of y (rows ld apart), output channels from j0.
-func (e Epilogue) tile(i, j0, ld int) gemm.Epilogue {
+// panel returns the micro-kernel's form of the epilogue for the panel
+// of output channels from j0, rows ld apart; each tile sets Res to its
+// first row of the residual (when there is one).
+func (e Epilogue) panel(j0, ld int) gemm.Epilogue {
 	g := gemm.Epilogue{Scale: &ones[0], Shift: &zeros[0], Res: &zeros[0], Floor: float32(math.Inf(-1))}
 	if e.Scale != nil {
 		g.Scale = &e.Scale[j0]
@@ -289,7 +274,7 @@ func (e Epilogue) tile(i, j0, ld int) gemm.Epilogue {
 		g.Shift = &e.Shift[j0]
 	}
 	if e.Res != nil {
-		g.Res, g.LdRes = &e.Res[i], ld
+		g.LdRes = ld
 	}
 	if e.ReLU {
 		g.Floor = 0
@@ -297,9 +282,10 @@ func (e Epilogue) tile(i, j0, ld int) gemm.Epilogue {
 	return g
 }
 
-// applyRows runs the epilogue in place on rows rows of cols values of y
-// from index i, ld apart, output channels from j0.
-func (e Epilogue) applyRows(y []float32, i, ld, rows, j0, cols int) {
+// run applies the epilogue to rows rows of cols values, ld apart, read
+// from src and written to dst (which may be the same); the first row is
+// at index i of y (and of the residual), output channels from j0.
+func (e Epilogue) run(dst, src []float32, i, ld, rows, j0, cols int) {
 	var s, b, r []float32
 	if e.Scale != nil {
 		s = e.Scale[j0 : j0+cols]
@@ -311,7 +297,7 @@ func (e Epilogue) applyRows(y []float32, i, ld, rows, j0, cols int) {
 	if e.Res != nil {
 		r = e.Res[i : i+n]
 	}
-	vec.epilogueRows(y[i:i+n], y[i:i+n], ld, rows, cols, s, b, r, e.ReLU)
+	vec.epilogueRows(dst[:n], src[:n], ld, rows, cols, s, b, r, e.ReLU)
 }
 
 // convCore runs the convolution of the padded batch xp, given its output
@@ -379,7 +365,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 				}
 				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
 				if epi && last {
-					ep.applyRows(y, ci, p.Cout, k.MR, j0, cols)
+					ep.run(y[ci:], y[ci:], ci, p.Cout, k.MR, j0, cols)
 				}
 				return
 			}
@@ -395,7 +381,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 					src = y[ci:]
 				}
 				if epi && last {
-					ep.apply(y[ci:], src, ci, j0, cols)
+					ep.run(y[ci:], src, ci, p.Cout, 1, j0, cols)
 				}
 			}
 		}
@@ -417,7 +403,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 				cols := min(k.NR, p.Cout-j0)
 				b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
 				if epi && last && cols == k.NR {
-					*ge = ep.tile(0, j0, p.Cout) // the tiles set Res
+					*ge = ep.panel(j0, p.Cout) // the tiles set Res
 				}
 				if virtual {
 					// v counts pixels of the padded input from row oy0.
