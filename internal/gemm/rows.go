@@ -9,9 +9,6 @@ const (
 	rowsBlock = 512
 )
 
-// useRows turns the few-rows path on; tests compare it with the tiled one.
-var useRows = true
-
 // fewRows computes C = A·B + beta·C for at most rowsMax rows of a stored
 // (not transposed) A and B with alpha 1, when the assembly is there, and
 // reports whether it did. A dense layer at a small batch uses each weight
@@ -23,7 +20,7 @@ var useRows = true
 func (d *driver) fewRows() bool {
 	// Columns past a multiple of 64 would be a second, tiled pass down all
 	// of B's rows (FC 4096→1000 is faster tiled); take whole multiples.
-	if !hasRowsAxpy || !useRows || d.transA || d.transB || d.m > rowsMax || d.alpha != 1 || d.n%64 != 0 || d.k < 2 {
+	if !hasRowsAxpy || d.transA || d.transB || d.m > rowsMax || d.alpha != 1 || d.n%64 != 0 || d.k < 2 {
 		return false
 	}
 	main := d.n
