@@ -51,6 +51,7 @@ type AlexNetConfig struct {
 // dropout – dense to the classes (62,378,344 parameters). Input [N, side,
 // side, 3]; output [N, classes] logits.
 type AlexNet struct {
+	nn.Module
 	Features   *nn.Sequential
 	AvgPool    *nn.AdaptiveAvgPool2D // nil for the paper's network
 	Classifier *nn.Sequential
@@ -142,6 +143,8 @@ func NewAlexNet(cfg AlexNetConfig) (*AlexNet, error) {
 	if b.err != nil {
 		return nil, fmt.Errorf("models.AlexNet: %w", b.err)
 	}
+	nn.Add(&m.Module, "features", m.Features)
+	nn.Add(&m.Module, "classifier", m.Classifier)
 	return m, nil
 }
 
@@ -150,29 +153,16 @@ func (m *AlexNet) Kind() string { return "AlexNet" }
 
 // Forward implements nn.Layer.
 func (m *AlexNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = c.Call("features", m.Features, x)
+	x = m.Call(c, m.Features, x)
 	if m.AvgPool != nil {
 		x = c.Call("avgpool", *m.AvgPool, x)
 	}
-	return c.Call("classifier", m.Classifier, c.Call("flatten", nn.Flatten{}, x))
+	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, x))
 }
 
-func (m *AlexNet) children() []child {
-	return []child{{"features", m.Features}, {"classifier", m.Classifier}}
-}
-
-// Params implements nn.Layer.
-func (m *AlexNet) Params() []nn.Param { return paramsOf(m.children()...) }
-
-// Buffers implements nn.Buffered: AlexNet has none.
-func (m *AlexNet) Buffers() []nn.Param { return nil }
-
-// FlattenedMaps implements Flattener: the first dense layer reads the
-// last map.
-func (m *AlexNet) FlattenedMaps() map[string][3]int {
-	name := "classifier.1"
-	if m.Cfg.Paper {
-		name = "classifier.0"
-	}
-	return map[string][3]int{name: {m.mapSide, m.mapSide, 256}}
+// About implements nn.Describer: square RGB images of Cfg.Input; the
+// first dense layer reads the last map, flattened.
+func (m *AlexNet) About() nn.About {
+	return nn.About{Input: []int{m.Cfg.Input, m.Cfg.Input, 3}, Flattened: map[string][3]int{
+		firstDense(&m.Module, m.Classifier): {m.mapSide, m.mapSide, 256}}}
 }

@@ -78,26 +78,13 @@ func normalInit(std float64) nn.Init {
 	}
 }
 
-// child is a named sub-layer of a hand-written container.
-type child struct {
-	name  string
-	layer nn.Layer
-}
-
-// paramsOf and buffersOf gather the named parameters and buffers of a
-// container's children, prefixed with their names.
-func paramsOf(cs ...child) []nn.Param {
-	var ps []nn.Param
-	for _, c := range cs {
-		ps = append(ps, nn.Prefix(c.name, c.layer.Params())...)
+// firstDense returns the dotted name of the first dense layer of
+// classifier, a child of m: the layer that reads the flattened features.
+func firstDense(m *nn.Module, classifier *nn.Sequential) string {
+	for _, c := range classifier.Children() {
+		if _, ok := c.Layer.(*nn.Dense); ok {
+			return m.NameOf(classifier) + "." + c.Name
+		}
 	}
-	return ps
-}
-
-func buffersOf(cs ...child) []nn.Param {
-	var ps []nn.Param
-	for _, c := range cs {
-		ps = append(ps, nn.Prefix(c.name, nn.BuffersOf(c.layer))...)
-	}
-	return ps
+	return ""
 }

@@ -45,6 +45,7 @@ type GoogLeNetConfig struct {
 // its pretrained weights) is not applied: normalise inputs as those
 // weights expect before calling the model.
 type GoogLeNet struct {
+	nn.Module
 	Conv1, Conv2, Conv3 *BasicConv2d
 	Inception           []*Inception  // 3a, 3b, 4a–4e, 5a, 5b
 	Aux1, Aux2          *InceptionAux // nil without AuxLogits
@@ -81,12 +82,10 @@ func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
 		}
 	}
 	b := newBuilder(cfg.Seed, 0x600913)
-	m := &GoogLeNet{
-		Cfg:   cfg,
-		Conv1: newBasicConv2d(b, 3, 64, 7, 2, 3),
-		Conv2: newBasicConv2d(b, 64, 64, 1, 1, 0),
-		Conv3: newBasicConv2d(b, 64, 192, 3, 1, 1),
-	}
+	m := &GoogLeNet{Cfg: cfg}
+	m.Conv1 = nn.Add(&m.Module, "conv1", newBasicConv2d(b, 3, 64, 7, 2, 3))
+	m.Conv2 = nn.Add(&m.Module, "conv2", newBasicConv2d(b, 64, 64, 1, 1, 0))
+	m.Conv3 = nn.Add(&m.Module, "conv3", newBasicConv2d(b, 64, 192, 3, 1, 1))
 	for _, v := range [][7]int{
 		{192, 64, 96, 128, 16, 32, 32},
 		{256, 128, 128, 192, 32, 96, 64},
@@ -100,12 +99,15 @@ func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
 	} {
 		m.Inception = append(m.Inception, newInception(b, v[0], v[1], v[2], v[3], v[4], v[5], v[6]))
 	}
+	for i, inc := range m.Inception {
+		nn.Add(&m.Module, "inception"+inceptionNames[i], inc)
+	}
 	if cfg.AuxLogits {
-		m.Aux1 = newInceptionAux(b, 512, cfg.Classes)
-		m.Aux2 = newInceptionAux(b, 528, cfg.Classes)
+		m.Aux1 = nn.Add(&m.Module, "aux1", newInceptionAux(b, 512, cfg.Classes))
+		m.Aux2 = nn.Add(&m.Module, "aux2", newInceptionAux(b, 528, cfg.Classes))
 	}
 	m.Dropout = b.dropout(max(cfg.Dropout, 0))
-	m.FC = b.dense(nn.DenseConfig{In: 1024, Out: cfg.Classes, Init: normalInit(0.01)})
+	m.FC = nn.Add(&m.Module, "fc", b.dense(nn.DenseConfig{In: 1024, Out: cfg.Classes, Init: normalInit(0.01)}))
 	if b.err != nil {
 		return nil, fmt.Errorf("models.GoogLeNet: %w", b.err)
 	}
@@ -130,64 +132,56 @@ func (m *GoogLeNet) ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Va
 
 func (m *GoogLeNet) forward(c *nn.Ctx, x *ag.Var, withAux bool) (*ag.Var, []*ag.Var) {
 	pool := nn.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, Ceil: true}
-	x = c.Call("maxpool1", pool, c.Call("conv1", m.Conv1, x))
-	x = c.Call("maxpool2", pool, c.Call("conv3", m.Conv3, c.Call("conv2", m.Conv2, x)))
+	x = c.Call("maxpool1", pool, m.Call(c, m.Conv1, x))
+	x = c.Call("maxpool2", pool, m.Call(c, m.Conv3, m.Call(c, m.Conv2, x)))
 	var aux []*ag.Var
 	for i, inc := range m.Inception {
-		x = c.Call("inception"+inceptionNames[i], inc, x)
+		x = m.Call(c, inc, x)
 		switch {
 		case i == 1:
 			x = c.Call("maxpool3", pool, x)
 		case i == 6:
 			x = c.Call("maxpool4", nn.MaxPool2D{KH: 2, KW: 2, Ceil: true}, x)
 		case i == 2 && withAux:
-			aux = append(aux, c.Call("aux1", m.Aux1, x))
+			aux = append(aux, m.Call(c, m.Aux1, x))
 		case i == 5 && withAux:
-			aux = append(aux, c.Call("aux2", m.Aux2, x))
+			aux = append(aux, m.Call(c, m.Aux2, x))
 		}
 	}
 	x = c.Call("dropout", m.Dropout, c.Call("avgpool", nn.GlobalAvgPool{}, x))
-	return c.Call("fc", m.FC, x), aux
+	return m.Call(c, m.FC, x), aux
 }
 
-func (m *GoogLeNet) children() []child {
-	cs := []child{{"conv1", m.Conv1}, {"conv2", m.Conv2}, {"conv3", m.Conv3}}
-	for i, inc := range m.Inception {
-		cs = append(cs, child{"inception" + inceptionNames[i], inc})
-	}
+// About implements nn.Describer: square RGB images of Cfg.Input; the
+// heads are fc and, with AuxLogits, the auxiliary classifiers' last
+// layers, whose fc1 read a 4×4×128 map.
+func (m *GoogLeNet) About() nn.About {
+	fc := m.NameOf(m.FC)
+	a := nn.About{Input: []int{m.Cfg.Input, m.Cfg.Input, 3}, Heads: []string{fc}}
 	if m.Aux1 != nil {
-		cs = append(cs, child{"aux1", m.Aux1}, child{"aux2", m.Aux2})
+		a.Aux = []string{m.NameOf(m.Aux1), m.NameOf(m.Aux2)}
+		a.Heads, a.Flattened = nil, map[string][3]int{}
+		for i, aux := range []*InceptionAux{m.Aux1, m.Aux2} {
+			a.Heads = append(a.Heads, a.Aux[i]+"."+aux.NameOf(aux.FC2))
+			a.Flattened[a.Aux[i]+"."+aux.NameOf(aux.FC1)] = [3]int{4, 4, 128}
+		}
+		a.Heads = append(a.Heads, fc)
 	}
-	return append(cs, child{"fc", m.FC})
-}
-
-// Params implements nn.Layer.
-func (m *GoogLeNet) Params() []nn.Param { return paramsOf(m.children()...) }
-
-// Buffers implements nn.Buffered.
-func (m *GoogLeNet) Buffers() []nn.Param { return buffersOf(m.children()...) }
-
-// FlattenedMaps implements Flattener: the auxiliary heads' fc1 read a
-// 4×4×128 map.
-func (m *GoogLeNet) FlattenedMaps() map[string][3]int {
-	if m.Aux1 == nil {
-		return nil
-	}
-	return map[string][3]int{"aux1.fc1": {4, 4, 128}, "aux2.fc1": {4, 4, 128}}
+	return a
 }
 
 // BasicConv2d is torchvision's Inception convolution: conv (no bias) –
 // batch norm (ε 0.001) – ReLU, with parameters conv.weight and bn.*.
 type BasicConv2d struct {
+	nn.Module
 	Conv *nn.Conv2D
 	BN   *nn.BatchNorm
 }
 
 func newBasicConv2d(b *builder, in, out, k, stride, pad int) *BasicConv2d {
-	bc := &BasicConv2d{
-		Conv: b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: k, Stride: stride, Pad: pad, NoBias: true, Init: normalInit(0.01)}),
-		BN:   b.bn(out),
-	}
+	bc := &BasicConv2d{}
+	bc.Conv = nn.Add(&bc.Module, "conv", b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: k, Stride: stride, Pad: pad, NoBias: true, Init: normalInit(0.01)}))
+	bc.BN = nn.Add(&bc.Module, "bn", b.bn(out))
 	if bc.BN != nil {
 		bc.BN.Stats.Eps = 1e-3
 	}
@@ -196,51 +190,33 @@ func newBasicConv2d(b *builder, in, out, k, stride, pad int) *BasicConv2d {
 
 // Forward implements nn.Layer.
 func (bc *BasicConv2d) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	return nn.ConvBN{ConvName: "conv", Conv: bc.Conv, BNName: "bn", BN: bc.BN, ReLU: true}.Forward(c, x, nil)
+	return bc.Unit(c, x, nn.Unit{Conv: bc.Conv, BN: bc.BN, ReLU: true}, nil)
 }
-
-func (bc *BasicConv2d) children() []child { return []child{{"conv", bc.Conv}, {"bn", bc.BN}} }
-
-// Params implements nn.Layer.
-func (bc *BasicConv2d) Params() []nn.Param { return paramsOf(bc.children()...) }
-
-// Buffers implements nn.Buffered.
-func (bc *BasicConv2d) Buffers() []nn.Param { return buffersOf(bc.children()...) }
 
 // Inception is GoogLeNet's module: four branches over the same input,
 // joined along the channels: branch1 a 1×1 convolution; branch2 1×1 then
 // 3×3; branch3 1×1 then the "5×5" (3×3 in torchvision's weights); branch4
 // 3×3 max pooling (stride 1, pad 1) then a 1×1 projection.
 type Inception struct {
+	nn.Module
 	Branch1                   *BasicConv2d
 	Branch2, Branch3, Branch4 *nn.Sequential
 }
 
 func newInception(b *builder, in, ch1, ch3red, ch3, ch5red, ch5, poolProj int) *Inception {
-	return &Inception{
-		Branch1: newBasicConv2d(b, in, ch1, 1, 1, 0),
-		Branch2: nn.NewSequential(newBasicConv2d(b, in, ch3red, 1, 1, 0), newBasicConv2d(b, ch3red, ch3, 3, 1, 1)),
-		Branch3: nn.NewSequential(newBasicConv2d(b, in, ch5red, 1, 1, 0), newBasicConv2d(b, ch5red, ch5, 3, 1, 1)),
-		Branch4: nn.NewSequential(nn.MaxPool2D{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Ceil: true},
-			newBasicConv2d(b, in, poolProj, 1, 1, 0)),
-	}
+	m := &Inception{}
+	m.Branch1 = nn.Add(&m.Module, "branch1", newBasicConv2d(b, in, ch1, 1, 1, 0))
+	m.Branch2 = nn.Add(&m.Module, "branch2", nn.NewSequential(newBasicConv2d(b, in, ch3red, 1, 1, 0), newBasicConv2d(b, ch3red, ch3, 3, 1, 1)))
+	m.Branch3 = nn.Add(&m.Module, "branch3", nn.NewSequential(newBasicConv2d(b, in, ch5red, 1, 1, 0), newBasicConv2d(b, ch5red, ch5, 3, 1, 1)))
+	m.Branch4 = nn.Add(&m.Module, "branch4", nn.NewSequential(nn.MaxPool2D{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Ceil: true},
+		newBasicConv2d(b, in, poolProj, 1, 1, 0)))
+	return m
 }
 
 // Forward implements nn.Layer.
 func (m *Inception) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	return c.Tape.Concat(c.Call("branch1", m.Branch1, x), c.Call("branch2", m.Branch2, x),
-		c.Call("branch3", m.Branch3, x), c.Call("branch4", m.Branch4, x))
+	return c.Tape.Concat(m.Call(c, m.Branch1, x), m.Call(c, m.Branch2, x), m.Call(c, m.Branch3, x), m.Call(c, m.Branch4, x))
 }
-
-func (m *Inception) children() []child {
-	return []child{{"branch1", m.Branch1}, {"branch2", m.Branch2}, {"branch3", m.Branch3}, {"branch4", m.Branch4}}
-}
-
-// Params implements nn.Layer.
-func (m *Inception) Params() []nn.Param { return paramsOf(m.children()...) }
-
-// Buffers implements nn.Buffered.
-func (m *Inception) Buffers() []nn.Param { return buffersOf(m.children()...) }
 
 // InceptionAux is an auxiliary classifier of GoogLeNet, as in the paper:
 // average pooling 5×5 stride 3 (the 14×14 map of a 224×224 input becomes
@@ -253,30 +229,31 @@ func (m *Inception) Buffers() []nn.Param { return buffersOf(m.children()...) }
 // that are multiples of 4 or divide 4 (inputs of 128 or 256 pixels, say);
 // NewGoogLeNet checks its Input.
 type InceptionAux struct {
+	nn.Module
 	Conv     *BasicConv2d
 	FC1, FC2 *nn.Dense
 	Dropout  nn.Dropout
 }
 
 func newInceptionAux(b *builder, in, classes int) *InceptionAux {
-	return &InceptionAux{
-		Conv:    newBasicConv2d(b, in, 128, 1, 1, 0),
-		FC1:     b.dense(nn.DenseConfig{In: 2048, Out: 1024, Init: normalInit(0.01)}),
-		FC2:     b.dense(nn.DenseConfig{In: 1024, Out: classes, Init: normalInit(0.01)}),
-		Dropout: b.dropout(0.7),
-	}
+	a := &InceptionAux{}
+	a.Conv = nn.Add(&a.Module, "conv", newBasicConv2d(b, in, 128, 1, 1, 0))
+	a.FC1 = nn.Add(&a.Module, "fc1", b.dense(nn.DenseConfig{In: 2048, Out: 1024, Init: normalInit(0.01)}))
+	a.FC2 = nn.Add(&a.Module, "fc2", b.dense(nn.DenseConfig{In: 1024, Out: classes, Init: normalInit(0.01)}))
+	a.Dropout = b.dropout(0.7)
+	return a
 }
 
 // Forward implements nn.Layer.
 func (a *InceptionAux) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	var pool nn.Layer = nn.AdaptiveAvgPool2D{OutH: 4, OutW: 4}
 	if s := x.Shape(); len(s) == 4 && auxPaperPool(s[1]) && auxPaperPool(s[2]) {
-		x = c.Call("avgpool", nn.AvgPool2D{KH: 5, KW: 5, SH: 3, SW: 3}, x)
-	} else {
-		x = c.Call("avgpool", nn.AdaptiveAvgPool2D{OutH: 4, OutW: 4}, x)
+		pool = nn.AvgPool2D{KH: 5, KW: 5, SH: 3, SW: 3}
 	}
-	x = c.Call("flatten", nn.Flatten{}, c.Call("conv", a.Conv, x))
-	x = c.Call("dropout", a.Dropout, c.Call("relu", nn.ReLU, c.Call("fc1", a.FC1, x)))
-	return c.Call("fc2", a.FC2, x)
+	x = c.Call("avgpool", pool, x)
+	x = c.Call("flatten", nn.Flatten{}, a.Call(c, a.Conv, x))
+	x = c.Call("dropout", a.Dropout, c.Call("relu", nn.ReLU, a.Call(c, a.FC1, x)))
+	return a.Call(c, a.FC2, x)
 }
 
 // auxPaperPool reports whether the paper's 5×5 stride-3 pooling takes a
@@ -292,13 +269,3 @@ func auxMapSide(side int) int {
 	}
 	return side
 }
-
-func (a *InceptionAux) children() []child {
-	return []child{{"conv", a.Conv}, {"fc1", a.FC1}, {"fc2", a.FC2}}
-}
-
-// Params implements nn.Layer.
-func (a *InceptionAux) Params() []nn.Param { return paramsOf(a.children()...) }
-
-// Buffers implements nn.Buffered.
-func (a *InceptionAux) Buffers() []nn.Param { return buffersOf(a.children()...) }

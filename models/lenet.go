@@ -26,6 +26,7 @@ type LeNetConfig struct {
 // models: features.0 and features.3 are the convolutions, classifier.1,
 // classifier.3 and classifier.5 the dense layers.
 type LeNet5 struct {
+	nn.Module
 	Features, Classifier *nn.Sequential
 }
 
@@ -44,11 +45,10 @@ func NewLeNet5(cfg LeNetConfig) (*LeNet5, error) {
 	}
 	dense := func(in, out int) *nn.Dense { return b.dense(nn.DenseConfig{In: in, Out: out}) }
 	pool := nn.AvgPool2D{KH: 2, KW: 2}
-	m := &LeNet5{
-		Features: nn.NewSequential(conv(1, 6, 2), cfg.Act, pool, conv(6, 16, 0), cfg.Act, pool),
-		Classifier: nn.NewSequential(nn.Flatten{}, dense(16*5*5, 120), cfg.Act, dense(120, 84), cfg.Act,
-			dense(84, cfg.Classes)),
-	}
+	m := &LeNet5{}
+	m.Features = nn.Add(&m.Module, "features", nn.NewSequential(conv(1, 6, 2), cfg.Act, pool, conv(6, 16, 0), cfg.Act, pool))
+	m.Classifier = nn.Add(&m.Module, "classifier", nn.NewSequential(nn.Flatten{}, dense(16*5*5, 120), cfg.Act,
+		dense(120, 84), cfg.Act, dense(84, cfg.Classes)))
 	if b.err != nil {
 		return nil, fmt.Errorf("models.LeNet5: %w", b.err)
 	}
@@ -58,10 +58,11 @@ func NewLeNet5(cfg LeNetConfig) (*LeNet5, error) {
 // Forward implements nn.Layer: [N, 28, 28, 1] images to [N, classes]
 // logits.
 func (m *LeNet5) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	return c.Call("classifier", m.Classifier, c.Call("features", m.Features, x))
+	return m.Call(c, m.Classifier, m.Call(c, m.Features, x))
 }
 
-// Params implements nn.Layer.
-func (m *LeNet5) Params() []nn.Param {
-	return append(nn.Prefix("features", m.Features.Params()), nn.Prefix("classifier", m.Classifier.Params())...)
+// About implements nn.Describer: 28×28 grey digits; classifier.1 reads
+// the 5×5×16 map of the features.
+func (m *LeNet5) About() nn.About {
+	return nn.About{Input: []int{28, 28, 1}, Flattened: map[string][3]int{firstDense(&m.Module, m.Classifier): {5, 5, 16}}}
 }

@@ -41,6 +41,7 @@ var c3Inputs = [16][]int{
 // (2,400 weights, the 900 outside Table I held at zero by a fixed mask, so
 // they get no gradient either); Summary therefore counts 61,750.
 type LeNet5Classic struct {
+	nn.Module
 	C1, C5  *nn.Conv2D
 	C3      *tableConv
 	S2, S4  *subsampling
@@ -92,6 +93,15 @@ func NewLeNet5Classic(cfg LeNetConfig) (*LeNet5Classic, error) {
 		w[i] *= md[i] // the stored filter agrees with the table from the start
 	}
 	m.C3 = &tableConv{Conv2D: c3, mask: ag.Const(mask)}
+	// Declared in the order of the forward pass (the draws above are in
+	// the order the weights were first drawn in).
+	nn.Add(&m.Module, "c1", m.C1)
+	nn.Add(&m.Module, "s2", m.S2)
+	nn.Add(&m.Module, "c3", m.C3)
+	nn.Add(&m.Module, "s4", m.S4)
+	nn.Add(&m.Module, "c5", m.C5)
+	nn.Add(&m.Module, "f6", m.F6)
+	nn.Add(&m.Module, "output", m.Out)
 	return m, nil
 }
 
@@ -99,25 +109,15 @@ func NewLeNet5Classic(cfg LeNetConfig) (*LeNet5Classic, error) {
 // logits.
 func (m *LeNet5Classic) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	tp := c.Tape
-	h := c.Call("s2", m.S2, c.Call("c1", m.C1, x))
-	h = c.Call("s4", m.S4, c.Call("c3", m.C3, h))
-	h = c.Call("c5_act", nn.ScaledTanh, c.Call("c5", m.C5, h))
-	h = c.Call("f6_act", nn.ScaledTanh, c.Call("f6", m.F6, tp.Flatten(h)))
-	return c.Call("output", m.Out, h)
+	h := m.Call(c, m.S2, m.Call(c, m.C1, x))
+	h = m.Call(c, m.S4, m.Call(c, m.C3, h))
+	h = c.Call("c5_act", nn.ScaledTanh, m.Call(c, m.C5, h))
+	h = c.Call("f6_act", nn.ScaledTanh, m.Call(c, m.F6, tp.Flatten(h)))
+	return m.Call(c, m.Out, h)
 }
 
-// Params implements nn.Layer: c1, s2, c3, s4, c5, f6 and output, each
-// with its weight and bias.
-func (m *LeNet5Classic) Params() []nn.Param {
-	var ps []nn.Param
-	for _, l := range []struct {
-		name  string
-		layer nn.Layer
-	}{{"c1", m.C1}, {"s2", m.S2}, {"c3", m.C3}, {"s4", m.S4}, {"c5", m.C5}, {"f6", m.F6}, {"output", m.Out}} {
-		ps = append(ps, nn.Prefix(l.name, l.layer.Params())...)
-	}
-	return ps
-}
+// About implements nn.Describer: 28×28 grey digits.
+func (m *LeNet5Classic) About() nn.About { return nn.About{Input: []int{28, 28, 1}} }
 
 // tableConv is a convolution whose filter is multiplied by a fixed 0/1
 // mask on every forward pass: C3's partial connections.

@@ -251,12 +251,3 @@ func detectLayout(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[st
 	}
 	return LayoutFovea
 }
-
-// Heads implements nn.Headed: the main classifier fc and, when the
-// model has them, the auxiliary classifiers' last layers.
-func (m *GoogLeNet) Heads() []string {
-	if m.Aux1 != nil {
-		return []string{"aux1.fc2", "aux2.fc2", "fc"}
-	}
-	return []string{"fc"}
-}

@@ -51,6 +51,7 @@ var resnetBlocks = map[int][]int{
 // layer2.0.downsample.0.weight, fc.bias). ResNet-18 with 1000 classes has
 // 11,689,512 parameters, ResNet-50 25,557,032.
 type ResNet struct {
+	nn.Module
 	Conv1   *nn.Conv2D
 	BN1     *nn.BatchNorm
 	MaxPool nn.Layer // nil in the CIFAR form
@@ -78,13 +79,14 @@ func NewResNet(cfg ResNetConfig) (*ResNet, error) {
 	b := newBuilder(cfg.Seed, 0x7e5)
 	m := &ResNet{Cfg: cfg}
 	convInit := nn.Init(heNormalFanOut)
+	stem := nn.Conv2DConfig{In: cfg.InChannels, Out: cfg.Width, Kernel: 7, Stride: 2, Pad: 3, NoBias: true, Init: convInit}
 	if cfg.CIFAR {
-		m.Conv1 = b.conv(nn.Conv2DConfig{In: cfg.InChannels, Out: cfg.Width, Kernel: 3, Pad: 1, NoBias: true, Init: convInit})
+		stem.Kernel, stem.Stride, stem.Pad = 3, 1, 1
 	} else {
-		m.Conv1 = b.conv(nn.Conv2DConfig{In: cfg.InChannels, Out: cfg.Width, Kernel: 7, Stride: 2, Pad: 3, NoBias: true, Init: convInit})
 		m.MaxPool = nn.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1}
 	}
-	m.BN1 = b.bn(cfg.Width)
+	m.Conv1 = nn.Add(&m.Module, "conv1", b.conv(stem))
+	m.BN1 = nn.Add(&m.Module, "bn1", b.bn(cfg.Width))
 	bottleneck := cfg.Depth >= 50
 	in := cfg.Width
 	for s := range 4 {
@@ -104,9 +106,9 @@ func NewResNet(cfg ResNetConfig) (*ResNet, error) {
 			seq.Layers = append(seq.Layers, blk)
 			stride = 1
 		}
-		m.Layers[s] = seq
+		m.Layers[s] = nn.Add(&m.Module, "layer"+strconv.Itoa(s+1), seq)
 	}
-	m.FC = b.dense(nn.DenseConfig{In: in, Out: cfg.Classes})
+	m.FC = nn.Add(&m.Module, "fc", b.dense(nn.DenseConfig{In: in, Out: cfg.Classes}))
 	if b.err != nil {
 		return nil, fmt.Errorf("models.ResNet: %w", b.err)
 	}
@@ -125,132 +127,103 @@ func (m *ResNet) Kind() string { return "ResNet" }
 
 // Forward implements nn.Layer.
 func (m *ResNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = nn.ConvBN{ConvName: "conv1", Conv: m.Conv1, BNName: "bn1", BN: m.BN1, ReLU: true}.Forward(c, x, nil)
+	x = m.Unit(c, x, nn.Unit{Conv: m.Conv1, BN: m.BN1, ReLU: true}, nil)
 	if m.MaxPool != nil {
 		x = c.Call("maxpool", m.MaxPool, x)
 	}
-	for i, l := range m.Layers {
-		x = c.Call("layer"+strconv.Itoa(i+1), l, x)
+	for _, l := range m.Layers {
+		x = m.Call(c, l, x)
 	}
-	return c.Call("fc", m.FC, c.Call("avgpool", nn.GlobalAvgPool{}, x))
+	return m.Call(c, m.FC, c.Call("avgpool", nn.GlobalAvgPool{}, x))
 }
 
-func (m *ResNet) children() []child {
-	cs := []child{{"conv1", m.Conv1}, {"bn1", m.BN1}}
-	for i, l := range m.Layers {
-		cs = append(cs, child{"layer" + strconv.Itoa(i+1), l})
+// About implements nn.Describer: 224×224 images (32×32 in the CIFAR
+// form) of InChannels channels; the residual stages take any side the
+// strides leave at least 1×1.
+func (m *ResNet) About() nn.About {
+	side := 224
+	if m.Cfg.CIFAR {
+		side = 32
 	}
-	return append(cs, child{"fc", m.FC})
+	return nn.About{Input: []int{side, side, m.Cfg.InChannels}}
 }
-
-// Params implements nn.Layer.
-func (m *ResNet) Params() []nn.Param { return paramsOf(m.children()...) }
-
-// Buffers implements nn.Buffered: the batch norms' running statistics.
-func (m *ResNet) Buffers() []nn.Param { return buffersOf(m.children()...) }
 
 // BasicBlock is ResNet-18's and -34's residual block: conv 3×3 (stride
 // 1 or 2) – batch norm – ReLU – conv 3×3 – batch norm, plus the shortcut
 // (the input, or its projection Downsample: conv 1×1 with the block's
 // stride – batch norm), then ReLU.
 type BasicBlock struct {
+	nn.Module
 	Conv1, Conv2 *nn.Conv2D
 	BN1, BN2     *nn.BatchNorm
 	Downsample   *nn.Sequential // nil when the shape is kept
 }
 
 func newBasicBlock(b *builder, in, planes, stride int) *BasicBlock {
-	k := &BasicBlock{
-		Conv1: b.conv(nn.Conv2DConfig{In: in, Out: planes, Kernel: 3, Stride: stride, Pad: 1, NoBias: true, Init: heNormalFanOut}),
-		BN1:   b.bn(planes),
-		Conv2: b.conv(nn.Conv2DConfig{In: planes, Out: planes, Kernel: 3, Pad: 1, NoBias: true, Init: heNormalFanOut}),
-		BN2:   b.bn(planes),
-	}
-	if stride != 1 || in != planes {
-		k.Downsample = projection(b, in, planes, stride)
-	}
+	k := &BasicBlock{}
+	k.Conv1 = nn.Add(&k.Module, "conv1", b.conv(nn.Conv2DConfig{In: in, Out: planes, Kernel: 3, Stride: stride, Pad: 1, NoBias: true, Init: heNormalFanOut}))
+	k.BN1 = nn.Add(&k.Module, "bn1", b.bn(planes))
+	k.Conv2 = nn.Add(&k.Module, "conv2", b.conv(nn.Conv2DConfig{In: planes, Out: planes, Kernel: 3, Pad: 1, NoBias: true, Init: heNormalFanOut}))
+	k.BN2 = nn.Add(&k.Module, "bn2", b.bn(planes))
+	k.Downsample = projection(&k.Module, b, in, planes, stride)
 	return k
 }
 
-// projection is the 1×1 convolution and batch norm of a shortcut that
-// changes shape.
-func projection(b *builder, in, out, stride int) *nn.Sequential {
-	return nn.NewSequential(
+// projection declares in block the 1×1 convolution and batch norm of a
+// shortcut that changes shape, "downsample", and returns it; it returns
+// nil when the shape is kept.
+func projection(block *nn.Module, b *builder, in, out, stride int) *nn.Sequential {
+	if stride == 1 && in == out {
+		return nil
+	}
+	return nn.Add(block, "downsample", nn.NewSequential(
 		b.conv(nn.Conv2DConfig{In: in, Out: out, Kernel: 1, Stride: stride, NoBias: true, Init: heNormalFanOut}),
-		b.bn(out))
+		b.bn(out)))
 }
 
 // Forward implements nn.Layer.
 func (k *BasicBlock) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	y := nn.ConvBN{ConvName: "conv1", Conv: k.Conv1, BNName: "bn1", BN: k.BN1, ReLU: true}.Forward(c, x, nil)
-	return nn.ConvBN{ConvName: "conv2", Conv: k.Conv2, BNName: "bn2", BN: k.BN2, ReLU: true}.Forward(c, y,
-		func() *ag.Var { return shortcut(c, k.Downsample, x) })
+	y := k.Unit(c, x, nn.Unit{Conv: k.Conv1, BN: k.BN1, ReLU: true}, nil)
+	return k.Unit(c, y, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, shortcut(c, &k.Module, k.Downsample, x))
 }
 
-func shortcut(c *nn.Ctx, ds *nn.Sequential, x *ag.Var) *ag.Var {
-	if ds == nil {
-		return x
+// shortcut returns the residual of a block: its input, or the input
+// projected by the block's downsample.
+func shortcut(c *nn.Ctx, block *nn.Module, ds *nn.Sequential, x *ag.Var) func() *ag.Var {
+	return func() *ag.Var {
+		if ds == nil {
+			return x
+		}
+		return block.Call(c, ds, x)
 	}
-	return c.Call("downsample", ds, x)
 }
-
-func (k *BasicBlock) children() []child {
-	cs := []child{{"conv1", k.Conv1}, {"bn1", k.BN1}, {"conv2", k.Conv2}, {"bn2", k.BN2}}
-	if k.Downsample != nil {
-		cs = append(cs, child{"downsample", k.Downsample})
-	}
-	return cs
-}
-
-// Params implements nn.Layer.
-func (k *BasicBlock) Params() []nn.Param { return paramsOf(k.children()...) }
-
-// Buffers implements nn.Buffered.
-func (k *BasicBlock) Buffers() []nn.Param { return buffersOf(k.children()...) }
 
 // Bottleneck is the residual block of ResNet-50, -101 and -152: conv 1×1
 // to planes – BN – ReLU – conv 3×3 (the block's stride) – BN – ReLU – conv
 // 1×1 to 4·planes – BN, plus the shortcut (projected by Downsample when
 // the shape changes), then ReLU.
 type Bottleneck struct {
+	nn.Module
 	Conv1, Conv2, Conv3 *nn.Conv2D
 	BN1, BN2, BN3       *nn.BatchNorm
 	Downsample          *nn.Sequential // nil when the shape is kept
 }
 
 func newBottleneck(b *builder, in, planes, stride int) *Bottleneck {
-	k := &Bottleneck{
-		Conv1: b.conv(nn.Conv2DConfig{In: in, Out: planes, Kernel: 1, NoBias: true, Init: heNormalFanOut}),
-		BN1:   b.bn(planes),
-		Conv2: b.conv(nn.Conv2DConfig{In: planes, Out: planes, Kernel: 3, Stride: stride, Pad: 1, NoBias: true, Init: heNormalFanOut}),
-		BN2:   b.bn(planes),
-		Conv3: b.conv(nn.Conv2DConfig{In: planes, Out: planes * 4, Kernel: 1, NoBias: true, Init: heNormalFanOut}),
-		BN3:   b.bn(planes * 4),
-	}
-	if stride != 1 || in != planes*4 {
-		k.Downsample = projection(b, in, planes*4, stride)
-	}
+	k := &Bottleneck{}
+	k.Conv1 = nn.Add(&k.Module, "conv1", b.conv(nn.Conv2DConfig{In: in, Out: planes, Kernel: 1, NoBias: true, Init: heNormalFanOut}))
+	k.BN1 = nn.Add(&k.Module, "bn1", b.bn(planes))
+	k.Conv2 = nn.Add(&k.Module, "conv2", b.conv(nn.Conv2DConfig{In: planes, Out: planes, Kernel: 3, Stride: stride, Pad: 1, NoBias: true, Init: heNormalFanOut}))
+	k.BN2 = nn.Add(&k.Module, "bn2", b.bn(planes))
+	k.Conv3 = nn.Add(&k.Module, "conv3", b.conv(nn.Conv2DConfig{In: planes, Out: planes * 4, Kernel: 1, NoBias: true, Init: heNormalFanOut}))
+	k.BN3 = nn.Add(&k.Module, "bn3", b.bn(planes*4))
+	k.Downsample = projection(&k.Module, b, in, planes*4, stride)
 	return k
 }
 
 // Forward implements nn.Layer.
 func (k *Bottleneck) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	y := nn.ConvBN{ConvName: "conv1", Conv: k.Conv1, BNName: "bn1", BN: k.BN1, ReLU: true}.Forward(c, x, nil)
-	y = nn.ConvBN{ConvName: "conv2", Conv: k.Conv2, BNName: "bn2", BN: k.BN2, ReLU: true}.Forward(c, y, nil)
-	return nn.ConvBN{ConvName: "conv3", Conv: k.Conv3, BNName: "bn3", BN: k.BN3, ReLU: true}.Forward(c, y,
-		func() *ag.Var { return shortcut(c, k.Downsample, x) })
+	y := k.Unit(c, x, nn.Unit{Conv: k.Conv1, BN: k.BN1, ReLU: true}, nil)
+	y = k.Unit(c, y, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, nil)
+	return k.Unit(c, y, nn.Unit{Conv: k.Conv3, BN: k.BN3, ReLU: true}, shortcut(c, &k.Module, k.Downsample, x))
 }
-
-func (k *Bottleneck) children() []child {
-	cs := []child{{"conv1", k.Conv1}, {"bn1", k.BN1}, {"conv2", k.Conv2}, {"bn2", k.BN2}, {"conv3", k.Conv3}, {"bn3", k.BN3}}
-	if k.Downsample != nil {
-		cs = append(cs, child{"downsample", k.Downsample})
-	}
-	return cs
-}
-
-// Params implements nn.Layer.
-func (k *Bottleneck) Params() []nn.Param { return paramsOf(k.children()...) }
-
-// Buffers implements nn.Buffered.
-func (k *Bottleneck) Buffers() []nn.Param { return buffersOf(k.children()...) }

@@ -9,21 +9,12 @@ import (
 	"github.com/foveaml/fovea/weights"
 )
 
-// Flattener is implemented by models whose dense layers read a
-// flattened NHWC feature map. FlattenedMaps maps the name of each such
-// dense layer ("classifier.0") to the [H, W, C] of the map it reads, so
-// that LoadTorchvision can reorder its input rows from PyTorch's (c, h, w)
-// flatten order to fovea's (h, w, c).
-type Flattener interface {
-	FlattenedMaps() map[string][3]int
-}
-
 // LoadTorchvision loads a torchvision state dict (as read by
 // weights.Load from a safetensors file, say) into model, converting
 // PyTorch's layouts to fovea's on the way: convolution filters OIHW
 // [out, in, kh, kw] become HWIO [kh, kw, in, out]; Linear weights
 // [out, in] become Dense weights [in, out], and for the dense layers a
-// Flattener names, their input rows are also permuted from (c, h, w) to
+// model's About().Flattened names, their input rows are also permuted from (c, h, w) to
 // (h, w, c) order. Batch norms' num_batches_tracked counters, which fovea
 // does not keep, are dropped. The tensors are matched to nn.State(model)
 // (parameters and buffers) by name, as weights.LoadStateDict does: strict
@@ -49,10 +40,7 @@ func FromTorchvision(model nn.Layer, tensors map[string]*tensor.Tensor) map[stri
 	for _, p := range state {
 		shapes[p.Name] = p.Var.Value().Shape()
 	}
-	var maps map[string][3]int
-	if f, ok := model.(Flattener); ok {
-		maps = f.FlattenedMaps()
-	}
+	maps := nn.AboutOf(model).Flattened
 	conv := make(map[string]*tensor.Tensor, len(tensors))
 	for name, t := range tensors {
 		if strings.HasSuffix(name, "num_batches_tracked") {
@@ -121,10 +109,4 @@ func transpose(t *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return out
-}
-
-// FlattenedMaps implements Flattener: classifier.1 reads the 5×5×16 map
-// of the features.
-func (m *LeNet5) FlattenedMaps() map[string][3]int {
-	return map[string][3]int{"classifier.1": {5, 5, 16}}
 }

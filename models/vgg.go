@@ -49,6 +49,7 @@ var vggConfigs = map[int][]int{ // channels; 0 is a 2×2 max pooling
 // features.1.running_mean with batch norm, classifier.0/3/6.weight);
 // VGG-16 with 1000 classes has 138,357,544 parameters.
 type VGG struct {
+	nn.Module
 	Features   *nn.Sequential
 	AvgPool    nn.AdaptiveAvgPool2D
 	Classifier *nn.Sequential
@@ -90,13 +91,13 @@ func NewVGG(cfg VGGConfig) (*VGG, error) {
 		feats.Layers = append(feats.Layers, nn.ReLU)
 		in = out
 	}
-	m.Features, m.last = feats, in
+	m.Features, m.last = nn.Add(&m.Module, "features", feats), in
 	hidden, p := 4096/cfg.Width, max(cfg.Dropout, 0)
 	dense := func(in, out int) *nn.Dense {
 		return b.dense(nn.DenseConfig{In: in, Out: out, Init: normalInit(0.01), BiasInit: nn.Zeros})
 	}
-	m.Classifier = nn.NewSequential(dense(in*7*7, hidden), nn.ReLU, b.dropout(p),
-		dense(hidden, hidden), nn.ReLU, b.dropout(p), dense(hidden, cfg.Classes))
+	m.Classifier = nn.Add(&m.Module, "classifier", nn.NewSequential(dense(in*7*7, hidden), nn.ReLU, b.dropout(p),
+		dense(hidden, hidden), nn.ReLU, b.dropout(p), dense(hidden, cfg.Classes)))
 	if b.err != nil {
 		return nil, fmt.Errorf("models.VGG: %w", b.err)
 	}
@@ -108,21 +109,12 @@ func (m *VGG) Kind() string { return "VGG" }
 
 // Forward implements nn.Layer.
 func (m *VGG) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = c.Call("avgpool", m.AvgPool, c.Call("features", m.Features, x))
-	return c.Call("classifier", m.Classifier, c.Call("flatten", nn.Flatten{}, x))
+	x = c.Call("avgpool", m.AvgPool, m.Call(c, m.Features, x))
+	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, x))
 }
 
-func (m *VGG) children() []child {
-	return []child{{"features", m.Features}, {"classifier", m.Classifier}}
-}
-
-// Params implements nn.Layer.
-func (m *VGG) Params() []nn.Param { return paramsOf(m.children()...) }
-
-// Buffers implements nn.Buffered.
-func (m *VGG) Buffers() []nn.Param { return buffersOf(m.children()...) }
-
-// FlattenedMaps implements Flattener: classifier.0 reads the 7×7 map.
-func (m *VGG) FlattenedMaps() map[string][3]int {
-	return map[string][3]int{"classifier.0": {7, 7, m.last}}
+// About implements nn.Describer: square RGB images of Cfg.Input;
+// classifier.0 reads the 7×7 map, flattened.
+func (m *VGG) About() nn.About {
+	return nn.About{Input: []int{m.Cfg.Input, m.Cfg.Input, 3}, Flattened: map[string][3]int{firstDense(&m.Module, m.Classifier): {7, 7, m.last}}}
 }

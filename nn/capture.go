@@ -18,7 +18,7 @@ func Capture(tp *ag.Tape, model Layer, name string, x *ag.Var) (Layer, *ag.Var, 
 
 // CaptureTraining is Capture in training mode (step 0): batch norms that
 // train use the batch's statistics, and update their running ones;
-// dropout draws.
+// dropout draws; an AuxModel's auxiliary classifiers run.
 func CaptureTraining(tp *ag.Tape, model Layer, name string, x *ag.Var) (Layer, *ag.Var, error) {
 	return capture1(tp, model, name, x, true)
 }
@@ -26,7 +26,11 @@ func CaptureTraining(tp *ag.Tape, model Layer, name string, x *ag.Var) (Layer, *
 func capture1(tp *ag.Tape, model Layer, name string, x *ag.Var, train bool) (Layer, *ag.Var, error) {
 	cp := &capture{name: name}
 	c := &Ctx{Tape: tp, Train: train, capture: cp}
-	model.Forward(c, x)
+	if a, ok := model.(AuxModel); ok && train {
+		a.ForwardAux(c, x)
+	} else {
+		model.Forward(c, x)
+	}
 	if err := tp.Err(); err != nil {
 		return nil, nil, fmt.Errorf("nn.Capture: %w", err)
 	}

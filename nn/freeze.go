@@ -9,22 +9,14 @@ import (
 	"github.com/foveaml/fovea/ag"
 )
 
-// Headed is implemented by models whose classifier head is not simply
-// their last layer with parameters: Heads names the layers that map
-// features to class scores (GoogLeNet's main fc and its auxiliary
-// classifiers' last layers).
-type Headed interface {
-	Heads() []string
-}
-
 // Heads returns the dotted names of model's head layers, the ones a new
-// task replaces: the model's own list if it is Headed, else the layer
-// that owns its last parameter ("fc" for a ResNet, "classifier.5" for
-// LeNet-5, "classifier.6" for VGG and AlexNet). It returns nil for a
-// model without parameters.
+// task replaces: its About().Heads if it tells them, else the layer that
+// owns its last parameter ("fc" for a ResNet, "classifier.5" for LeNet-5,
+// "classifier.6" for VGG and AlexNet). It returns nil for a model without
+// parameters.
 func Heads(model Layer) []string {
-	if h, ok := model.(Headed); ok {
-		return h.Heads()
+	if h := AboutOf(model).Heads; h != nil {
+		return h
 	}
 	ps := model.Params()
 	if len(ps) == 0 {

@@ -2,29 +2,33 @@ package nn
 
 import "github.com/foveaml/fovea/ag"
 
-// ConvBN is the unit most convolutional networks are made of: a
+// Unit is the piece most convolutional networks are made of: a
 // convolution, an optional batch normalisation, an optional residual
-// added after it, and an optional ReLU. Its layers keep their own names
-// (ConvName, BNName), so parameter names and Summary are those of the
-// layers called one by one.
+// added after it, and an optional ReLU. The convolution and batch norm
+// are children of a container, which runs the unit with Module.Unit
+// (Sequential finds its units itself): they keep their own names, so
+// parameter names and Summary are those of the layers called one by one.
 //
 // At inference — the batch norm in inference mode and no gradient needed
-// — Forward runs the unit as one fused op (ag.Tape.Conv2DFused): the
+// — the unit runs as one fused op (ag.Tape.Conv2DFused): the
 // normalisation, residual and ReLU are applied to each output tile while
 // it is in cache instead of in three more passes over memory. Otherwise,
-// and while Summary traces the model, it calls the layers one by one.
-type ConvBN struct {
-	ConvName string
-	Conv     *Conv2D
-	BNName   string
-	BN       *BatchNorm // nil for none
-	ReLU     bool
+// and while Summary traces or Capture looks for a layer, the layers run
+// one by one.
+type Unit struct {
+	Conv *Conv2D
+	BN   *BatchNorm // nil for none
+	ReLU bool
 }
 
-// Forward runs the unit on x; res, when not nil, returns the residual
+// unitNames are the call names of a unit's convolution, batch norm and
+// ReLU.
+type unitNames struct{ conv, bn, relu string }
+
+// forward runs the unit on x; res, when not nil, returns the residual
 // to add before the ReLU (called after the convolution and batch norm on
 // the layer-by-layer path, so Summary lists the layers in that order).
-func (u ConvBN) Forward(c *Ctx, x *ag.Var, res func() *ag.Var) *ag.Var {
+func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *ag.Var {
 	if c.fusable(u.Conv, u.BN, x) {
 		f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU}
 		if u.BN != nil {
@@ -42,15 +46,15 @@ func (u ConvBN) Forward(c *Ctx, x *ag.Var, res func() *ag.Var) *ag.Var {
 		r := f.Res
 		res = func() *ag.Var { return r }
 	}
-	y := c.Call(u.ConvName, u.Conv, x)
+	y := c.Call(names.conv, u.Conv, x)
 	if u.BN != nil {
-		y = c.Call(u.BNName, u.BN, y)
+		y = c.Call(names.bn, u.BN, y)
 	}
 	if res != nil {
 		y = c.Tape.Add(y, res())
 	}
 	if u.ReLU {
-		y = c.Call("relu", ReLU, y)
+		y = c.Call(names.relu, ReLU, y)
 	}
 	return y
 }

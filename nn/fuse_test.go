@@ -9,10 +9,10 @@ import (
 	"github.com/foveaml/fovea/tensor"
 )
 
-// ConvBN gives the same output fused (inference, no gradient needed) as
+// A Unit gives the same output fused (inference, no gradient needed) as
 // layer by layer, and falls back to the layers when only its residual
 // needs a gradient, which then reaches the residual.
-func TestConvBNFusedAndFallback(t *testing.T) {
+func TestUnitFusedAndFallback(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	conv, err := NewConv2D(Conv2DConfig{In: 3, Out: 8, Kernel: 3, Pad: 1}, rng)
 	if err != nil {
@@ -25,7 +25,10 @@ func TestConvBNFusedAndFallback(t *testing.T) {
 	}
 	Freeze(conv, true)
 	Freeze(bn, true)
-	u := ConvBN{ConvName: "conv", Conv: conv, BNName: "bn", BN: bn, ReLU: true}
+	m := &Module{}
+	Add(m, "conv", conv)
+	Add(m, "bn", bn)
+	u := Unit{Conv: conv, BN: bn, ReLU: true}
 	x := ag.Const(tensor.RandNormal(rng, 0, 1, 2, 5, 5, 3))
 	resT := tensor.RandNormal(rng, 0, 1, 2, 5, 5, 8)
 
@@ -37,7 +40,7 @@ func TestConvBNFusedAndFallback(t *testing.T) {
 		if trace {
 			c.trace = &[]traceRow{} // forces the layer-by-layer path
 		}
-		return u.Forward(c, x, func() *ag.Var { return res }), res, tp
+		return m.Unit(c, x, u, func() *ag.Var { return res }), res, tp
 	}
 	want, _, _ := run(false, true)
 	fused, _, tp := run(false, false)

@@ -16,12 +16,12 @@ type Sequential struct {
 // NewSequential returns the layers in sequence.
 func NewSequential(layers ...Layer) *Sequential { return &Sequential{Layers: layers} }
 
-// Forward implements Layer. At inference a convolution followed by a
-// batch norm and/or a ReLU runs as one fused op (see ConvBN).
+// Forward implements Layer. A convolution followed by a batch norm
+// and/or a ReLU runs as a Unit: fused at inference.
 func (s *Sequential) Forward(c *Ctx, x *ag.Var) *ag.Var {
 	for i := 0; i < len(s.Layers); i++ {
-		if u, n := s.unitAt(i); n > 1 && c.fusable(u.Conv, u.BN, x) {
-			x = u.Forward(c, x, nil)
+		if u, names, n := s.unitAt(i); n > 1 {
+			x = u.forward(c, x, names, nil)
 			i += n - 1
 			continue
 		}
@@ -30,44 +30,35 @@ func (s *Sequential) Forward(c *Ctx, x *ag.Var) *ag.Var {
 	return x
 }
 
-// unitAt returns the fusable unit that starts at layer i — a Conv2D, then
-// optionally a BatchNorm, then optionally ReLU — and how many layers it
-// spans (0 when layer i is not a convolution).
-func (s *Sequential) unitAt(i int) (ConvBN, int) {
+// unitAt returns the unit that starts at layer i — a Conv2D, then
+// optionally a BatchNorm, then optionally ReLU — its layers' names, and
+// how many layers it spans (0 when layer i is not a convolution).
+func (s *Sequential) unitAt(i int) (Unit, unitNames, int) {
 	conv, ok := s.Layers[i].(*Conv2D)
 	if !ok {
-		return ConvBN{}, 0
+		return Unit{}, unitNames{}, 0
 	}
-	u, n := ConvBN{ConvName: strconv.Itoa(i), Conv: conv}, 1
+	u, names, n := Unit{Conv: conv}, unitNames{conv: strconv.Itoa(i)}, 1
 	if i+n < len(s.Layers) {
 		if bn, ok := s.Layers[i+n].(*BatchNorm); ok {
-			u.BN, u.BNName = bn, strconv.Itoa(i+n)
+			u.BN, names.bn = bn, strconv.Itoa(i+n)
 			n++
 		}
 	}
 	if i+n < len(s.Layers) {
 		if a, ok := s.Layers[i+n].(Activation); ok && a == ReLU {
-			u.ReLU = true
+			u.ReLU, names.relu = true, strconv.Itoa(i+n)
 			n++
 		}
 	}
-	return u, n
+	return u, names, n
 }
+
+// Children implements Container: the layers, named by index.
+func (s *Sequential) Children() []Child { return indexed(s.Layers) }
 
 // Params implements Layer.
-func (s *Sequential) Params() []Param {
-	var ps []Param
-	for i, l := range s.Layers {
-		ps = append(ps, Prefix(strconv.Itoa(i), l.Params())...)
-	}
-	return ps
-}
+func (s *Sequential) Params() []Param { return childParams(s.Children()) }
 
 // Buffers implements Buffered.
-func (s *Sequential) Buffers() []Param {
-	var ps []Param
-	for i, l := range s.Layers {
-		ps = append(ps, Prefix(strconv.Itoa(i), BuffersOf(l))...)
-	}
-	return ps
-}
+func (s *Sequential) Buffers() []Param { return childBuffers(s.Children()) }
