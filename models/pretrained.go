@@ -95,17 +95,23 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if err != nil {
 		return nil, spec, weights.Report{}, err
 	}
+	// The model is built for the file's classes: those its metadata
+	// names, else the default's, rebuilt only if the file's head says
+	// otherwise (a state dict of another task with no metadata).
 	classes := cfg.classes
 	if classes == 0 {
-		probe, err := spec.New(Options{Seed: cfg.seed})
-		if err != nil {
-			return nil, spec, weights.Report{}, err
-		}
-		classes = fileClasses(probe, tensors, meta)
+		classes = metaClasses(meta)
 	}
 	model, err := spec.New(Options{Classes: classes, Seed: cfg.seed})
 	if err != nil {
 		return nil, spec, weights.Report{}, err
+	}
+	if classes == 0 {
+		if n := headClasses(model, tensors); n > 0 && n != nn.Classes(model) {
+			if model, err = spec.New(Options{Classes: n, Seed: cfg.seed}); err != nil {
+				return nil, spec, weights.Report{}, err
+			}
+		}
 	}
 	r, err := loadPretrained(model, tensors, meta, cfg)
 	if err != nil {
@@ -161,22 +167,25 @@ func readWeights(path string) (map[string]*tensor.Tensor, map[string]string, err
 	return model, meta, nil
 }
 
-// fileClasses returns the number of classes the weights were trained
-// for: the "classes" metadata of a fovea file, else the length of the
-// head's bias in the file, else 0 (the model's default).
-func fileClasses(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[string]string) int {
-	if n, err := strconv.Atoi(meta["classes"]); err == nil && n > 0 {
-		return n
+// metaClasses returns the number of classes a fovea file's metadata
+// names (a model file's "classes", a checkpoint's "meta.classes"), or 0.
+func metaClasses(meta map[string]string) int {
+	for _, k := range []string{"classes", "meta.classes"} {
+		if n, err := strconv.Atoi(meta[k]); err == nil && n > 0 {
+			return n
+		}
 	}
-	if n, err := strconv.Atoi(meta["meta.classes"]); err == nil && n > 0 {
-		return n
-	}
+	return 0
+}
+
+// headClasses returns the length of the bias of model's main head in
+// tensors, or 0 if it has none there.
+func headClasses(model nn.Layer, tensors map[string]*tensor.Tensor) int {
 	heads := nn.Heads(model)
 	if len(heads) == 0 {
 		return 0
 	}
-	main := heads[len(heads)-1]
-	if t := tensors[main+".bias"]; t != nil && t.Rank() == 1 {
+	if t := tensors[heads[len(heads)-1]+".bias"]; t != nil && t.Rank() == 1 {
 		return t.Dim(0)
 	}
 	return 0
@@ -193,16 +202,9 @@ func loadPretrained(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[
 			return weights.Report{}, err
 		}
 	}
-	layout := cfg.layout
-	if layout == "" {
-		layout = detectLayout(model, tensors, meta)
-	}
-	switch layout {
-	case LayoutFovea:
-	case LayoutTorch:
-		tensors = FromTorchvision(model, tensors)
-	default:
-		return weights.Report{}, fmt.Errorf("layout %q: want %q or %q", layout, LayoutFovea, LayoutTorch)
+	layout, tensors, err := inLayout(model, tensors, meta, cfg.layout)
+	if err != nil {
+		return weights.Report{}, err
 	}
 	allow := nn.HeadPatterns(model, cfg.allow)
 	heads := nn.Heads(model)
@@ -226,28 +228,43 @@ func loadPretrained(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[
 	return r, nil
 }
 
-// detectLayout tells a fovea file from a PyTorch one: by its metadata
-// when that says (fovea's "model" or checkpoint format, PyTorch's
-// "format": "pt"), else by which layout fits more of the model's
-// parameter shapes.
-func detectLayout(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[string]string) string {
-	switch {
-	case meta["format"] == weights.CheckpointFormat || meta["model"] != "":
-		return LayoutFovea
-	case meta["format"] == "pt":
-		return LayoutTorch
-	}
-	fits := func(ts map[string]*tensor.Tensor) int {
-		n := 0
-		for _, p := range nn.State(model) {
-			if t := ts[p.Name]; t != nil && t.SameShape(p.Var.Value()) {
-				n++
+// inLayout returns tensors in fovea's layout and the layout they were
+// in: layout if given, else detected — by the metadata when that says
+// (fovea's "model" or checkpoint format, PyTorch's "format": "pt"), else
+// by which layout fits more of the model's parameter shapes. Each tensor
+// is converted at most once.
+func inLayout(model nn.Layer, tensors map[string]*tensor.Tensor, meta map[string]string, layout string) (string, map[string]*tensor.Tensor, error) {
+	if layout == "" {
+		switch {
+		case meta["format"] == weights.CheckpointFormat || meta["model"] != "":
+			layout = LayoutFovea
+		case meta["format"] == "pt":
+			layout = LayoutTorch
+		default:
+			torch := FromTorchvision(model, tensors)
+			if fits(model, torch) > fits(model, tensors) {
+				return LayoutTorch, torch, nil
 			}
+			return LayoutFovea, tensors, nil
 		}
-		return n
 	}
-	if fits(FromTorchvision(model, tensors)) > fits(tensors) {
-		return LayoutTorch
+	switch layout {
+	case LayoutFovea:
+		return layout, tensors, nil
+	case LayoutTorch:
+		return layout, FromTorchvision(model, tensors), nil
 	}
-	return LayoutFovea
+	return "", nil, fmt.Errorf("layout %q: want %q or %q", layout, LayoutFovea, LayoutTorch)
+}
+
+// fits counts the model's parameters and buffers whose tensor in ts has
+// their shape.
+func fits(model nn.Layer, ts map[string]*tensor.Tensor) int {
+	n := 0
+	for _, p := range nn.State(model) {
+		if t := ts[p.Name]; t != nil && t.SameShape(p.Var.Value()) {
+			n++
+		}
+	}
+	return n
 }

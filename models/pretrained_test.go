@@ -242,7 +242,11 @@ func TestFreezePolicies(t *testing.T) {
 	if err := nn.ApplyFreeze(m, "none"); err != nil || len(trains()) != len(m.Params()) {
 		t.Errorf("none: %v", err)
 	}
-	if h := nn.Heads(&GoogLeNet{Aux1: &InceptionAux{}}); !slices.Equal(h, []string{"aux1.fc2", "aux2.fc2", "fc"}) {
+	g, err := NewGoogLeNet(GoogLeNetConfig{AuxLogits: true, Classes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := nn.Heads(g); !slices.Equal(h, []string{"aux1.fc2", "aux2.fc2", "fc"}) {
 		t.Errorf("GoogLeNet heads %v", h)
 	}
 }

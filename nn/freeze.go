@@ -25,6 +25,24 @@ func Heads(model Layer) []string {
 	return []string{layerOf(ps[len(ps)-1].Name)}
 }
 
+// Classes returns the number of outputs of model's main head (the last
+// of Heads): the last dimension of its weight, as [in, out] dense weights
+// and HWIO filters have it; 0 if it has none.
+func Classes(model Layer) int {
+	heads := Heads(model)
+	if len(heads) == 0 {
+		return 0
+	}
+	main := heads[len(heads)-1]
+	for _, p := range model.Params() {
+		if p.Name == main+".weight" {
+			s := p.Var.Value().Shape()
+			return s[len(s)-1]
+		}
+	}
+	return 0
+}
+
 // layerOf returns the layer part of a parameter name: everything before
 // its last dot ("layer1.0.conv1" of "layer1.0.conv1.weight").
 func layerOf(name string) string {

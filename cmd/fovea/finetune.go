@@ -126,11 +126,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info, err := nn.Summarize(model, spec.Input...)
-	if err != nil {
-		return err
-	}
-	classes := info.Output[len(info.Output)-1]
+	classes := nn.Classes(model)
 	if err := nn.ApplyFreeze(model, *freeze); err != nil {
 		return usagef("--freeze: %v", err)
 	}
