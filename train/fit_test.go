@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,7 +22,7 @@ import (
 
 // bars is a toy task: 8×8 grey images with a bright row (class 0), a
 // bright column (class 1) or a bright diagonal (class 2), in noise.
-func bars(t *testing.T, n int, seed uint64) data.Dataset {
+func bars(t testing.TB, n int, seed uint64) data.Dataset {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
 	imgs := make([]float32, n*64)
@@ -52,7 +53,7 @@ func bars(t *testing.T, n int, seed uint64) data.Dataset {
 }
 
 // smallNet is conv 3×3 (4 maps) – ReLU – max pool – flatten – dense 3.
-func smallNet(t *testing.T, seed uint64) nn.Layer {
+func smallNet(t testing.TB, seed uint64) nn.Layer {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 2))
 	conv, err := nn.NewConv2D(nn.Conv2DConfig{In: 1, Out: 4, Kernel: 3, Pad: 1}, r)
@@ -66,7 +67,7 @@ func smallNet(t *testing.T, seed uint64) nn.Layer {
 	return nn.NewSequential(conv, nn.ReLU, nn.MaxPool2D{KH: 2, KW: 2}, nn.Flatten{}, nn.Dropout{P: 0.1, Seed: 7}, dense)
 }
 
-func adam(t *testing.T, m nn.Layer, lr float64) optim.Optimizer {
+func adam(t testing.TB, m nn.Layer, lr float64) optim.Optimizer {
 	t.Helper()
 	o, err := optim.NewAdam(m.Params(), optim.AdamConfig{LR: lr})
 	if err != nil {
@@ -255,4 +256,20 @@ func TestReduceLROnPlateau(t *testing.T) {
 	if want := []float64{0.08, 0.08, 0.04, 0.02}; !slices.Equal(lrs, want) {
 		t.Fatalf("learning rates %v, want %v", lrs, want)
 	}
+}
+
+// BenchmarkFit times an epoch of Fit on the toy task, with the progress
+// bar on (a writer that is not a terminal), to measure what the loop and
+// its hooks add to the steps.
+func BenchmarkFit(b *testing.B) {
+	ds := bars(b, 1024, 1)
+	m := smallNet(b, 1)
+	o := adam(b, m, 0.001)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Fit(context.Background(), m, ds, Config{Epochs: 1, BatchSize: 32, Optimizer: o, Seed: 1, Progress: io.Discard}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*ds.Len())/b.Elapsed().Seconds(), "img/s")
 }
