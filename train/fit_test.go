@@ -82,7 +82,7 @@ func TestFitLearns(t *testing.T) {
 	var log bytes.Buffer
 	csv := filepath.Join(t.TempDir(), "log.csv")
 	h, err := Fit(context.Background(), m, train, Config{Epochs: 4, BatchSize: 32, Optimizer: adam(t, m, 0.01),
-		Validation: val, Seed: 3, Progress: &log, Callbacks: []Callback{CSVLogger{csv}}})
+		Validation: val, Seed: 3, Progress: &log, Hooks: []Hook{CSVLogger{Path: csv}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +119,10 @@ func TestResumeIsExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	train := bars(t, 300, 4)
 	dir := t.TempDir()
-	run := func(epochs int, resume *weights.Checkpoint, cbs ...Callback) nn.Layer {
+	run := func(epochs int, resume *weights.Checkpoint, hooks ...Hook) nn.Layer {
 		m := smallNet(t, 5)
 		_, err := Fit(context.Background(), m, train, Config{Epochs: epochs, BatchSize: 16, Optimizer: adam(t, m, 0.005),
-			Seed: 9, Workers: 1, Resume: resume, Callbacks: cbs})
+			Seed: 9, Workers: 1, Resume: resume, Hooks: hooks})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestEarlyStoppingAndCancel(t *testing.T) {
 	m := smallNet(t, 1)
 	// Nothing improves by 10: patience 2 stops after 3 epochs.
 	h, err := Fit(context.Background(), m, bars(t, 100, 1), Config{Epochs: 10, Optimizer: adam(t, m, 0),
-		Callbacks: []Callback{&EarlyStopping{Monitor: "loss", Patience: 2, MinDelta: 10}}})
+		Hooks: []Hook{&EarlyStopping{Monitor: "loss", Patience: 2, MinDelta: 10}}})
 	if err != nil || len(h.Epochs) != 3 {
 		t.Fatalf("ran %d epochs, %v; want 3", len(h.Epochs), err)
 	}
@@ -245,7 +245,7 @@ func TestReduceLROnPlateau(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := Fit(context.Background(), m, bars(t, 64, 1), Config{Epochs: 4, Optimizer: o,
-		Callbacks: []Callback{&ReduceLROnPlateau{Plateau: p, Monitor: "loss"}}})
+		Hooks: []Hook{&ReduceLROnPlateau{Plateau: p, Monitor: "loss"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

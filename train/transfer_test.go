@@ -3,8 +3,11 @@ package train
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/foveaml/fovea/data"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
+	"github.com/foveaml/fovea/weights"
 )
 
 // bnNet is conv 3×3 (6 maps) – batch norm – ReLU – conv 3×3 (8 maps) –
@@ -171,6 +175,10 @@ func TestFitHeadRefuses(t *testing.T) {
 			nn.FreezeAllButHead(m)
 			m.Layers = slices.Insert(m.Layers, 7, nn.Layer(nn.Dropout{P: 0.5, Seed: 1}))
 		}, "other features in training mode"},
+		{"unfreezing", func(m *nn.Sequential, cfg *Config) {
+			nn.FreezeAllButHead(m)
+			cfg.Hooks = []Hook{&GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "0"}}}}
+		}, "GradualUnfreezing"},
 	}
 	for _, c := range cases {
 		m := bnNet(t, 1)
@@ -178,13 +186,66 @@ func TestFitHeadRefuses(t *testing.T) {
 		c.prep(m, &cfg)
 		before := snapshot(m)
 		_, err := FitHead(context.Background(), m, ds, cfg)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v; want one saying %q", c.name, err, c.want)
+		if !errors.Is(err, ErrNoHeadCache) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v; want one saying %q and wrapping ErrNoHeadCache", c.name, err, c.want)
 		}
 		for k, v := range snapshot(m) {
 			if !slices.Equal(v, before[k]) {
 				t.Errorf("%s: %s changed", c.name, k)
 			}
+		}
+	}
+}
+
+// TestFitHeadResumes checks that FitHead's checkpoints are the whole
+// model's and that a run resumed from one, part of the way through an
+// epoch, ends with the very weights of an uninterrupted run (one
+// thread), the backbone's untouched.
+func TestFitHeadResumes(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ds := bars(t, 100, 6)
+	run := func(ctx context.Context, resume *weights.Checkpoint, hooks ...Hook) (nn.Layer, error) {
+		m := bnNet(t, 2)
+		nn.FreezeAllButHead(m)
+		_, err := FitHead(ctx, m, ds, Config{Epochs: 3, BatchSize: 16, Optimizer: adam(t, m, 0.01), Seed: 4,
+			ValidationSplit: 0.2, Resume: resume, Hooks: hooks})
+		return m, err
+	}
+	full, err := run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "ck.safetensors")
+	stopAt := HookFuncs{Step: func(s *State) error {
+		if s.Step == 7 { // two batches into epoch 2
+			cancel()
+		}
+		return nil
+	}}
+	if _, err := run(ctx, nil, &ModelCheckpoint{Path: path, OnStop: true}, stopAt); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped FitHead: %v", err)
+	}
+	ck, err := weights.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ck.Weights) != len(nn.State(full)) || ck.Meta["batch"] != "2" {
+		t.Fatalf("the checkpoint holds %d tensors at batch %s; want the whole model's %d at batch 2", len(ck.Weights), ck.Meta["batch"], len(nn.State(full)))
+	}
+	resumed, err := run(context.Background(), ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := snapshot(full), snapshot(resumed)
+	init := snapshot(bnNet(t, 2))
+	for name, v := range want {
+		if !slices.Equal(v, got[name]) {
+			t.Errorf("%s: uninterrupted and resumed differ", name)
+		}
+		if changed := !slices.Equal(v, init[name]); changed != strings.HasPrefix(name, "7.") {
+			t.Errorf("%s changed %v", name, changed)
 		}
 	}
 }
@@ -200,15 +261,15 @@ func TestGradualUnfreezing(t *testing.T) {
 	g := &GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "0"}}, Log: &log}
 	conv := m.Params()[0]
 	var atEpoch1 []float32
-	snap := CallbackFunc(func(s *State) error {
+	snap := HookFuncs{EpochEnd: func(s *State) error {
 		if s.Epoch == 1 {
 			atEpoch1 = slices.Clone(conv.Var.Value().Data())
 		}
 		return nil
-	})
+	}}
 	before := slices.Clone(conv.Var.Value().Data())
 	o := adam(t, m, 0.01)
-	if _, err := Fit(context.Background(), m, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o, Seed: 1, Callbacks: []Callback{snap, g}}); err != nil {
+	if _, err := Fit(context.Background(), m, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o, Seed: 1, Hooks: []Hook{snap, g}}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(before, atEpoch1) {
@@ -224,6 +285,19 @@ func TestGradualUnfreezing(t *testing.T) {
 	nn.FreezeAllButHead(m2)
 	if err := g.Restore(m2, 1); err != nil || !m2.Params()[0].Trainable() {
 		t.Errorf("Restore: %v, conv trainable %v", err, m2.Params()[0].Trainable())
+	}
+	// A run resumed after epoch 1 takes the step when it begins.
+	m3 := smallNet(t, 1)
+	nn.FreezeAllButHead(m3)
+	o3 := adam(t, m3, 0.01)
+	ck := (&State{Model: m3, Optimizer: o3, Epoch: 1, Step: 4}).Checkpoint()
+	before = slices.Clone(m3.Params()[0].Var.Value().Data())
+	g3 := &GradualUnfreezing{Plan: g.Plan}
+	if _, err := Fit(context.Background(), m3, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o3, Seed: 1, Resume: ck, Hooks: []Hook{g3}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := m3.Params()[0]; !p.Trainable() || slices.Equal(before, p.Var.Value().Data()) {
+		t.Error("the resumed run did not unfreeze and train the convolution")
 	}
 	bad := &GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "layer9"}}}
 	if err := bad.Restore(m2, 1); err == nil || !strings.Contains(err.Error(), `"layer9" selects no parameter`) {
