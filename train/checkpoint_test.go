@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,18 @@ import (
 	"github.com/foveaml/fovea/optim"
 	"github.com/foveaml/fovea/weights"
 )
+
+// cancelAt returns a context and a hook that cancels it after step n.
+func cancelAt(t *testing.T, n int64) (context.Context, Hook) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, HookFuncs{Step: func(s *State) error {
+		if s.Step == n {
+			cancel()
+		}
+		return nil
+	}}
+}
 
 // TestCheckpointMidEpoch stops a run part of the way through its second
 // epoch, through its context, with checkpoints every 4 steps and on
@@ -32,14 +45,7 @@ func TestCheckpointMidEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stopAt := HookFuncs{Step: func(s *State) error {
-		if s.Step == 25 {
-			cancel()
-		}
-		return nil
-	}}
+	ctx, stopAt := cancelAt(t, 25)
 	ck := &ModelCheckpoint{Path: filepath.Join(dir, "ck-{epoch}.safetensors"), EverySteps: 4, OnStop: true}
 	_, err = run(ctx, nil, ck, stopAt)
 	want := filepath.Join(dir, "ck-2.safetensors")
@@ -60,12 +66,65 @@ func TestCheckpointMidEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := weights.StateDict(nn.State(full)), weights.StateDict(nn.State(resumed))
+	sameWeights(t, full, resumed)
+}
+
+// sameWeights fails unless the resumed model's parameters and buffers
+// are the uninterrupted one's, bit for bit.
+func sameWeights(t *testing.T, uninterrupted, resumed nn.Layer) {
+	t.Helper()
+	a, b := weights.StateDict(nn.State(uninterrupted)), weights.StateDict(nn.State(resumed))
 	for name, ta := range a {
 		for i, v := range ta.Data() {
 			if w := b[name].Data()[i]; v != w {
 				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", name, i, v, w)
 			}
+		}
+	}
+}
+
+// TestFitHeadResumes checks that FitHead's checkpoints are the whole
+// model's and that a run resumed from one, part of the way through an
+// epoch, ends with the very weights of an uninterrupted run (one
+// thread), the backbone's untouched.
+func TestFitHeadResumes(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ds := bars(t, 100, 6)
+	run := func(ctx context.Context, resume *weights.Checkpoint, hooks ...Hook) (nn.Layer, error) {
+		m := bnNet(t, 2)
+		nn.FreezeAllButHead(m)
+		_, err := FitHead(ctx, m, ds, Config{Epochs: 3, BatchSize: 16, Optimizer: adam(t, m, 0.01), Seed: 4,
+			ValidationSplit: 0.2, Resume: resume, Hooks: hooks})
+		return m, err
+	}
+	full, err := run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopAt := cancelAt(t, 7) // two batches into epoch 2
+	path := filepath.Join(t.TempDir(), "ck.safetensors")
+	if _, err := run(ctx, nil, &ModelCheckpoint{Path: path, OnStop: true}, stopAt); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped FitHead: %v", err)
+	}
+	ck, err := weights.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ck.Weights) != len(nn.State(full)) || ck.Meta["batch"] != "2" {
+		t.Fatalf("the checkpoint holds %d tensors at batch %s; want the whole model's %d at batch 2", len(ck.Weights), ck.Meta["batch"], len(nn.State(full)))
+	}
+	resumed, err := run(context.Background(), ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := snapshot(full), snapshot(resumed)
+	init := snapshot(bnNet(t, 2))
+	for name, v := range want {
+		if !slices.Equal(v, got[name]) {
+			t.Errorf("%s: uninterrupted and resumed differ", name)
+		}
+		if changed := !slices.Equal(v, init[name]); changed != strings.HasPrefix(name, "7.") {
+			t.Errorf("%s changed %v", name, changed)
 		}
 	}
 }

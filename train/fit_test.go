@@ -134,16 +134,7 @@ func TestResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resumed := run(4, ck)
-	a, b := weights.StateDict(nn.State(full)), weights.StateDict(nn.State(resumed))
-	for name, ta := range a {
-		da, db := ta.Data(), b[name].Data()
-		for i := range da {
-			if da[i] != db[i] {
-				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", name, i, da[i], db[i])
-			}
-		}
-	}
+	sameWeights(t, full, run(4, ck))
 }
 
 func TestFitStopsOnNaN(t *testing.T) {
