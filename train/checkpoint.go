@@ -34,8 +34,9 @@ type ModelCheckpoint struct {
 	started    bool
 }
 
-// OnStep implements Hook. The last step of an epoch leaves the save to
-// OnEpochEnd.
+// OnStep implements Hook. An epoch's last step is not saved: its
+// epoch-end hooks have yet to run, and a checkpoint is taken between
+// steps of an epoch or after its hooks.
 func (c *ModelCheckpoint) OnStep(s *State) error {
 	if c.Path == "" || c.EverySteps <= 0 || s.Step%int64(c.EverySteps) != 0 || s.Batch >= s.Batches {
 		return nil
@@ -43,12 +44,15 @@ func (c *ModelCheckpoint) OnStep(s *State) error {
 	return c.save(c.path(s), s, fmt.Sprintf("at step %d", s.Step))
 }
 
+// after reports whether the end of epoch (from 1) saves to Path.
+func (c *ModelCheckpoint) after(epoch int) bool { return c.Every <= 1 || epoch%c.Every == 0 }
+
 // OnEpochEnd implements Hook.
 func (c *ModelCheckpoint) OnEpochEnd(s *State) error {
 	if !c.started {
 		c.best, c.started = math.NaN(), true
 	}
-	if c.Path != "" && (c.Every <= 1 || s.Epoch%c.Every == 0) {
+	if c.Path != "" && c.after(s.Epoch) {
 		if err := c.save(c.path(s), s, fmt.Sprintf("after epoch %d", s.Epoch)); err != nil {
 			return err
 		}
