@@ -15,38 +15,6 @@ import (
 	"github.com/foveaml/fovea/optim"
 )
 
-// bnNet is conv 3×3 (6 maps) – batch norm – ReLU – conv 3×3 (8 maps) –
-// batch norm – ReLU – global average pooling – dense 3: a backbone with
-// running statistics under a one-layer head ("6").
-func bnNet(t *testing.T, seed uint64) *nn.Sequential {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 3))
-	c1, err := nn.NewConv2D(nn.Conv2DConfig{In: 1, Out: 6, Kernel: 3, Pad: 1}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, err := nn.NewConv2D(nn.Conv2DConfig{In: 6, Out: 8, Kernel: 3, Pad: 1}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b1, _ := nn.NewBatchNorm(6)
-	b2, _ := nn.NewBatchNorm(8)
-	d, err := nn.NewDense(nn.DenseConfig{In: 8, Out: 3}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nn.NewSequential(c1, b1, nn.ReLU, c2, b2, nn.ReLU, nn.GlobalAvgPool{}, d)
-}
-
-// snapshot copies every parameter and buffer of m by name.
-func snapshot(m nn.Layer) map[string][]float32 {
-	s := map[string][]float32{}
-	for _, p := range nn.State(m) {
-		s[p.Name] = slices.Clone(p.Var.Value().Data())
-	}
-	return s
-}
-
 // TestFrozenBackboneUnchanged trains a batch-normalised net whose
 // backbone is frozen, with AdamW's weight decay, and checks that every
 // frozen tensor, running statistics included, is bit-identical after,
