@@ -76,6 +76,7 @@ func parseTime99(out []byte) (time99Result, error) {
 // test set), and the time and epoch at which that accuracy first reaches
 // target, and then stops the run.
 type stopAtTarget struct {
+	train.BaseHook
 	target float64
 	start  time.Time
 	now    func() time.Time // time.Now, or a fake in tests
@@ -83,8 +84,8 @@ type stopAtTarget struct {
 	res    time99Result
 }
 
-// EpochEnd implements train.Callback.
-func (c *stopAtTarget) EpochEnd(s *train.State) error {
+// OnEpochEnd implements train.Hook.
+func (c *stopAtTarget) OnEpochEnd(s *train.State) error {
 	secs := c.now().Sub(c.start).Seconds()
 	c.res.EpochsRun, c.res.FinalTop1 = s.Epoch, s.Metrics.ValAcc
 	if c.log != nil {
@@ -118,7 +119,7 @@ func fovea99(epochs int, log io.Writer) (time99Result, error) {
 	cb := &stopAtTarget{target: time99Target, now: time.Now, log: log}
 	cfg := train.Config{Epochs: epochs, BatchSize: time99Batch, Optimizer: opt,
 		Schedule: optim.CosineAnnealingLR{TMax: epochs}, Seed: 1,
-		Validation: testSet, Callbacks: []train.Callback{cb}}
+		Validation: testSet, Hooks: []train.Hook{cb}}
 	runtime.GC()
 	cb.start = time.Now()
 	if _, err := train.Fit(context.Background(), model, trainSet, cfg); err != nil {

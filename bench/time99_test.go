@@ -40,7 +40,7 @@ func TestStopAtTarget(t *testing.T) {
 	for i, acc := range []float64{0.97, 0.9899, 0.99} {
 		now = now.Add(10 * time.Second)
 		s := &train.State{Epoch: i + 1, Metrics: train.EpochMetrics{ValAcc: acc, HasVal: true}}
-		if err := cb.EpochEnd(s); err != nil {
+		if err := cb.OnEpochEnd(s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -77,7 +77,7 @@ func TestAuxLossWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := step([]*ag.Tape{ag.NewTape()}, m, Config{Optimizer: opt}, b, 0, NewTally(3)); err != nil {
+	if err := newStepper(m, 1, Config{Optimizer: opt}).step(b, 0, NewTally(3)); err != nil {
 		t.Fatal(err)
 	}
 	for i, g := range gMain {

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"github.com/foveaml/fovea/internal/atomicfile"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
-	"github.com/foveaml/fovea/weights"
 )
 
 // monitored returns the metric named by monitor ("loss", "acc",
@@ -45,48 +43,10 @@ func better(v, best, delta float64, max bool) bool {
 	return v < best-delta
 }
 
-// ModelCheckpoint saves a checkpoint from which Fit can resume: after
-// every Every epochs (0: every epoch) to Path, where "{epoch}" is replaced
-// by the epoch number, and, if Best is set, to Best whenever the Monitor
-// metric (default val_loss) improves. Files are written atomically.
-type ModelCheckpoint struct {
-	Path    string
-	Every   int
-	Best    string
-	Monitor string
-	best    float64
-	started bool
-}
-
-// EpochEnd implements Callback.
-func (c *ModelCheckpoint) EpochEnd(s *State) error {
-	if !c.started {
-		c.best, c.started = math.NaN(), true
-	}
-	if c.Path != "" && (c.Every <= 1 || s.Epoch%c.Every == 0) {
-		p := strings.ReplaceAll(c.Path, "{epoch}", fmt.Sprint(s.Epoch))
-		if err := weights.SaveCheckpoint(p, s.Checkpoint()); err != nil {
-			return fmt.Errorf("checkpoint after epoch %d: %w", s.Epoch, err)
-		}
-	}
-	if c.Best != "" {
-		v, max, err := monitored(s.Metrics, c.Monitor)
-		if err != nil {
-			return fmt.Errorf("ModelCheckpoint: %w", err)
-		}
-		if better(v, c.best, 0, max) {
-			c.best = v
-			if err := weights.SaveCheckpoint(c.Best, s.Checkpoint()); err != nil {
-				return fmt.Errorf("best checkpoint after epoch %d: %w", s.Epoch, err)
-			}
-		}
-	}
-	return nil
-}
-
 // EarlyStopping stops the run when the Monitor metric (default
 // val_loss) has not improved by more than MinDelta for Patience epochs.
 type EarlyStopping struct {
+	BaseHook
 	Monitor  string
 	Patience int
 	MinDelta float64
@@ -95,8 +55,8 @@ type EarlyStopping struct {
 	started  bool
 }
 
-// EpochEnd implements Callback.
-func (e *EarlyStopping) EpochEnd(s *State) error {
+// OnEpochEnd implements Hook.
+func (e *EarlyStopping) OnEpochEnd(s *State) error {
 	v, max, err := monitored(s.Metrics, e.Monitor)
 	if err != nil {
 		return fmt.Errorf("EarlyStopping: %w", err)
@@ -115,12 +75,13 @@ func (e *EarlyStopping) EpochEnd(s *State) error {
 // ReduceLROnPlateau lowers the learning rate when the Monitor metric
 // (default val_loss) stops improving, through an optim.Plateau.
 type ReduceLROnPlateau struct {
+	BaseHook
 	Plateau *optim.Plateau
 	Monitor string
 }
 
-// EpochEnd implements Callback.
-func (r *ReduceLROnPlateau) EpochEnd(s *State) error {
+// OnEpochEnd implements Hook.
+func (r *ReduceLROnPlateau) OnEpochEnd(s *State) error {
 	v, _, err := monitored(s.Metrics, r.Monitor)
 	if err != nil {
 		return fmt.Errorf("ReduceLROnPlateau: %w", err)
@@ -132,11 +93,12 @@ func (r *ReduceLROnPlateau) EpochEnd(s *State) error {
 // CSVLogger writes the history to Path as CSV after every epoch
 // (rewriting the file atomically), one row per epoch.
 type CSVLogger struct {
+	BaseHook
 	Path string
 }
 
-// EpochEnd implements Callback.
-func (l CSVLogger) EpochEnd(s *State) error {
+// OnEpochEnd implements Hook.
+func (l CSVLogger) OnEpochEnd(s *State) error {
 	return atomicfile.Write(l.Path, func(w io.Writer) error {
 		if _, err := io.WriteString(w, "epoch,loss,acc,val_loss,val_acc,lr,images,seconds\n"); err != nil {
 			return err
@@ -154,12 +116,6 @@ func (l CSVLogger) EpochEnd(s *State) error {
 	})
 }
 
-// CallbackFunc adapts a function to a Callback.
-type CallbackFunc func(s *State) error
-
-// EpochEnd implements Callback.
-func (f CallbackFunc) EpochEnd(s *State) error { return f(s) }
-
 // Unfreeze is one step of GradualUnfreezing: once Epoch epochs are done,
 // the parameters Pattern selects start training. Pattern is an
 // nn.MatchName pattern ("layer4", "features.*"), or "head", or "*" for
@@ -175,16 +131,21 @@ type Unfreeze struct {
 // nearer the input, so that the early, generic features are disturbed
 // last. Log, if set, gets a line per step. The optimiser must hold the
 // parameters from the start (build it over model.Params()): frozen ones
-// have no state until their first update. A resumed run must call
-// Restore before Fit, since the steps of the epochs already done do not
-// run again.
+// have no state until their first update. A resumed run takes the steps
+// of the epochs it has done when it begins (see Restore). It needs the
+// backbone's features to change, so FitHead refuses it.
 type GradualUnfreezing struct {
+	BaseHook
 	Plan []Unfreeze
 	Log  io.Writer
 }
 
-// EpochEnd implements Callback.
-func (g *GradualUnfreezing) EpochEnd(s *State) error {
+// OnBegin implements Hook: a resumed run takes the steps of the epochs
+// it has done.
+func (g *GradualUnfreezing) OnBegin(s *State) error { return g.Restore(s.Model, s.Epoch) }
+
+// OnEpochEnd implements Hook.
+func (g *GradualUnfreezing) OnEpochEnd(s *State) error {
 	for _, u := range g.Plan {
 		if u.Epoch == s.Epoch {
 			if err := g.unfreeze(s.Model, u); err != nil {
@@ -196,7 +157,7 @@ func (g *GradualUnfreezing) EpochEnd(s *State) error {
 }
 
 // Restore applies the steps of the first epoch epochs to model, as a
-// resumed run needs.
+// resumed run needs (OnBegin does, for the run's own model).
 func (g *GradualUnfreezing) Restore(model nn.Layer, epoch int) error {
 	for _, u := range g.Plan {
 		if u.Epoch <= epoch {

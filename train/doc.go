@@ -1,9 +1,12 @@
 // Package train fits models the way Keras does: Fit runs epochs of
-// softmax cross-entropy training with a progress bar, validation,
-// schedules and callbacks (checkpoints, early stopping, learning-rate
-// reduction, CSV logs), and returns the History, which plots itself as a
-// PNG; Evaluate reports loss, top-1/top-5 accuracy, per-class accuracy and
-// the confusion matrix; Predict returns class probabilities.
+// softmax cross-entropy training and returns the History, which plots
+// itself as a PNG. It is one loop, which runs a Stepper's steps and calls
+// hooks around them (Hook: the progress bar, validation, schedules,
+// checkpoints, early stopping, learning-rate reduction, CSV logs,
+// unfreezing); FitHead runs the same loop on a head's cached features,
+// and a program with a loop of its own runs the same Stepper. Evaluate
+// reports loss, top-1/top-5 accuracy, per-class accuracy and the
+// confusion matrix; Predict returns class probabilities.
 //
 //	model, _ := models.NewLeNet5(models.LeNetConfig{Seed: 1})
 //	opt, _ := optim.NewAdam(model.Params(), optim.AdamConfig{LR: 1e-3})
@@ -11,7 +14,7 @@
 //		Epochs: 12, BatchSize: 64, Optimizer: opt,
 //		Schedule:        optim.CosineAnnealingLR{TMax: 12},
 //		ValidationSplit: 0.1, Progress: os.Stdout,
-//		Callbacks: []train.Callback{&train.ModelCheckpoint{Path: "ck.safetensors"}},
+//		Hooks: []train.Hook{&train.ModelCheckpoint{Path: "ck.safetensors"}},
 //	})
 //	metrics, err := train.Evaluate(model, testSet, train.EvalConfig{})
 //

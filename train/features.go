@@ -12,7 +12,6 @@ import (
 	"github.com/foveaml/fovea/data"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/tensor"
-	"github.com/foveaml/fovea/weights"
 )
 
 // HeadLayer is a model's head seen on its own: it maps the features the
@@ -132,71 +131,79 @@ func CacheFeatures(model nn.Layer, head string, ds data.Dataset, cfg EvalConfig,
 // inference mode, and every epoch then trains the head on the cache (see
 // CacheFeatures). This is the fast path for a small data set on a large
 // frozen backbone; with the same Config it ends with the same head
-// weights as Fit, up to float rounding.
+// weights as Fit, up to float rounding. It runs Fit's loop, with Fit's
+// hooks and cfg.Hooks, which see the whole model (s.Model): its
+// checkpoints are the model's, and a resumed run loads them into the
+// model before the cache is made. The optimiser may hold all of model's
+// parameters, as for Fit.
 //
-// It needs what makes the cache valid, and says which condition fails
-// otherwise: a model with one head (nn.Heads), every parameter outside
-// it frozen, no Transform (augmentation would change the features every
-// epoch), and a backbone that computes the same in training as in
-// inference mode (no active dropout, no batch norm updating its
-// statistics below the head). Callbacks see the whole model (its
-// checkpoints are the model's); the optimiser may hold all of model's
-// parameters, as for Fit. Unfreezing backbone layers during the run
-// (GradualUnfreezing) does not work here: use Fit.
+// It needs what makes the cache valid: a model with one head (nn.Heads),
+// every parameter outside it frozen, no Transform (augmentation would
+// change the features every epoch), no GradualUnfreezing hook, and a
+// backbone that computes the same in training as in inference mode (no
+// active dropout, no batch norm updating its statistics below the head).
+// When one fails, it changes nothing and returns an error that says
+// which and wraps ErrNoHeadCache, so that a caller can fall back to Fit.
 func FitHead(ctx context.Context, model nn.Layer, ds data.Dataset, cfg Config) (*History, error) {
-	if err := CanFitHead(model, ds, cfg); err != nil {
+	head, err := cacheable(model, ds, cfg)
+	if err != nil {
+		return nil, noHeadCache{err}
+	}
+	r, err := newRun("train.FitHead", model, ds, cfg)
+	if err != nil {
 		return nil, err
 	}
-	head := nn.Heads(model)[0]
 	ecfg := EvalConfig{BatchSize: max(cfg.BatchSize, 64), Workers: cfg.Workers}
 	feats, hl, err := CacheFeatures(model, head, ds, ecfg, cfg.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("train.FitHead: %w", err)
 	}
-	hcfg := cfg
 	if cfg.Validation != nil {
-		if hcfg.Validation, _, err = CacheFeatures(model, head, cfg.Validation, ecfg, cfg.Progress); err != nil {
+		if r.cfg.Validation, _, err = CacheFeatures(model, head, cfg.Validation, ecfg, cfg.Progress); err != nil {
 			return nil, fmt.Errorf("train.FitHead: validation: %w", err)
 		}
 	}
-	if cfg.Resume != nil {
-		// The whole model's weights go into the model; the head resumes
-		// from its own.
-		if _, err := weights.LoadStateDict(nn.State(model), cfg.Resume.Weights, true); err != nil {
-			return nil, fmt.Errorf("train.FitHead: resuming: %w", err)
-		}
-		r := *cfg.Resume
-		r.Weights = map[string]*tensor.Tensor{}
-		for _, p := range nn.State(hl) {
-			r.Weights[p.Name] = cfg.Resume.Weights[p.Name]
-		}
-		hcfg.Resume = &r
-	}
-	hcfg.Callbacks = make([]Callback, len(cfg.Callbacks))
-	for i, cb := range cfg.Callbacks {
-		hcfg.Callbacks[i] = wholeModel{cb, model}
-	}
-	if cfg.DataParallel == 0 {
-		// Cut the batches as Fit would for the whole model, so that the
-		// sums of the gradients, and the update, are the same.
-		hcfg.DataParallel = dataParallel(model, cfg)
-	}
-	return Fit(ctx, hl, feats, hcfg)
+	return r.fit(ctx, hl, feats)
 }
 
-// wholeModel runs a callback of FitHead's with the whole model in place
-// of the head.
-type wholeModel struct {
-	cb    Callback
-	model nn.Layer
-}
+// ErrNoHeadCache is wrapped by FitHead's error when the model, the data
+// or the Config does not let the head train on cached features.
+var ErrNoHeadCache = errors.New("the head cannot train on cached features")
 
-// EpochEnd implements Callback.
-func (w wholeModel) EpochEnd(s *State) error {
-	head := s.Model
-	s.Model = w.model
-	defer func() { s.Model = head }()
-	return w.cb.EpochEnd(s)
+// noHeadCache is FitHead's error when it cannot cache: the reason's
+// message, wrapping both the reason and ErrNoHeadCache.
+type noHeadCache struct{ reason error }
+
+func (e noHeadCache) Error() string   { return e.reason.Error() }
+func (e noHeadCache) Unwrap() []error { return []error{e.reason, ErrNoHeadCache} }
+
+// cacheable returns the head FitHead trains, or why it cannot: the
+// model must have one head, every parameter outside it frozen, no
+// augmentation or unfreezing, and a backbone that computes the same in
+// training as in inference mode. It changes nothing.
+func cacheable(model nn.Layer, ds data.Dataset, cfg Config) (string, error) {
+	heads := nn.Heads(model)
+	if len(heads) != 1 {
+		return "", fmt.Errorf("train.FitHead: the model has %d heads %v; want one (use Fit)", len(heads), heads)
+	}
+	head := heads[0]
+	for _, p := range model.Params() {
+		if p.Trainable() && !nn.MatchName(head, p.Name) {
+			return "", fmt.Errorf("train.FitHead: parameter %s, outside the head %s, trains; freeze the backbone (nn.FreezeAllButHead) or train with Fit", p.Name, head)
+		}
+	}
+	if cfg.Transform != nil {
+		return "", errors.New("train.FitHead: the training data is augmented (Config.Transform), so the backbone's features differ every epoch and cannot be cached; use Fit")
+	}
+	for _, h := range cfg.Hooks {
+		if _, ok := h.(*GradualUnfreezing); ok {
+			return "", errors.New("train.FitHead: a GradualUnfreezing hook changes the backbone during the run, which the cache cannot follow; use Fit")
+		}
+	}
+	if ds == nil || ds.Len() == 0 {
+		return "", errors.New("train.FitHead: the training set is empty")
+	}
+	return head, sameInTraining(model, head, ds)
 }
 
 // sameInTraining checks that model's backbone computes the same features
@@ -250,28 +257,4 @@ func sameInTraining(model nn.Layer, head string, ds data.Dataset) error {
 		return fmt.Errorf("train.FitHead: the backbone below %s computes other features in training mode than in inference mode (active dropout, or a batch norm that keeps training); the cache would not match training through it: use Fit", head)
 	}
 	return nil
-}
-
-// CanFitHead reports why FitHead cannot train model on ds with cfg, or
-// nil if it can: the model must have one head, every parameter outside
-// it frozen, no augmentation, and a backbone that computes the same in
-// training as in inference mode. It changes nothing.
-func CanFitHead(model nn.Layer, ds data.Dataset, cfg Config) error {
-	heads := nn.Heads(model)
-	if len(heads) != 1 {
-		return fmt.Errorf("train.FitHead: the model has %d heads %v; want one (use Fit)", len(heads), heads)
-	}
-	head := heads[0]
-	for _, p := range model.Params() {
-		if p.Trainable() && !nn.MatchName(head, p.Name) {
-			return fmt.Errorf("train.FitHead: parameter %s, outside the head %s, trains; freeze the backbone (nn.FreezeAllButHead) or train with Fit", p.Name, head)
-		}
-	}
-	if cfg.Transform != nil {
-		return errors.New("train.FitHead: the training data is augmented (Config.Transform), so the backbone's features differ every epoch and cannot be cached; use Fit")
-	}
-	if ds == nil || ds.Len() == 0 {
-		return errors.New("train.FitHead: the training set is empty")
-	}
-	return sameInTraining(model, head, ds)
 }

@@ -17,6 +17,7 @@ import (
 // on anything else (a log file, a pipe) it prints only the line that ends
 // each epoch.
 type progress struct {
+	BaseHook
 	w        io.Writer
 	tty      bool
 	epochs   int
@@ -101,6 +102,31 @@ func (p *progress) finish() {
 		fmt.Fprintln(p.w)
 		p.midLine = false
 	}
+}
+
+// OnEpochBegin implements Hook.
+func (p *progress) OnEpochBegin(s *State) error {
+	p.beginEpoch(s.Epoch, s.Batches)
+	return nil
+}
+
+// OnStep implements Hook.
+func (p *progress) OnStep(s *State) error {
+	loss, acc, images := s.Running()
+	p.update(s.Batch, images, loss, acc)
+	return nil
+}
+
+// OnEpochEnd implements Hook.
+func (p *progress) OnEpochEnd(s *State) error {
+	p.endEpoch(s.Metrics.Images, s.Metrics)
+	return nil
+}
+
+// OnEnd implements Hook.
+func (p *progress) OnEnd(_ *State, err error) error {
+	p.finish()
+	return err
 }
 
 func counter(done, total int) string {

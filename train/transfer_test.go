@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,38 +14,6 @@ import (
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
 )
-
-// bnNet is conv 3×3 (6 maps) – batch norm – ReLU – conv 3×3 (8 maps) –
-// batch norm – ReLU – global average pooling – dense 3: a backbone with
-// running statistics under a one-layer head ("6").
-func bnNet(t *testing.T, seed uint64) *nn.Sequential {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 3))
-	c1, err := nn.NewConv2D(nn.Conv2DConfig{In: 1, Out: 6, Kernel: 3, Pad: 1}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, err := nn.NewConv2D(nn.Conv2DConfig{In: 6, Out: 8, Kernel: 3, Pad: 1}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b1, _ := nn.NewBatchNorm(6)
-	b2, _ := nn.NewBatchNorm(8)
-	d, err := nn.NewDense(nn.DenseConfig{In: 8, Out: 3}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nn.NewSequential(c1, b1, nn.ReLU, c2, b2, nn.ReLU, nn.GlobalAvgPool{}, d)
-}
-
-// snapshot copies every parameter and buffer of m by name.
-func snapshot(m nn.Layer) map[string][]float32 {
-	s := map[string][]float32{}
-	for _, p := range nn.State(m) {
-		s[p.Name] = slices.Clone(p.Var.Value().Data())
-	}
-	return s
-}
 
 // TestFrozenBackboneUnchanged trains a batch-normalised net whose
 // backbone is frozen, with AdamW's weight decay, and checks that every
@@ -171,6 +140,10 @@ func TestFitHeadRefuses(t *testing.T) {
 			nn.FreezeAllButHead(m)
 			m.Layers = slices.Insert(m.Layers, 7, nn.Layer(nn.Dropout{P: 0.5, Seed: 1}))
 		}, "other features in training mode"},
+		{"unfreezing", func(m *nn.Sequential, cfg *Config) {
+			nn.FreezeAllButHead(m)
+			cfg.Hooks = []Hook{&GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "0"}}}}
+		}, "GradualUnfreezing"},
 	}
 	for _, c := range cases {
 		m := bnNet(t, 1)
@@ -178,8 +151,8 @@ func TestFitHeadRefuses(t *testing.T) {
 		c.prep(m, &cfg)
 		before := snapshot(m)
 		_, err := FitHead(context.Background(), m, ds, cfg)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v; want one saying %q", c.name, err, c.want)
+		if !errors.Is(err, ErrNoHeadCache) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v; want one saying %q and wrapping ErrNoHeadCache", c.name, err, c.want)
 		}
 		for k, v := range snapshot(m) {
 			if !slices.Equal(v, before[k]) {
@@ -200,15 +173,15 @@ func TestGradualUnfreezing(t *testing.T) {
 	g := &GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "0"}}, Log: &log}
 	conv := m.Params()[0]
 	var atEpoch1 []float32
-	snap := CallbackFunc(func(s *State) error {
+	snap := HookFuncs{EpochEnd: func(s *State) error {
 		if s.Epoch == 1 {
 			atEpoch1 = slices.Clone(conv.Var.Value().Data())
 		}
 		return nil
-	})
+	}}
 	before := slices.Clone(conv.Var.Value().Data())
 	o := adam(t, m, 0.01)
-	if _, err := Fit(context.Background(), m, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o, Seed: 1, Callbacks: []Callback{snap, g}}); err != nil {
+	if _, err := Fit(context.Background(), m, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o, Seed: 1, Hooks: []Hook{snap, g}}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(before, atEpoch1) {
@@ -224,6 +197,19 @@ func TestGradualUnfreezing(t *testing.T) {
 	nn.FreezeAllButHead(m2)
 	if err := g.Restore(m2, 1); err != nil || !m2.Params()[0].Trainable() {
 		t.Errorf("Restore: %v, conv trainable %v", err, m2.Params()[0].Trainable())
+	}
+	// A run resumed after epoch 1 takes the step when it begins.
+	m3 := smallNet(t, 1)
+	nn.FreezeAllButHead(m3)
+	o3 := adam(t, m3, 0.01)
+	ck := (&State{Model: m3, Optimizer: o3, Epoch: 1, Step: 4}).Checkpoint()
+	before = slices.Clone(m3.Params()[0].Var.Value().Data())
+	g3 := &GradualUnfreezing{Plan: g.Plan}
+	if _, err := Fit(context.Background(), m3, ds, Config{Epochs: 2, BatchSize: 16, Optimizer: o3, Seed: 1, Resume: ck, Hooks: []Hook{g3}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := m3.Params()[0]; !p.Trainable() || slices.Equal(before, p.Var.Value().Data()) {
+		t.Error("the resumed run did not unfreeze and train the convolution")
 	}
 	bad := &GradualUnfreezing{Plan: []Unfreeze{{Epoch: 1, Pattern: "layer9"}}}
 	if err := bad.Restore(m2, 1); err == nil || !strings.Contains(err.Error(), `"layer9" selects no parameter`) {

@@ -182,9 +182,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
 		ValidationSplit: *valSplit, MaxGradNorm: *clipNorm,
-		CheckpointPath: checkpointPath, CheckpointEvery: *every, // after every epoch too, and on Ctrl-C
-		Callbacks: []train.Callback{
-			&train.ModelCheckpoint{Best: bestPath},
+		Hooks: []train.Hook{
+			&train.ModelCheckpoint{Path: checkpointPath, EverySteps: *every, OnStop: true, Best: bestPath}, // after every epoch too, and on Ctrl-C
 			train.CSVLogger{Path: historyPath},
 		}}
 	if !*quiet {
@@ -195,15 +194,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		// Check that it fits the model and optimiser here, to name the
-		// file; Fit loads the same again.
-		if _, err := weights.LoadStateDict(nn.State(model), ck.Weights, true); err != nil {
-			return fmt.Errorf("%s: %w (was it saved by a run of another --model or --classes?)", *resume, err)
-		}
-		if err := o.LoadState(ck.Optim, ck.OptimMeta); err != nil {
-			return fmt.Errorf("%s: %w (was it saved by a run with another --optimizer?)", *resume, err)
-		}
-		cfg.Resume = ck
+		cfg.Resume = ck // Fit loads it, and says what does not fit
 	}
 	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
 	// saves a checkpoint; a second one kills at once.
@@ -230,7 +221,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
+		var re *train.ResumeError
 		switch {
+		case errors.As(err, &re):
+			hint := map[string]string{"weights": " (was it saved by a run of another --model or --classes?)",
+				"optimiser": " (was it saved by a run with another --optimizer?)"}[re.Part]
+			return fmt.Errorf("%s: %w%s", *resume, re.Err, hint)
 		case errors.Is(err, train.ErrNonFinite):
 			return fmt.Errorf("%w (--lr, --clip-norm); %s holds the last good state", err, lastCheckpoint(checkpointPath, *resume))
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):

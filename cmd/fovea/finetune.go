@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -175,7 +176,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	historyPath, curvesPath := filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png")
 	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
 		ValidationSplit: *valSplit,
-		Callbacks: []train.Callback{
+		Hooks: []train.Hook{
 			&train.ModelCheckpoint{Path: checkpointPath, Best: bestPath},
 			train.CSVLogger{Path: historyPath},
 		}}
@@ -187,26 +188,18 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		if cfg.Progress != nil {
 			g.Log = stdout
 		}
-		cfg.Callbacks = append(cfg.Callbacks, g)
+		cfg.Hooks = append(cfg.Hooks, g)
 	}
-	useCache := false
-	switch *cache {
-	case "on":
-		if len(plan) > 0 {
-			return usagef("--cache on cannot be used with --unfreeze: the backbone changes during training")
-		}
-		if err := train.CanFitHead(model, ds, cfg); err != nil {
-			return fmt.Errorf("--cache on: %w", err)
-		}
-		useCache = true
-	case "auto":
-		useCache = len(plan) == 0 && train.CanFitHead(model, ds, cfg) == nil
+	if *cache == "on" && len(plan) > 0 {
+		return usagef("--cache on cannot be used with --unfreeze: the backbone changes during training")
 	}
+	// FitHead checks whether the cache can serve, and says why not.
+	useCache := *cache != "off" && len(plan) == 0
 
 	if !*asJSON {
 		fmt.Fprintf(stdout, "loaded %s into %s: %s\n", *from, spec.Name, describeReport(report))
-		fmt.Fprintf(stdout, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen%s\n",
-			spec.Name, *dataset, ds.Len(), 100**valSplit, classes, *epochs, *freeze, commas(trainable), commas(frozen), map[bool]string{true: " (head on cached features)"}[useCache])
+		fmt.Fprintf(stdout, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
+			spec.Name, *dataset, ds.Len(), 100**valSplit, classes, *epochs, *freeze, commas(trainable), commas(frozen))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -214,7 +207,14 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	var hist *train.History
 	if useCache {
 		hist, err = train.FitHead(ctx, model, ds, cfg)
-	} else {
+		if errors.Is(err, train.ErrNoHeadCache) {
+			if *cache == "on" {
+				return fmt.Errorf("--cache on: %w", err)
+			}
+			useCache = false
+		}
+	}
+	if !useCache {
 		hist, err = train.Fit(ctx, model, ds, cfg)
 	}
 	if hist != nil && len(hist.Epochs) > 0 {

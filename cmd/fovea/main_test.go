@@ -483,7 +483,8 @@ func TestCancelStopsPromptly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cancelled time.Time
-	cfg := train.Config{Epochs: 100, BatchSize: 16, Optimizer: o, Workers: 2, DataParallel: 2, CheckpointPath: ck,
+	cfg := train.Config{Epochs: 100, BatchSize: 16, Optimizer: o, Workers: 2, DataParallel: 2,
+		Hooks: []train.Hook{&train.ModelCheckpoint{Path: ck, OnStop: true}},
 		Transform: data.TransformFunc(func(dst, src []float32, h, w, c int, rng *rand.Rand) error {
 			copy(dst, src)
 			return nil

@@ -90,11 +90,11 @@ func run(n, epochs, testN int, preset string, seed uint64, out string) error {
 			Epochs: epochs, BatchSize: 32, Optimizer: opt, Seed: seed,
 			Schedule:   optim.CosineAnnealingLR{TMax: epochs},
 			Validation: testSet, Transform: r.tf,
-			Callbacks: []train.Callback{train.CallbackFunc(func(s *train.State) error {
+			Hooks: []train.Hook{train.HookFuncs{EpochEnd: func(s *train.State) error {
 				m := s.Metrics
 				fmt.Printf("  epoch %2d  loss %.4f  train acc %.4f  test acc %.4f\n", m.Epoch+1, m.Loss, m.Acc, m.ValAcc)
 				return nil
-			})},
+			}}},
 		})
 		if err != nil {
 			return err

@@ -255,7 +255,7 @@ func run(o options, w io.Writer) error {
 	} else {
 		cfg.Validation = testSet
 	}
-	cfg.Callbacks = []train.Callback{train.CallbackFunc(func(s *train.State) error {
+	cfg.Hooks = []train.Hook{train.HookFuncs{EpochEnd: func(s *train.State) error {
 		m := &s.History.Epochs[len(s.History.Epochs)-1]
 		line := fmt.Sprintf("epoch %d/%d  loss %.4f  train acc %.4f", m.Epoch+1, o.epochs, m.Loss, m.Acc)
 		if len(heads) > 0 {
@@ -272,7 +272,7 @@ func run(o options, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "%s  %.1fs  %.0f img/s\n", line, m.Seconds, float64(m.Images)/m.Seconds)
 		return nil
-	})}
+	}}}
 
 	hist, err := train.Fit(context.Background(), model, trainSet, cfg)
 	if err != nil {
