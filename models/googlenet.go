@@ -123,7 +123,7 @@ func (m *GoogLeNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	return y
 }
 
-// ForwardAux implements train.AuxModel: the main logits and, while
+// ForwardAux implements nn.AuxModel: the main logits and, while
 // training with AuxLogits, the two auxiliary heads' logits (aux1 on
 // inception 4a, aux2 on 4d); otherwise aux is nil.
 func (m *GoogLeNet) ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Var) {

@@ -20,11 +20,19 @@ import (
 // ("classifier.5.weight"), so an optimiser, a checkpoint or a state dict
 // made for the whole model fits it, and training it trains the model.
 type HeadLayer struct {
-	Name  string   // the head's dotted name in the model ("fc")
-	Layer nn.Layer // the head itself
+	nn.Module          // the head, declared under its dotted name in the model ("fc")
+	Layer     nn.Layer // the head itself
 	// Flat is set when the head reads [N, F] features, which are stored
 	// as 1×1×F images and flattened back on the way in.
 	Flat bool
+}
+
+// NewHeadLayer returns the head called name in its model, layer, seen on
+// its own; flat says it reads [N, F] features.
+func NewHeadLayer(name string, layer nn.Layer, flat bool) *HeadLayer {
+	h := &HeadLayer{Flat: flat}
+	h.Layer = nn.Add(&h.Module, name, layer)
+	return h
 }
 
 // Forward implements nn.Layer.
@@ -32,14 +40,8 @@ func (h *HeadLayer) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	if h.Flat {
 		x = c.Tape.Flatten(x)
 	}
-	return c.Call(h.Name, h.Layer, x)
+	return h.Call(c, h.Layer, x)
 }
-
-// Params implements nn.Layer.
-func (h *HeadLayer) Params() []nn.Param { return nn.Prefix(h.Name, h.Layer.Params()) }
-
-// Buffers implements nn.Buffered.
-func (h *HeadLayer) Buffers() []nn.Param { return nn.Prefix(h.Name, nn.BuffersOf(h.Layer)) }
 
 // CacheFeatures runs model in inference mode over ds once and keeps what
 // its layer called head reads: the backbone's features, one example per
@@ -89,7 +91,7 @@ func CacheFeatures(model nn.Layer, head string, ds data.Dataset, cfg EvalConfig,
 				return nil, nil, fmt.Errorf("train.CacheFeatures: %s reads features of shape %v; want [N F] or [N H W C]", head, s)
 			}
 			shape, per = s[1:], in.Value().Len()/s[0]
-			hl = &HeadLayer{Name: head, Layer: layer, Flat: len(s) == 2}
+			hl = NewHeadLayer(head, layer, len(s) == 2)
 			feats = make([]float32, ds.Len()*per)
 		}
 		if !slices.Equal(s[1:], shape) {

@@ -172,18 +172,15 @@ func forwardLoss(c *nn.Ctx, model nn.Layer, smoothing float32, x *tensor.Tensor,
 	return logits, loss, mainLoss
 }
 
-// AuxModel is a model with auxiliary classifiers, such as GoogLeNet's,
-// that are trained alongside the main one and dropped at inference. Fit
-// calls ForwardAux instead of Forward for its training steps and
-// minimises main + AuxLossWeight·Σ aux, each term a softmax cross-entropy
-// against the batch's labels; the loss and accuracy it reports are the
-// main classifier's, comparable with the validation ones. Evaluate and
-// Predict call Forward. ForwardAux may return no aux logits (when
-// c.Train is false, or the heads are off).
-type AuxModel interface {
-	nn.Layer
-	ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Var)
-}
+// AuxModel is nn.AuxModel: a model with auxiliary classifiers, such as
+// GoogLeNet's, that are trained alongside the main one and dropped at
+// inference. Fit calls ForwardAux instead of Forward for its training
+// steps and minimises main + AuxLossWeight·Σ aux, each term a softmax
+// cross-entropy against the batch's labels; the loss and accuracy it
+// reports are the main classifier's, comparable with the validation ones.
+// Evaluate and Predict call Forward. ForwardAux may return no aux logits
+// (when c.Train is false, or the heads are off).
+type AuxModel = nn.AuxModel
 
 // AuxLossWeight weighs each auxiliary classifier's loss in an AuxModel's
 // training loss (GoogLeNet's 0.3).
