@@ -484,12 +484,20 @@ func TestCancelStopsPromptly(t *testing.T) {
 	defer cancel()
 	var cancelled time.Time
 	cfg := train.Config{Epochs: 100, BatchSize: 16, Optimizer: o, Workers: 2, DataParallel: 2,
-		Hooks: []train.Hook{&train.ModelCheckpoint{Path: ck, OnStop: true}},
+		Hooks: []train.Hook{&train.ModelCheckpoint{Path: ck, OnStop: true},
+			// Cancelled in the middle of the first epoch (a timer could
+			// land between two epochs).
+			train.HookFuncs{Step: func(s *train.State) error {
+				if s.Step == 40 {
+					cancelled = time.Now()
+					cancel()
+				}
+				return nil
+			}}},
 		Transform: data.TransformFunc(func(dst, src []float32, h, w, c int, rng *rand.Rand) error {
 			copy(dst, src)
 			return nil
 		})}
-	time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
 	_, err = train.Fit(ctx, m, ds, cfg)
 	took := time.Since(cancelled)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), ck) {
