@@ -33,6 +33,18 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		clear(dx)
 		return
 	}
+	// The backward convolution runs from dy's Cout channels to Cin.
+	if winoShape(p) && useWinograd(od, winoBackward(p, d.C)) {
+		convBackwardDataWinograd(dx, dy, w, d, p)
+		return
+	}
+	convBackwardDataDirect(dx, dy, w, d, p)
+}
+
+// convBackwardDataDirect is Conv2DBackwardData on the direct kernel (p
+// normed, the arguments checked, both sizes non-zero).
+func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv) {
+	od := p.Out(d)
 	if k := kernelFor(d.C); p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
 		// Zero insertion would waste (stride²−1)/stride² of the work,
 		// and a few input channels would fill a tile's columns poorly.
