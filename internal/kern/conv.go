@@ -195,7 +195,7 @@ func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	if od.Len() == 0 {
 		return
 	}
-	if useWinograd(d, p) {
+	if winoForward(w, d, p) {
 		conv2DWinograd(y, x, w, d, p, ep)
 		return
 	}

@@ -34,7 +34,7 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		return
 	}
 	// The backward convolution runs from dy's Cout channels to Cin.
-	if winoShape(p) && useWinograd(od, winoBackward(p, d.C)) {
+	if winoBackwardData(w, d, p) {
 		convBackwardDataWinograd(dx, dy, w, d, p)
 		return
 	}
@@ -152,12 +152,7 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 func flipFilter(dst, w []float32, taps, cin, cout int) {
 	for t := 0; t < taps; t++ {
 		src := w[t*cin*cout : (t+1)*cin*cout]
-		out := dst[(taps-1-t)*cin*cout : (taps-t)*cin*cout]
-		for ci := 0; ci < cin; ci++ {
-			for co := 0; co < cout; co++ {
-				out[co*cin+ci] = src[ci*cout+co]
-			}
-		}
+		transpose(dst[(taps-1-t)*cin*cout:(taps-t)*cin*cout], src, cin, cout)
 	}
 }
 

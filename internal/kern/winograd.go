@@ -194,14 +194,17 @@ func winoShape(p Conv) bool {
 }
 
 // useWinograd is the cost model that chooses Winograd over the direct
-// kernel for the convolution p over an input of dims d. Winograd does a
-// quarter of the multiply-adds, in products whose reduction is Cin long,
-// but adds transforms that cost about 9·(Cin+Cout) flops per output
-// pixel, read and write 36/16 values per pixel and channel, and pays for
-// the output pixels that pad the last tiles of a row or column. So it
-// wants the assembly transforms, enough channels on both sides, and
-// images not much smaller than a few tiles.
-func useWinograd(d Dims, p Conv) bool {
+// kernel for the convolution p over an input of dims d; filterKept says
+// whether the filter's transform is already at hand (inference, after
+// the first calls). Winograd does a quarter of the multiply-adds, in
+// products whose reduction is Cin long, but adds transforms that cost
+// about 27·(Cin+Cout) multiply-adds per output pixel, computes the pixels
+// that pad the last tiles of a row or column, and, unless it is kept,
+// writes and reads back a transformed filter four times the filter's
+// size, which at a small batch can cost as much as the products. So it
+// wants the assembly transforms, a few channels on both sides and images
+// not much smaller than a tile.
+func useWinograd(d Dims, p Conv, filterKept bool) bool {
 	if !winoFast || !winoShape(p) {
 		return false
 	}
@@ -209,23 +212,25 @@ func useWinograd(d Dims, p Conv) bool {
 	if d.C < winoMinChannels || p.Cout < winoMinChannels || od.H < 4 || od.W < 4 {
 		return false
 	}
-	// Direct: 9·Cin·Cout multiply-adds a pixel. Winograd: 36/16·Cin·Cout
-	// on every pixel of whole tiles, plus the transforms (counted as
-	// multiply-adds, at a third of the product's speed).
-	pix := float64(od.H * od.W)
-	tiled := float64(ceilDiv(od.H, 4) * ceilDiv(od.W, 4) * 16)
+	pix := float64(od.N * od.H * od.W)
+	tiled := float64(od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4) * 16)
 	cin, cout := float64(d.C), float64(p.Cout)
 	direct := 9 * cin * cout * pix
-	win := tiled * (2.25*cin*cout + 3*(9*(cin+cout)))
+	win := tiled * (2.25*cin*cout + 27*(cin+cout))
+	if !filterKept {
+		win += winoFilterCost * 36 * cin * cout
+	}
 	return win*winoMargin < direct
 }
 
-// The cost model's knobs, set from the benchmarks in winograd_test.go:
-// below 32 channels the products are too short to amortise the
-// transforms, and Winograd must win by a margin to pay for its extra
-// rounding error.
+// The cost model's knobs, set from BenchmarkWinogradVsDirect: below 16
+// channels the products are too short to amortise the transforms; a
+// transformed filter value costs about 30 multiply-adds' time to write
+// and read back (it is memory-bound); and Winograd must win by a margin
+// to pay for its larger rounding error.
 const (
-	winoMinChannels = 32
+	winoMinChannels = 16
+	winoFilterCost  = 30
 	winoMargin      = 1.25
 )
 
@@ -258,7 +263,7 @@ func newWinoPlan(k *gemm.Kernel, od Dims, cin, cout int) winoPlan {
 	pl.phased = filterBytes > 1<<20
 	budget := 640 << 10
 	if pl.phased {
-		budget = 4 << 20
+		budget = 12 << 20
 	}
 	b := max(mr, budget/perTile/mr*mr)
 	if !pl.phased {
@@ -268,6 +273,9 @@ func newWinoPlan(k *gemm.Kernel, od Dims, cin, cout int) winoPlan {
 	pl.block = min(b, roundUp(pl.tiles, mr))
 	return pl
 }
+
+// filterLen is the length of the packed transformed filter.
+func (pl winoPlan) filterLen() int { return 36 * pl.panels * pl.cin * pl.k.NR }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
@@ -279,38 +287,64 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 // result comes from the filter cache when w is one it has seen; release
 // hands it back.
 func winoFilter(pl winoPlan, w []float32, flip bool) (u []float32, release func()) {
-	n := 36 * pl.panels * pl.cin * pl.k.NR
+	n := pl.filterLen()
 	if u := winoCache.lookup(w, flip, pl.k.NR, n); u != nil {
 		return u, func() {}
 	}
 	up := scratch.Get(n)
 	u = *up
-	src := w
 	if flip {
+		// Swap the channels of each tap, then read the taps last first.
 		wt := scratch.Get(len(w))
 		defer scratch.Put(wt)
-		flipFilter(*wt, w, 9, pl.cout, pl.cin)
-		src = *wt
+		tapLen := pl.cin * pl.cout
+		cpu.For(9, 1, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				transpose((*wt)[t*tapLen:(t+1)*tapLen], w[t*tapLen:(t+1)*tapLen], pl.cout, pl.cin)
+			}
+		})
+		winoTransformFilter(pl, u, (*wt)[8*tapLen:], -4*tapLen)
+	} else {
+		winoTransformFilter(pl, u, w, 4*pl.cin*pl.cout)
 	}
-	winoTransformFilter(pl, u, src)
 	if winoCache.store(w, flip, pl.k.NR, u) {
 		return u, func() {} // the cache keeps its own copy
 	}
 	return u, func() { scratch.Put(up) }
 }
 
-// winoTransformFilter fills u (see winoFilter) from the HWIO filter g.
-func winoTransformFilter(pl winoPlan, u, g []float32) {
+// transpose sets dst (cols×rows) to the transpose of src (rows×cols), in
+// blocks of 16×16 that stay in L1, writing runs of dst.
+func transpose(dst, src []float32, rows, cols int) {
+	const bs = 16
+	for i0 := 0; i0 < rows; i0 += bs {
+		n := min(bs, rows-i0)
+		blk := src[i0*cols : (i0+n-1)*cols+cols]
+		for j := 0; j < cols; j++ {
+			d := dst[j*rows+i0 : j*rows+i0+n]
+			s := blk[j:]
+			for i := range d {
+				d[i] = s[i*cols]
+			}
+		}
+	}
+}
+
+// winoTransformFilter fills u (see winoFilter) from the filter g whose
+// taps are gs bytes apart (negative: last first), each Cin×Cout.
+func winoTransformFilter(pl winoPlan, u, g []float32, gs int) {
 	nr := pl.k.NR
 	if pl.cout%nr != 0 {
 		clear(u)
 	}
 	us := 4 * pl.panels * pl.cin * nr
-	cpu.For(pl.cin, max(1, 4096/(pl.cout+1)), func(lo, hi int) {
-		for ci := lo; ci < hi; ci++ {
-			for jp := 0; jp < pl.panels; jp++ {
-				j0 := jp * nr
-				wino.filter(&u[(jp*pl.cin+ci)*nr], us, &g[ci*pl.cout+j0], 4*pl.cin*pl.cout, min(nr, pl.cout-j0))
+	cpu.For(pl.cin, 32, func(lo, hi int) {
+		// Panel by panel, so that each of the 36 points' writes is one
+		// sequential stream rather than a jump to another page.
+		for jp := 0; jp < pl.panels; jp++ {
+			j0 := jp * nr
+			for ci := lo; ci < hi; ci++ {
+				wino.filter(&u[(jp*pl.cin+ci)*nr], us, &g[ci*pl.cout+j0], gs, min(nr, pl.cout-j0))
 			}
 		}
 	})
@@ -449,6 +483,26 @@ func winoClearRows(v []float32, vs, cin, nt, rows int) {
 
 // winoSeg is the segment list of a plain matrix for the micro-kernel.
 var winoSeg = []int{0}
+
+// winoForward and winoBackwardData report whether Conv2DFused and
+// Conv2DBackwardData of p (normed) over dims d run by Winograd.
+func winoForward(w []float32, d Dims, p Conv) bool {
+	if !winoFast || !winoShape(p) {
+		return false
+	}
+	nr := kernelFor(p.Cout).NR
+	kept := winoCache.kept(w, false, nr, 36*ceilDiv(p.Cout, nr)*nr*d.C)
+	return useWinograd(d, p, kept)
+}
+
+func winoBackwardData(w []float32, d Dims, p Conv) bool {
+	if !winoFast || !winoShape(p) {
+		return false
+	}
+	nr := kernelFor(d.C).NR
+	kept := winoCache.kept(w, true, nr, 36*ceilDiv(d.C, nr)*nr*p.Cout)
+	return useWinograd(p.Out(d), winoBackward(p, d.C), kept)
+}
 
 // conv2DWinograd is Conv2DFused by Winograd (winoShape(p) holds, p normed).
 func conv2DWinograd(y, x, w []float32, d Dims, p Conv, ep Epilogue) {

@@ -62,6 +62,15 @@ func (c *filterCache) lookup(w []float32, flip bool, nr, n int) []float32 {
 	return e.u
 }
 
+// kept reports whether the cache holds a transform for w, without
+// checking that w is unchanged since: for the cost model.
+func (c *filterCache) kept(w []float32, flip bool, nr, n int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[c.key(w, flip, nr, n)]
+	return e != nil && e.u != nil
+}
+
 // store records that u is the transform of w as it is now, and reports
 // whether the cache kept u itself (the caller must then not reuse it).
 func (c *filterCache) store(w []float32, flip bool, nr int, u []float32) bool {

@@ -366,31 +366,36 @@ func TestWinogradCache(t *testing.T) {
 // TestUseWinograd checks the cost model's choices on the zoo's layers.
 func TestUseWinograd(t *testing.T) {
 	if !winoFast {
-		if useWinograd(Dims{8, 56, 56, 64}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}.norm(Dims{8, 56, 56, 64})) {
+		if useWinograd(Dims{8, 56, 56, 64}, Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}.norm(Dims{8, 56, 56, 64}), true) {
 			t.Fatal("Winograd chosen without the assembly transforms")
 		}
 		t.Skip("no assembly transforms: Winograd is never chosen")
 	}
 	same := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1}
 	for _, c := range []struct {
-		d    Dims
-		p    Conv
-		cout int
-		want bool
+		d          Dims
+		p          Conv
+		cout       int
+		kept, want bool
 	}{
-		{Dims{32, 32, 32, 64}, same, 64, true},
-		{Dims{8, 56, 56, 64}, same, 64, true},
-		{Dims{8, 14, 14, 256}, same, 256, true},
-		{Dims{8, 224, 224, 3}, same, 64, false}, // three input channels
-		{Dims{8, 28, 28, 16}, same, 32, false},  // a narrow inception branch
-		{Dims{8, 2, 2, 512}, same, 512, false},  // smaller than a tile
-		{Dims{8, 56, 56, 64}, Conv{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1}, 128, false},
-		{Dims{8, 56, 56, 64}, Conv{KH: 1, KW: 1}, 256, false},
+		{Dims{32, 32, 32, 64}, same, 64, false, true},
+		{Dims{8, 56, 56, 64}, same, 64, false, true},
+		{Dims{8, 14, 14, 256}, same, 256, false, true},
+		{Dims{8, 7, 7, 512}, same, 512, true, true},
+		{Dims{8, 7, 7, 512}, same, 512, false, true},
+		{Dims{1, 7, 7, 512}, same, 512, true, true},
+		{Dims{1, 7, 7, 512}, same, 512, false, false}, // the filter transform dominates
+		{Dims{8, 28, 28, 16}, same, 32, true, true},
+		{Dims{8, 224, 224, 3}, same, 64, true, false}, // three input channels
+		{Dims{8, 28, 28, 8}, same, 16, true, false},   // a narrow inception branch
+		{Dims{8, 2, 2, 512}, same, 512, true, false},  // smaller than a tile
+		{Dims{8, 56, 56, 64}, Conv{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1}, 128, true, false},
+		{Dims{8, 56, 56, 64}, Conv{KH: 1, KW: 1}, 256, true, false},
 	} {
 		c.p.Cout = c.cout
 		p := c.p.norm(c.d)
-		if got := useWinograd(c.d, p); got != c.want {
-			t.Errorf("%v %+v: useWinograd = %v, want %v", c.d, p, got, c.want)
+		if got := useWinograd(c.d, p, c.kept); got != c.want {
+			t.Errorf("%v %+v kept %v: useWinograd = %v, want %v", c.d, p, c.kept, got, c.want)
 		}
 	}
 }
