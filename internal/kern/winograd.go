@@ -2,6 +2,7 @@ package kern
 
 import (
 	"math"
+	"os"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -53,8 +54,21 @@ var winoGo = &winoKernels{name: "go", in: winoInGo, out: winoOutGo, filter: wino
 // which the cost model requires: the Go transforms are too slow to pay.
 var (
 	wino     = winoDefault()
-	winoFast = wino != winoGo
+	winoFast = wino != winoGo && os.Getenv("FOVEA_WINOGRAD") != "off"
 )
+
+// SetWinograd turns the choice of Winograd for 3×3 convolutions on or off
+// and returns the previous setting; on is the default where the CPU has
+// AVX-512, and FOVEA_WINOGRAD=off in the environment starts with it off.
+// With it off every convolution runs on the direct kernel, whose rounding
+// error is smaller: for comparing the two. Turning it on has no effect
+// without the assembly transforms. It is not safe to call while
+// convolutions run.
+func SetWinograd(on bool) bool {
+	prev := winoFast
+	winoFast = on && wino != winoGo
+	return prev
+}
 
 func winoDefault() *winoKernels {
 	if k := winoAsm(); k != nil {
@@ -209,7 +223,8 @@ func useWinograd(d Dims, p Conv, filterKept bool) bool {
 		return false
 	}
 	od := p.Out(d)
-	if d.C < winoMinChannels || p.Cout < winoMinChannels || od.H < 4 || od.W < 4 {
+	if d.C < winoMinChannels || p.Cout < winoMinChannels || od.H < 4 || od.W < 4 ||
+		36*d.C*p.Cout > winoMaxFilter {
 		return false
 	}
 	pix := float64(od.N * od.H * od.W)
@@ -232,6 +247,9 @@ const (
 	winoMinChannels = 16
 	winoFilterCost  = 30
 	winoMargin      = 1.25
+	// winoMaxFilter bounds a transformed filter's floats (256 MiB): past
+	// it, the direct kernel needs no copy of the filter at all.
+	winoMaxFilter = 64 << 20
 )
 
 // winoPlan is one Winograd convolution's blocking.
