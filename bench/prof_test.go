@@ -1,8 +1,11 @@
 package main
 
 import (
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/foveaml/fovea/internal/kern"
 	"github.com/foveaml/fovea/models"
 )
 
@@ -38,6 +41,44 @@ func BenchmarkInfer(b *testing.B) {
 				}
 			}
 			b.ReportMetric(inferBatch*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// BenchmarkInferWinograd alternates batch-8 inferences with Winograd on
+// and off in one process, so both see the same load on a shared machine,
+// and reports the images a second of each (from the median batch time)
+// and the speed-up, of the medians and of the fastest batches.
+func BenchmarkInferWinograd(b *testing.B) {
+	for _, name := range inferModels {
+		b.Run(name, func(b *testing.B) {
+			run, err := inferRunner(name, inferBatch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer kern.SetWinograd(kern.SetWinograd(true))
+			var on, off []float64
+			timed := func(win bool) float64 {
+				kern.SetWinograd(win)
+				t0 := time.Now()
+				if _, err := run(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0).Seconds()
+			}
+			timed(true) // the filter transforms are kept from the second call
+			timed(true)
+			timed(false)
+			for b.Loop() {
+				on = append(on, timed(true))
+				off = append(off, timed(false))
+			}
+			slices.Sort(on)
+			slices.Sort(off)
+			b.ReportMetric(inferBatch/on[len(on)/2], "wino-img/s")
+			b.ReportMetric(inferBatch/off[len(off)/2], "direct-img/s")
+			b.ReportMetric(off[len(off)/2]/on[len(on)/2], "speedup")
+			b.ReportMetric(off[0]/on[0], "speedup-best")
 		})
 	}
 }

@@ -195,6 +195,17 @@ func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	if od.Len() == 0 {
 		return
 	}
+	if winoForward(w, d, p) {
+		conv2DWinograd(y, x, w, d, p, ep)
+		return
+	}
+	conv2DDirect(y, x, w, d, p, ep)
+}
+
+// conv2DDirect is Conv2DFused on the direct kernel (p normed, the
+// arguments checked).
+func conv2DDirect(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
+	od := p.Out(d)
 	k, virtual := convPlan(od, p, d.W+p.PadL+p.PadR)
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)

@@ -33,6 +33,18 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		clear(dx)
 		return
 	}
+	// The backward convolution runs from dy's Cout channels to Cin.
+	if winoBackwardData(w, d, p) {
+		convBackwardDataWinograd(dx, dy, w, d, p)
+		return
+	}
+	convBackwardDataDirect(dx, dy, w, d, p)
+}
+
+// convBackwardDataDirect is Conv2DBackwardData on the direct kernel (p
+// normed, the arguments checked, both sizes non-zero).
+func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv) {
+	od := p.Out(d)
 	if k := kernelFor(d.C); p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
 		// Zero insertion would waste (stride²−1)/stride² of the work,
 		// and a few input channels would fill a tile's columns poorly.
@@ -140,12 +152,7 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 func flipFilter(dst, w []float32, taps, cin, cout int) {
 	for t := 0; t < taps; t++ {
 		src := w[t*cin*cout : (t+1)*cin*cout]
-		out := dst[(taps-1-t)*cin*cout : (taps-t)*cin*cout]
-		for ci := 0; ci < cin; ci++ {
-			for co := 0; co < cout; co++ {
-				out[co*cin+ci] = src[ci*cout+co]
-			}
-		}
+		transpose(dst[(taps-1-t)*cin*cout:(taps-t)*cin*cout], src, cin, cout)
 	}
 }
 

@@ -1,0 +1,101 @@
+package kern
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// winoBenchCases are the 3×3 stride-1 layers of the README's table and of
+// the zoo (ResNet-50 at batch 8, VGG-16, GoogLeNet's inception branches).
+var winoBenchCases = []struct {
+	name string
+	d    Dims
+	cout int
+}{
+	{"b32_32x32_64to64", Dims{32, 32, 32, 64}, 64},
+	{"b8_56x56_64to64", Dims{8, 56, 56, 64}, 64},
+	{"b8_28x28_128to128", Dims{8, 28, 28, 128}, 128},
+	{"b8_14x14_256to256", Dims{8, 14, 14, 256}, 256},
+	{"b8_7x7_512to512", Dims{8, 7, 7, 512}, 512},
+	{"b8_28x28_96to128", Dims{8, 28, 28, 96}, 128},
+	{"b8_14x14_112to224", Dims{8, 14, 14, 112}, 224},
+	{"b8_28x28_32to32", Dims{8, 28, 28, 32}, 32},
+	{"b8_28x28_16to32", Dims{8, 28, 28, 16}, 32},
+}
+
+// BenchmarkWinograd runs each layer on the direct kernel and by Winograd
+// in the same process, reporting both in direct-convolution GFLOP/s (the
+// 2·9·Cin·Cout flops per output pixel the direct kernel does), so that
+// their ratio is the speed-up. fwd is inference (the filter transform
+// kept), bwddata the backward pass of training (transformed every call).
+func BenchmarkWinograd(b *testing.B) {
+	r := newRand(1)
+	for _, c := range winoBenchCases {
+		p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: c.cout}.norm(c.d)
+		x, w := heConv(r, c.d, c.cout)
+		y := make([]float32, p.Out(c.d).Len())
+		flops := convFlops(c.d, p)
+		for _, m := range []struct {
+			name string
+			run  func()
+		}{
+			{"fwd/direct", func() { conv2DDirect(y, x, w, c.d, p, Epilogue{}) }},
+			{"fwd/winograd", func() { conv2DWinograd(y, x, w, c.d, p, Epilogue{}) }},
+			{"bwddata/direct", func() { convBackwardDataDirect(x, y, w, c.d, p) }},
+			{"bwddata/winograd", func() { w[0] += 1e-3; convBackwardDataWinograd(x, y, w, c.d, p) }},
+		} {
+			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
+				for b.Loop() {
+					m.run()
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkWinogradVsDirect alternates the direct kernel and Winograd on
+// each layer, one call each per iteration, so that both see the same
+// load on a shared machine, and reports the fastest call of each in
+// direct-convolution GFLOP/s and the speed-up as the ratio of the median
+// times (speedup) and of the fastest (speedup-best).
+func BenchmarkWinogradVsDirect(b *testing.B) {
+	r := newRand(1)
+	for _, c := range winoBenchCases {
+		p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: c.cout}.norm(c.d)
+		x, w := heConv(r, c.d, c.cout)
+		y := make([]float32, p.Out(c.d).Len())
+		dx := make([]float32, len(x))
+		flops := convFlops(c.d, p)
+		for _, m := range []struct {
+			name         string
+			direct, wino func()
+		}{
+			{"fwd", func() { conv2DDirect(y, x, w, c.d, p, Epilogue{}) }, func() { conv2DWinograd(y, x, w, c.d, p, Epilogue{}) }},
+			{"bwddata", func() { convBackwardDataDirect(dx, y, w, c.d, p) }, func() { w[0] += 1e-3; convBackwardDataWinograd(dx, y, w, c.d, p) }},
+		} {
+			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
+				var td, tw []float64
+				m.direct()
+				m.wino()
+				m.wino()
+				for b.Loop() {
+					t0 := time.Now()
+					m.direct()
+					t1 := time.Now()
+					m.wino()
+					td = append(td, t1.Sub(t0).Seconds())
+					tw = append(tw, time.Since(t1).Seconds())
+				}
+				slices.Sort(td)
+				slices.Sort(tw)
+				b.ReportMetric(flops/td[0]/1e9, "direct-GFLOP/s")
+				b.ReportMetric(flops/tw[0]/1e9, "wino-GFLOP/s")
+				b.ReportMetric(td[len(td)/2]/tw[len(tw)/2], "speedup")
+				b.ReportMetric(td[0]/tw[0], "speedup-best")
+			})
+		}
+	}
+}
