@@ -177,10 +177,12 @@ func (u *unpickler) uint(n int) (uint64, error) {
 
 func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
 
-// maxObjects bounds the containers (tuples, lists, dicts, tensors) one
-// pickle builds: one opcode byte can make one, which costs tens of
-// bytes, and a state dict of a million tensors needs some six million.
-const maxObjects = 1 << 23
+// maxObjects bounds the containers (tuples, lists, dicts, storages,
+// tensors) one pickle builds, since one opcode byte can make one that
+// costs a hundred bytes: with it, no pickle costs more than some 160
+// MiB. A state dict needs about seven a tensor, so this allows some
+// 150,000 tensors, a hundred times what the largest models have.
+const maxObjects = 1 << 20
 
 // pushNew pushes a newly built container, counting it.
 func (u *unpickler) pushNew(v any) error {
