@@ -222,6 +222,18 @@ func (u *unpickler) popMark() ([]any, error) {
 	return items, nil
 }
 
+// lenSize is the size in bytes of the length or index that follows an
+// opcode.
+func lenSize(op byte) int {
+	switch op {
+	case 0x8a, 0x8c, 'U', 'C', 'q', 'h': // LONG1, SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES, BINPUT, BINGET
+		return 1
+	case 0x8d, 0x8e, 0x96: // BINUNICODE8, BINBYTES8, BYTEARRAY8
+		return 8
+	}
+	return 4 // LONG4, BINUNICODE, BINSTRING, BINBYTES, LONG_BINPUT, LONG_BINGET
+}
+
 // opcodes named in errors.
 var opNames = map[byte]string{
 	'i': "INST", 'o': "OBJ", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX",
@@ -308,7 +320,7 @@ func (u *unpickler) load() (any, error) {
 			}
 			u.push(int64(v))
 		case 0x8a, 0x8b: // LONG1, LONG4
-			n, err := u.uint(map[byte]int{0x8a: 1, 0x8b: 4}[op])
+			n, err := u.uint(lenSize(op))
 			if err != nil {
 				return nil, err
 			}
@@ -345,8 +357,7 @@ func (u *unpickler) load() (any, error) {
 			u.push(f)
 
 		case 'X', 0x8c, 0x8d, 'T', 'U', 'B', 'C', 0x8e, 0x96: // strings and bytes with a length
-			size := map[byte]int{'X': 4, 0x8c: 1, 0x8d: 8, 'T': 4, 'U': 1, 'B': 4, 'C': 1, 0x8e: 8, 0x96: 8}[op]
-			n, err := u.uint(size)
+			n, err := u.uint(lenSize(op))
 			if err != nil {
 				return nil, err
 			}
@@ -500,7 +511,7 @@ func (u *unpickler) load() (any, error) {
 			var idx int64
 			switch op {
 			case 'q', 'r':
-				v, err := u.uint(map[byte]int{'q': 1, 'r': 4}[op])
+				v, err := u.uint(lenSize(op))
 				if err != nil {
 					return nil, err
 				}
@@ -532,7 +543,7 @@ func (u *unpickler) load() (any, error) {
 					return nil, u.fail("GET %.40q is not a memo index", s)
 				}
 			} else {
-				v, err := u.uint(map[byte]int{'h': 1, 'j': 4}[op])
+				v, err := u.uint(lenSize(op))
 				if err != nil {
 					return nil, err
 				}
