@@ -366,7 +366,10 @@ func (u *unpickler) load() (any, error) {
 				return nil, err
 			}
 			switch op {
-			case 'X', 0x8c, 0x8d, 'T', 'U': // str (BINSTRING as Python 3 reads it)
+			case 'X', 0x8c, 0x8d, 'T', 'U': // str (BINSTRING as torch.load decodes it)
+				if !utf8.Valid(b) {
+					return nil, u.fail("a str that is not UTF-8")
+				}
 				u.push(string(b))
 			default:
 				u.push(b)
@@ -389,6 +392,9 @@ func (u *unpickler) load() (any, error) {
 			v, err := pyQuoted(s)
 			if err != nil {
 				return nil, u.fail("%v", err)
+			}
+			if !utf8.ValidString(v) {
+				return nil, u.fail("a str that is not UTF-8")
 			}
 			u.push(v)
 
