@@ -445,3 +445,24 @@ func BenchmarkLoadPyTorch(b *testing.B) {
 		})
 	}
 }
+
+// TestPyTorchAllocation checks that a good file costs its tensors and
+// little more: a storage is decoded a chunk at a time, and a tensor
+// that is its whole storage takes it without a copy.
+func TestPyTorchAllocation(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 1<<20)
+	v := view{"a", "0", "ByteStorage", 1 << 20, 0, []int64{1024, 1024}, []int64{1024, 1}}
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{
+		{"zip", pthZip(t, sdPickle(false, v), map[string][]byte{"0": data}, zip.Store)},
+		{"legacy", legacyFile(sdPickle(true, v), []string{"0"}, map[string][]byte{"0": data}, 1)},
+	} {
+		var err error
+		got := allocated(func() { _, _, err = Read(bytes.NewReader(c.b), int64(len(c.b)), c.name) })
+		if err != nil || got > uint64(5*len(c.b)+256<<10) {
+			t.Errorf("%s: reading %d bytes of U8 allocated %d bytes (%v); want at most 5 times the file", c.name, len(c.b), got, err)
+		}
+	}
+}
