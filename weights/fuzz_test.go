@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -133,5 +134,63 @@ func FuzzReadCheckpoint(f *testing.F) {
 			return
 		}
 		r.epochs(t, 1)
+	})
+}
+
+// FuzzReadPyTorch checks that reading a PyTorch file never panics, that
+// its errors are one line naming the file, that what it accepts costs
+// memory in proportion to the file (at most 4 float32 elements a byte,
+// the bound on overlapping views, and a little), and that it writes as
+// safetensors and reads back unchanged. It starts from the files
+// torch.save wrote (testdata/*.pth) and the hand-made hostile ones.
+func FuzzReadPyTorch(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.pth")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, c := range pthCorrupt(f) {
+		if len(c.b) <= 64<<10 {
+			f.Add(c.b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ts, meta, err := Options{AllowNonFinite: true}.Read(bytes.NewReader(b), int64(len(b)), "fuzz.pth")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.pth") || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q is not one line naming the file", err)
+			}
+			return
+		}
+		n := 0
+		for _, x := range ts {
+			n += len(x.Data())
+		}
+		if n > 4*len(b)+1<<16 {
+			t.Fatalf("a %d-byte file gave %d elements", len(b), n)
+		}
+		var out bytes.Buffer
+		if err := Write(&out, ts, meta); err != nil {
+			if _, bad := ts[""]; bad {
+				return // an empty name reads but is not written
+			}
+			t.Fatalf("Write of what Read accepted: %v", err)
+		}
+		ts2, _, err := Options{AllowNonFinite: true}.Read(bytes.NewReader(out.Bytes()), int64(out.Len()), "again")
+		if err != nil {
+			t.Fatalf("reading back: %v", err)
+		}
+		if len(ts2) != len(ts) {
+			t.Fatalf("read back %d tensors; want %d", len(ts2), len(ts))
+		}
+		for k, x := range ts {
+			y := ts2[k]
+			if y == nil || !y.SameShape(x) || !bitsEqual(x, y) {
+				t.Fatalf("tensor %q changed in the round trip", k)
+			}
+		}
 	})
 }

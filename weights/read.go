@@ -29,14 +29,18 @@ type Options struct {
 	// AllowNonFinite accepts tensors holding NaN or infinite values,
 	// which are otherwise an error (see CheckFinite).
 	AllowNonFinite bool
-	// MaxHeader is the largest header accepted, in bytes; 0 means
-	// DefaultMaxHeader.
+	// MaxHeader is the largest header accepted, in bytes (for a
+	// PyTorch file, the largest pickle); 0 means DefaultMaxHeader.
 	MaxHeader int64
 }
 
-// Load reads the safetensors file at path: its tensors, converted to
-// float32, and the string metadata of its header (nil if it has none).
-// Any problem with the file is an error naming it and the problem.
+// Load reads the safetensors or PyTorch file at path: its tensors,
+// converted to float32, and the string metadata of its header (nil if
+// it has none). A file torch.save wrote (.pth, .pt, .bin; zip or legacy
+// format, told by its first bytes whatever its name) gives its state
+// dict, with PyTorch's shapes, and metadata "format": "pt" (see
+// MetaPyTorch). Any problem with the file is an error naming it and
+// the problem.
 func Load(path string) (map[string]*tensor.Tensor, map[string]string, error) {
 	return Options{}.Load(path)
 }
@@ -78,7 +82,8 @@ const chunk = 1 << 20
 
 // Read is the package's Read with options o. It validates the whole
 // header before it allocates the tensors, which the file's size then
-// bounds, and reads their data in pieces.
+// bounds, and reads their data in pieces. A PyTorch file is told by its
+// first bytes and read as Load says.
 func (o Options) Read(r io.ReaderAt, size int64, name string) (map[string]*tensor.Tensor, map[string]string, error) {
 	fail := func(format string, args ...any) error {
 		return oneLine(fmt.Errorf("weights: %s: "+format, append([]any{name}, args...)...))
@@ -87,14 +92,36 @@ func (o Options) Read(r io.ReaderAt, size int64, name string) (map[string]*tenso
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeader
 	}
+	var head [8]byte
+	n, _ := r.ReadAt(head[:min(size, 8)], 0)
+	if kind := sniff(r, size, head[:n]); kind != "" {
+		var (
+			ts   map[string]*tensor.Tensor
+			meta map[string]string
+			err  error
+		)
+		if kind == "zip" {
+			ts, meta, err = o.readZip(r, size, maxHeader)
+		} else {
+			ts, meta, err = o.readLegacy(r, size, maxHeader)
+		}
+		if err != nil {
+			return nil, nil, fail("%v", err)
+		}
+		if !o.AllowNonFinite {
+			if err := CheckFinite(ts); err != nil {
+				return nil, nil, fail("%v", err)
+			}
+		}
+		return ts, meta, nil
+	}
 	if size < 8 {
 		return nil, nil, fail("%d bytes are too few for a safetensors file (it starts with an 8-byte header length)", size)
 	}
-	var b8 [8]byte
-	if _, err := r.ReadAt(b8[:], 0); err != nil {
-		return nil, nil, fail("reading the header length: %v", err)
+	if n < 8 {
+		return nil, nil, fail("reading the header length: %v", io.ErrUnexpectedEOF)
 	}
-	hlen := binary.LittleEndian.Uint64(b8[:])
+	hlen := binary.LittleEndian.Uint64(head[:])
 	if hlen > uint64(maxHeader) {
 		return nil, nil, fail("header length %d is more than the limit of %d bytes; not a safetensors file?", hlen, maxHeader)
 	}
