@@ -29,6 +29,10 @@
 //	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
+//	go run ./bench serve [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
+//
+// serve load-tests `fovea serve`'s handler on the loopback interface
+// (see serve.go).
 //
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
@@ -266,11 +270,12 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|serve [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
 			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
-			"next to PyTorch's and ONNX Runtime's (images/s); each in the same run.\n\n")
+			"next to PyTorch's and ONNX Runtime's (images/s); each in the same run. serve\n"+
+			"load-tests the HTTP inference handler on 127.0.0.1 (requests/s, latency, memory).\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
@@ -278,7 +283,12 @@ func main() {
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
 	only := flag.String("run", "", "only cases whose name contains this")
-	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99" && os.Args[1] != "infer") {
+	serveModel := flag.String("model", "lenet5", "serve: the zoo model served (random weights)")
+	clients := flag.Int("clients", 16, "serve: concurrent clients")
+	requests := flag.Int("requests", 400, "serve: requests per client, at most")
+	duration := flag.Duration("duration", time.Minute, "serve: the most one pass may take")
+	maxBatch := flag.Int("max-batch", 16, "serve: the batching pass's largest batch (the other pass uses 1)")
+	if len(os.Args) < 2 || !slices.Contains([]string{"kernels", "train", "time99", "infer", "serve"}, os.Args[1]) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -302,6 +312,17 @@ func main() {
 		o.why = torchAvailable(*peer)
 	} else {
 		o.why = "disabled with -torch=false"
+	}
+	if os.Args[1] == "serve" {
+		if *clients < 1 || *requests < 1 || *maxBatch < 1 || *duration <= 0 {
+			fmt.Fprintf(os.Stderr, "bench serve: -clients, -requests, -max-batch and -duration must be positive\n")
+			os.Exit(2)
+		}
+		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch}); err != nil {
+			fmt.Fprintf(os.Stderr, "bench serve: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if os.Args[1] == "train" {
 		if err := runTrain(o); err != nil {

@@ -42,6 +42,7 @@ var commands = []struct {
 	{"models", "list the models of the zoo", cmdModels},
 	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
 	{"finetune", "train a pretrained model on a new task (transfer learning)", cmdFinetune},
+	{"serve", "serve a model over HTTP, with dynamic batching and metrics", cmdServe},
 }
 
 func usage(w io.Writer) {

@@ -1,0 +1,68 @@
+package serve
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"strconv"
+
+	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/nn"
+)
+
+// Model is what a Server runs: a model at inference with what it needs
+// to answer in names. It is immutable once serving; a reload swaps in a
+// whole new Model.
+type Model struct {
+	// Name is the model's name ("resnet18"); Source the file it came from.
+	Name, Source string
+	// Predictor runs the model (fused, safe for concurrent use).
+	Predictor *nn.Predictor
+	// Classes names the outputs by index; missing names print as the
+	// index.
+	Classes []string
+	// Input is one example's shape, [H, W, C].
+	Input [3]int
+	// Params is the model's parameter count.
+	Params int
+	// Preprocess turns a decoded image into one input example, H×W×C
+	// floats in the model's layout. Nil: resized to Input as
+	// `fovea predict` does (data.ImageInput).
+	Preprocess func(img image.Image) ([]float32, error)
+	// Meta is the weights file's metadata, shown by GET /v1/model.
+	Meta map[string]string
+}
+
+// NewModel returns the Model for model as trained: its input from
+// nn.AboutOf, its parameter count, classes named by names (may be nil).
+func NewModel(name string, model nn.Layer, names []string) (*Model, error) {
+	in := nn.AboutOf(model).Input
+	if len(in) != 3 {
+		return nil, fmt.Errorf("serve: model %s tells no input shape (nn.About.Input); it cannot be served from images", name)
+	}
+	trainable, frozen := nn.TrainableCount(model)
+	return &Model{Name: name, Predictor: nn.NewPredictor(model), Classes: names,
+		Input: [3]int{in[0], in[1], in[2]}, Params: trainable + frozen}, nil
+}
+
+// input decodes the image in r (size bytes; name names it in errors)
+// within the data package's pixel and expansion bounds, and returns it
+// as one example of m's input.
+func (m *Model) input(name string, r io.ReadSeeker, size int64) ([]float32, error) {
+	img, err := data.DecodeImage(name, r, size)
+	if err != nil {
+		return nil, err
+	}
+	if m.Preprocess != nil {
+		return m.Preprocess(img)
+	}
+	return data.ImageInput(img, m.Input[0], m.Input[1], m.Input[2]), nil
+}
+
+// className returns the name of class i.
+func (m *Model) className(i int) string {
+	if i < len(m.Classes) && m.Classes[i] != "" {
+		return m.Classes[i]
+	}
+	return strconv.Itoa(i)
+}

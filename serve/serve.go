@@ -1,0 +1,321 @@
+// Package serve turns a fovea model into an HTTP inference endpoint:
+// the handler behind `fovea serve`, which a Go program can also mount in
+// a server of its own.
+//
+//	m, _ := serve.NewModel("lenet5", model, classNames)
+//	s := serve.New(m, serve.Options{MaxBatch: 16})
+//	defer s.Close()
+//	http.ListenAndServe("127.0.0.1:8080", s)
+//
+// Routes: POST /v1/predict (an image body, or a multipart batch of
+// them) answers the top classes as JSON; GET /v1/model describes the
+// model; GET /healthz and /readyz are for orchestrators; GET /metrics is
+// Prometheus' text format. Concurrent requests are gathered into one
+// forward pass (dynamic batching) on a bounded queue; a full queue
+// answers 503 with Retry-After. Swap replaces the model atomically: a
+// request is answered by the model it was decoded for, whole.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/foveaml/fovea/tensor"
+)
+
+// Options tune a Server. Zero values take the defaults noted.
+type Options struct {
+	// MaxBatch is the most images one forward pass takes; default 16.
+	MaxBatch int
+	// BatchWait is how long the first image of a batch waits for others;
+	// default 5 ms. 0 after defaults means no wait is ever added: set
+	// NoWait.
+	BatchWait time.Duration
+	// NoWait runs each batch as soon as the batcher is free, with
+	// whatever has queued (BatchWait is ignored).
+	NoWait bool
+	// Queue is the most images waiting for a forward pass; beyond it
+	// requests get 503 and Retry-After. Default 4·MaxBatch.
+	Queue int
+	// MaxBody is the largest request body in bytes; default 32 MiB.
+	MaxBody int64
+	// MaxImages is the most images of one multipart request; default
+	// MaxBatch.
+	MaxImages int
+	// Timeout bounds a request from its arrival to its answer; default
+	// 30 s.
+	Timeout time.Duration
+	// TopK is the number of classes answered per image; default 5 (a
+	// request may ask for fewer or more with ?k=N, up to the classes).
+	TopK int
+	// Logger gets one line per error, and one per request at debug
+	// level; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 16
+	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = 5 * time.Millisecond
+	}
+	if o.Queue <= 0 {
+		o.Queue = 4 * o.MaxBatch
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 32 << 20
+	}
+	if o.MaxImages <= 0 {
+		o.MaxImages = o.MaxBatch
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.TopK <= 0 {
+		o.TopK = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Server is the inference endpoint: an http.Handler with its batcher.
+// Close it to stop the batcher once the HTTP server in front of it has
+// drained.
+type Server struct {
+	opts    Options
+	model   atomic.Pointer[Model]
+	queue   chan *job
+	mux     *http.ServeMux
+	metrics *metrics
+	stop    chan struct{}
+	done    chan struct{}
+	closing atomic.Bool
+	once    sync.Once
+}
+
+// job is one image waiting for its forward pass.
+type job struct {
+	model *Model
+	x     []float32
+	ctx   context.Context
+	out   chan result // buffered: the batcher never blocks on it
+}
+
+type result struct {
+	probs []float32
+	err   error
+}
+
+// New returns a Server running m.
+func New(m *Model, o Options) *Server {
+	o.defaults()
+	s := &Server{opts: o, queue: make(chan *job, o.Queue), mux: http.NewServeMux(),
+		metrics: newMetrics(), stop: make(chan struct{}), done: make(chan struct{})}
+	s.model.Store(m)
+	s.metrics.queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fovea_queue_depth",
+		Help: "Images waiting for a forward pass."}, func() float64 { return float64(len(s.queue)) })
+	s.metrics.reg.MustRegister(s.metrics.queue)
+	s.mux.HandleFunc("POST /v1/predict", s.predict)
+	s.mux.HandleFunc("GET /v1/model", s.describe)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	go s.batcher()
+	return s
+}
+
+// Model returns the model being served.
+func (s *Server) Model() *Model { return s.model.Load() }
+
+// Swap makes m the model that new requests are decoded for and answered
+// by; requests already decoded finish on the model they began with.
+func (s *Server) Swap(m *Model) {
+	s.model.Store(m)
+	s.metrics.reloads.Inc()
+}
+
+// Close marks the server not ready, answers what is queued and stops the
+// batcher. Call it after the HTTP server's Shutdown has drained the
+// requests in flight.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		s.closing.Store(true)
+		close(s.stop)
+		<-s.done
+	})
+}
+
+// ServeHTTP implements http.Handler; a panic while answering one request
+// is that request's 500, logged, and the server goes on.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.opts.Logger.Error("panic while answering", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.metrics.errors.WithLabelValues("panic").Inc()
+			writeError(w, http.StatusInternalServerError, "internal error: %v", p)
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if s.closing.Load() || s.model.Load() == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// errQueueFull answers 503 with Retry-After.
+var errQueueFull = errors.New("the queue is full; retry shortly")
+
+// enqueue hands the images of one request to the batcher, all or none.
+func (s *Server) enqueue(jobs []*job) error {
+	if s.closing.Load() {
+		return errShuttingDown
+	}
+	if len(s.queue)+len(jobs) > cap(s.queue) {
+		return errQueueFull
+	}
+	for i, j := range jobs {
+		select {
+		case s.queue <- j:
+		default:
+			// Raced with another request for the last places: the ones
+			// queued are answered and dropped.
+			for _, q := range jobs[i:] {
+				q.out <- result{err: errQueueFull}
+			}
+			return errQueueFull
+		}
+	}
+	return nil
+}
+
+var errShuttingDown = errors.New("the server is shutting down")
+
+// batcher gathers queued images into batches of one model, up to
+// MaxBatch, waiting at most BatchWait after the first, and runs them.
+func (s *Server) batcher() {
+	defer close(s.done)
+	var pending *job // the first of the next batch, taken from the queue
+	for {
+		first := pending
+		pending = nil
+		if first == nil {
+			select {
+			case first = <-s.queue:
+			case <-s.stop:
+				s.drain()
+				return
+			}
+		}
+		batch := []*job{first}
+		var timer <-chan time.Time
+		if !s.opts.NoWait {
+			timer = time.After(s.opts.BatchWait)
+		}
+	gather:
+		for len(batch) < s.opts.MaxBatch {
+			var j *job
+			if s.opts.NoWait {
+				select {
+				case j = <-s.queue:
+				default:
+					break gather
+				}
+			} else {
+				select {
+				case j = <-s.queue:
+				case <-timer:
+					break gather
+				}
+			}
+			if j.model != first.model {
+				pending = j // a reload: the next batch is the new model's
+				break
+			}
+			batch = append(batch, j)
+		}
+		s.run(batch)
+	}
+}
+
+// drain answers what is left in the queue when the server closes.
+func (s *Server) drain() {
+	for {
+		select {
+		case j := <-s.queue:
+			s.run([]*job{j})
+		default:
+			return
+		}
+	}
+}
+
+// run computes one batch and answers its jobs. Jobs whose requests have
+// gone (deadline, client away) are dropped before the pass.
+func (s *Server) run(batch []*job) {
+	live := batch[:0]
+	for _, j := range batch {
+		if j.ctx.Err() != nil {
+			j.out <- result{err: j.ctx.Err()}
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	m := live[0].model
+	s.metrics.batch.Observe(float64(len(live)))
+	probs, err := s.forward(m, live)
+	for i, j := range live {
+		if err != nil {
+			j.out <- result{err: err}
+			continue
+		}
+		j.out <- result{probs: probs[i]}
+	}
+}
+
+// forward runs m on the jobs' images as one batch; a panic in the
+// model is an error for this batch only.
+func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.opts.Logger.Error("panic in the forward pass", "model", m.Name, "batch", len(jobs), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("internal error in the forward pass: %v", p)
+		}
+	}()
+	per := m.Input[0] * m.Input[1] * m.Input[2]
+	x := tensor.Zeros(len(jobs), m.Input[0], m.Input[1], m.Input[2])
+	for i, j := range jobs {
+		copy(x.Data()[i*per:(i+1)*per], j.x)
+	}
+	p, err := m.Predictor.Probabilities(x)
+	if err != nil {
+		return nil, err
+	}
+	classes := p.Dim(1)
+	out = make([][]float32, len(jobs))
+	for i := range jobs {
+		out[i] = p.Data()[i*classes : (i+1)*classes]
+	}
+	return out, nil
+}

@@ -1,0 +1,291 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"math"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/models"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/tensor"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func lenet(t *testing.T, seed uint64) *Model {
+	t.Helper()
+	m, err := models.NewLeNet5(models.LeNetConfig{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	sm, err := NewModel("lenet5", m, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sm
+}
+
+// digit is a PNG of a 20×20 grey pattern that depends on i.
+func digit(t *testing.T, i int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 20+i%5, 20))
+	for y := range 20 {
+		for x := range img.Bounds().Dx() {
+			img.SetGray(x, y, color.Gray{uint8((x*(i+3) + y*(7-i%7)) * 11)})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// want is the model's answer for an image computed alone, as fovea
+// predict computes it.
+func want(t *testing.T, m *Model, body []byte) []float32 {
+	t.Helper()
+	img, err := data.DecodeImage("x", bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := tensor.FromSlice(data.ImageInput(img, 28, 28, 1), 1, 28, 28, 1)
+	p, err := m.Predictor.Probabilities(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Data()
+}
+
+func post(url, ct string, body []byte) (int, []byte, http.Header, error) {
+	resp, err := http.Post(url, ct, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// 16 concurrent clients get the answers each image gets alone, through
+// shared forward passes, with a reload in the middle that fails none;
+// the metrics parse and count the requests.
+func TestConcurrentBatchedAnswersAndReload(t *testing.T) {
+	m := lenet(t, 1)
+	s := New(m, Options{MaxBatch: 8, BatchWait: 2 * time.Millisecond, Logger: quiet, TopK: 10})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	bodies := make([][]byte, 10)
+	wants := make([][]float32, len(bodies))
+	for i := range bodies {
+		bodies[i] = digit(t, i)
+		wants[i] = want(t, m, bodies[i])
+	}
+	const clients, each = 16, 25
+	var wg sync.WaitGroup
+	errs := make(chan string, clients*each)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range each {
+				i := (c + r) % len(bodies)
+				status, b, _, err := post(ts.URL+"/v1/predict", "image/png", bodies[i])
+				if err != nil || status != 200 {
+					errs <- fmt.Sprintf("status %d, %v: %s", status, err, b)
+					continue
+				}
+				var resp Response
+				if err := json.Unmarshal(b, &resp); err != nil || len(resp.Results) != 1 {
+					errs <- fmt.Sprintf("answer %s: %v", b, err)
+					continue
+				}
+				for _, p := range resp.Results[0].Predictions {
+					if math.Abs(float64(p.Probability-wants[i][p.Index])) > 1e-5 || p.Class != m.Classes[p.Index] {
+						errs <- fmt.Sprintf("image %d class %s: %v, alone %v", i, p.Class, p.Probability, wants[i][p.Index])
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	s.Swap(lenet(t, 1)) // the same weights, so the answers stay
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	var ok200 float64
+	for _, mt := range fams["fovea_requests_total"].GetMetric() {
+		for _, l := range mt.GetLabel() {
+			if l.GetName() == "code" && l.GetValue() == "200" {
+				ok200 += mt.GetCounter().GetValue()
+			}
+		}
+	}
+	if ok200 != clients*each {
+		t.Errorf("metrics count %v answered requests, want %d", ok200, clients*each)
+	}
+	h := fams["fovea_batch_size"].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() >= clients*each {
+		t.Errorf("%d forward passes for %d requests: no batching", h.GetSampleCount(), clients*each)
+	}
+}
+
+// Every bad request gets its 4xx with a one-line JSON error, and the
+// server goes on answering.
+func TestBadRequests(t *testing.T) {
+	m := lenet(t, 1)
+	s := New(m, Options{MaxBatch: 2, MaxBody: 64 << 10, Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	good := digit(t, 0)
+	// A 67-byte PNG header claiming 5000×5000 pixels: a decompression bomb.
+	bomb := append([]byte(nil), good[:33]...)
+	bomb[16], bomb[17], bomb[18], bomb[19] = 0, 0, 0x13, 0x88
+	bomb[20], bomb[21], bomb[22], bomb[23] = 0, 0, 0x13, 0x88
+	binary.BigEndian.PutUint32(bomb[29:], crc32.ChecksumIEEE(bomb[12:29])) // IHDR's checksum
+	multi := func(n int) (string, []byte) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for i := range n {
+			f, _ := w.CreateFormFile("image", fmt.Sprintf("%d.png", i))
+			f.Write(good)
+		}
+		w.Close()
+		return w.FormDataContentType(), b.Bytes()
+	}
+	overCT, over := multi(3)
+	for _, c := range []struct {
+		name, ct string
+		body     []byte
+		status   int
+	}{
+		{"not an image", "image/png", []byte("hello, not a picture"), 400},
+		{"truncated", "image/png", good[:len(good)/2], 400},
+		{"bomb", "image/png", bomb, 413},
+		{"wrong type", "text/plain", good, 415},
+		{"empty", "image/png", nil, 400},
+		{"over the body limit", "image/png", make([]byte, 100<<10), 413},
+		{"batch over the limit", overCT, over, 413},
+	} {
+		status, b, _, err := post(ts.URL+"/v1/predict", c.ct, c.body)
+		var e map[string]string
+		if err != nil || status != c.status || json.Unmarshal(b, &e) != nil || e["error"] == "" || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("%s: status %d (want %d), %v: %q", c.name, status, c.status, err, b)
+		}
+	}
+	ct, two := multi(2)
+	if status, b, _, _ := post(ts.URL+"/v1/predict", ct, two); status != 200 || !strings.Contains(string(b), `"file":"1.png"`) {
+		t.Errorf("after the bad requests: %d %s", status, b)
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/v1/model"} {
+		if resp, err := http.Get(ts.URL + path); err != nil || resp.StatusCode != 200 {
+			t.Errorf("GET %s: %v %v", path, resp.Status, err)
+		}
+	}
+}
+
+// gate is a model layer that blocks until released, and panics on a
+// batch of 3 images.
+type gate struct {
+	inner   nn.Layer
+	release chan struct{}
+}
+
+func (g *gate) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	<-g.release
+	if x.Shape()[0] == 3 {
+		panic("three")
+	}
+	return g.inner.Forward(c, x)
+}
+func (g *gate) Params() []nn.Param { return g.inner.Params() }
+func (g *gate) About() nn.About    { return nn.About{Input: []int{28, 28, 1}} }
+
+// A full queue answers 503 with Retry-After; a panic in the forward pass
+// fails its batch with 500 and nothing else; Close answers what is
+// queued.
+func TestOverloadAndPanic(t *testing.T) {
+	inner, _ := models.NewLeNet5(models.LeNetConfig{})
+	g := &gate{inner: inner, release: make(chan struct{})}
+	m, err := NewModel("gate", g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(m, Options{MaxBatch: 1, Queue: 1, NoWait: true, Logger: quiet})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	body := digit(t, 1)
+	first := make(chan int, 2)
+	for range 2 { // one in the forward pass, one queued
+		go func() {
+			status, _, _, _ := post(ts.URL+"/v1/predict", "image/png", body)
+			first <- status
+		}()
+		time.Sleep(50 * time.Millisecond)
+	}
+	status, b, h, _ := post(ts.URL+"/v1/predict", "image/png", body)
+	if status != 503 || h.Get("Retry-After") == "" {
+		t.Errorf("full queue: %d %s, Retry-After %q", status, b, h.Get("Retry-After"))
+	}
+	g.release <- struct{}{}
+	g.release <- struct{}{}
+	for range 2 {
+		if st := <-first; st != 200 {
+			t.Errorf("a request that was accepted got %d", st)
+		}
+	}
+	close(g.release)
+	s.Close()
+	s2 := New(m, Options{MaxBatch: 4, BatchWait: 200 * time.Millisecond, Logger: quiet})
+	defer s2.Close()
+	ts2 := httptest.NewServer(s2)
+	defer ts2.Close()
+	var b3 bytes.Buffer
+	w := multipart.NewWriter(&b3)
+	for i := range 3 {
+		f, _ := w.CreateFormFile("image", fmt.Sprint(i))
+		f.Write(body)
+	}
+	w.Close()
+	if status, b, _, _ := post(ts2.URL+"/v1/predict", w.FormDataContentType(), b3.Bytes()); status != 500 || !strings.Contains(string(b), "three") {
+		t.Errorf("panicking batch: %d %s", status, b)
+	}
+	if status, _, _, _ := post(ts2.URL+"/v1/predict", "image/png", body); status != 200 {
+		t.Errorf("after the panic: %d", status)
+	}
+}
