@@ -67,9 +67,9 @@ func WithLayout(layout string) PretrainedOption {
 
 // Pretrained builds the zoo model called name ("" for the one the
 // file's "model" metadata names) and loads the weights file at path into
-// it: a fovea model file or checkpoint, or a torchvision or
-// timm state dict saved as safetensors (its layout is detected; see
-// WithLayout). Without WithClasses the model gets the file's number of
+// it: a fovea model file or checkpoint, or a torchvision or timm state
+// dict saved as safetensors or with torch.save (.pth; its layout is
+// detected; see WithLayout). Without WithClasses the model gets the file's number of
 // classes (its "classes" metadata, else the size of its head's bias).
 // It returns the model, its registry entry and the report of what did
 // not match; anything the options do not allow is an error listing every
@@ -148,7 +148,8 @@ func LoadPretrainedTensors(model nn.Layer, tensors map[string]*tensor.Tensor, me
 	return loadPretrained(model, tensors, meta, cfg)
 }
 
-// readWeights reads a safetensors file; a fovea checkpoint yields its
+// readWeights reads a weights file (safetensors, or PyTorch's .pth: see
+// weights.Load); a fovea checkpoint yields its
 // model weights (the optimiser state is dropped) and its metadata.
 func readWeights(path string) (map[string]*tensor.Tensor, map[string]string, error) {
 	ts, meta, err := weights.Load(path)

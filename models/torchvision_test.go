@@ -50,11 +50,7 @@ func compareLogits(t *testing.T, m nn.Layer, path string) {
 	if !y.Value().SameShape(want) {
 		t.Fatalf("logits %v, torchvision's %v", y.Shape(), want.Shape())
 	}
-	var diff, scale float64
-	for i, w := range want.Data() {
-		diff = max(diff, math.Abs(float64(y.Value().Data()[i]-w)))
-		scale = max(scale, math.Abs(float64(w)))
-	}
+	diff, scale := maxDiff(y.Value().Data(), want.Data())
 	t.Logf("%s: max |Δlogit| %.3g, max |logit| %.3g, relative %.3g", filepath.Base(path), diff, scale, diff/scale)
 	if diff > 1e-4*scale {
 		t.Errorf("%s: logits differ from torchvision's by %.3g (relative %.3g > 1e-4)\ngot  %v\nwant %v",
@@ -156,6 +152,7 @@ func TestTorchvisionBigModels(t *testing.T) {
 	}{
 		{"resnet18_cifar", func() (nn.Layer, error) { return NewResNet(ResNetConfig{Depth: 18, CIFAR: true, Classes: 10}) }},
 		{"resnet50", func() (nn.Layer, error) { return NewResNet(ResNetConfig{Depth: 50}) }},
+		{"resnet18", func() (nn.Layer, error) { return NewResNet(ResNetConfig{Depth: 18}) }},
 		{"googlenet_aux", func() (nn.Layer, error) { return NewGoogLeNet(GoogLeNetConfig{AuxLogits: true}) }},
 	}
 	if os.Getenv("FOVEA_BIG_FIXTURES") == "1" {
@@ -180,4 +177,28 @@ func TestTorchvisionBigModels(t *testing.T) {
 			compareLogits(t, must[nn.Layer](t)(c.model()), filepath.Join(dir, c.name+".safetensors"))
 		})
 	}
+	// torch.save's file, as a torchvision user has it, through Pretrained.
+	_, x, want := fixture(t, filepath.Join(dir, "resnet18.safetensors"))
+	m, _, _, err := Pretrained("resnet18", filepath.Join(dir, "resnet18.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := nn.NewPredictor(m).Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, scale := maxDiff(got.Data(), want.Data()); d > 1e-4*scale {
+		t.Errorf("resnet18.pth through Pretrained: logits differ from torchvision's by %.3g (relative %.3g > 1e-4)", d, d/scale)
+	} else {
+		t.Logf("resnet18.pth through Pretrained: max |Δlogit| %.3g, relative %.3g", d, d/scale)
+	}
+}
+
+// maxDiff returns the largest |a−b| and the largest |b|.
+func maxDiff(a, b []float32) (diff, scale float64) {
+	for i, w := range b {
+		diff = max(diff, math.Abs(float64(a[i]-w)))
+		scale = max(scale, math.Abs(float64(w)))
+	}
+	return diff, scale
 }

@@ -84,6 +84,7 @@ SMALL = {
 BIG = {
     "resnet18_cifar": (lambda: cifar_resnet(18, 10), 2, 32),
     "resnet50": (lambda: torchvision.models.resnet50(), 1, 64),
+    "resnet18": (lambda: torchvision.models.resnet18(), 2, 224),
     "googlenet_aux": (lambda: torchvision.models.GoogLeNet(aux_logits=True, init_weights=True), 1, 96),
     "alexnet": (lambda: torchvision.models.alexnet(), 1, 224),
     "vgg11_bn": (lambda: torchvision.models.vgg11_bn(), 1, 224),
@@ -116,6 +117,9 @@ def make(name, spec, path):
     state["fixture.input"] = x.permute(0, 2, 3, 1)
     state["fixture.logits"] = logits
     save_safetensors(path, state, {"model": name, "torch": torch.__version__, "torchvision": torchvision.__version__})
+    if name in BIG:
+        # The state dict as torchvision users hold it: torch.save's .pth.
+        torch.save({k: v for k, v in state.items() if not k.startswith("fixture.")}, path[:-len(".safetensors")] + ".pth")
     print("wrote %s: %d tensors, logits %s" % (path, len(state), list(logits.shape)))
 
 
