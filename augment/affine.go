@@ -192,7 +192,7 @@ func (a *Affine) Sample(rng *rand.Rand, h, w, c int) AffineParams {
 // Inference returns the identity.
 func (a *Affine) Inference(h, w, c int) AffineParams { return AffineParams{Scale: 1} }
 
-func (a *Affine) step(k *call) error { return runStep(a, k) }
+func (a *Affine) step(k call) (Params, error) { return runStep(a, k) }
 
 // Apply resamples src under the transform p into dst.
 func (a *Affine) Apply(dst, src []float32, h, w, c int, p AffineParams) error {

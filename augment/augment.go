@@ -67,7 +67,7 @@ type Transform interface {
 	// OutShape is the Op's.
 	OutShape(h, w, c int) (oh, ow, oc int, err error)
 	// step takes the Op's turn in a pipeline (see runStep).
-	step(k *call) error
+	step(k call) (Params, error)
 }
 
 // Of returns op as a Transform, for a Pipeline.
@@ -78,7 +78,7 @@ type typed[P any] struct{ op Op[P] }
 
 func (t typed[P]) OutShape(h, w, c int) (int, int, int, error) { return t.op.OutShape(h, w, c) }
 
-func (t typed[P]) step(k *call) error { return runStep(t.op, k) }
+func (t typed[P]) step(k call) (Params, error) { return runStep(t.op, k) }
 
 // name returns the name of t's Op, for errors.
 func name(t Transform) string {
@@ -97,22 +97,22 @@ type call struct {
 	h, w, c  int
 	rng      *rand.Rand
 	train    bool // draw parameters from rng, rather than Inference's
-	// replay applies params instead of drawing parameters; draw stores
-	// the drawn parameters in params instead of applying them.
+	// replay applies params instead of drawing parameters; draw returns
+	// the drawn parameters instead of applying them.
 	replay, draw bool
 	params       Params
 }
 
 // runStep is every transform's step: draw op's parameters (or take those
 // to replay, their type asserted here, once), then apply them. Typed all
-// the way, a pipeline's Apply boxes no parameters.
-func runStep[P any, T Op[P]](op T, k *call) error {
+// the way, and k passed by value, a pipeline's Apply allocates nothing.
+func runStep[P any, T Op[P]](op T, k call) (Params, error) {
 	var p P
 	switch {
 	case k.replay:
 		q, ok := k.params.(P)
 		if !ok {
-			return fmt.Errorf("parameters of type %T, want %T", k.params, p)
+			return nil, fmt.Errorf("parameters of type %T, want %T", k.params, p)
 		}
 		p = q
 	case k.train:
@@ -121,10 +121,9 @@ func runStep[P any, T Op[P]](op T, k *call) error {
 		p = op.Inference(k.h, k.w, k.c)
 	}
 	if k.draw {
-		k.params = p
-		return nil
+		return p, nil
 	}
-	return op.Apply(k.dst, k.src, k.h, k.w, k.c, p)
+	return nil, op.Apply(k.dst, k.src, k.h, k.w, k.c, p)
 }
 
 // Pipeline applies transforms one after another. It implements
@@ -185,10 +184,9 @@ func (p *Pipeline) Sample(rng *rand.Rand, h, w, c int) (PipelineParams, error) {
 			return nil, err
 		}
 		k.h, k.w, k.c = h, w, c
-		if err := t.step(&k); err != nil {
+		if pp[i], err = t.step(k); err != nil {
 			return nil, fmt.Errorf("augment: transform %d (%s): %w", i, name(t), err)
 		}
-		pp[i] = k.params
 		h, w, c = nh, nw, nc
 	}
 	return pp, nil
@@ -257,7 +255,7 @@ func (p *Pipeline) run(dst, src []float32, h, w, c int, k call, pp PipelineParam
 		if pp != nil {
 			k.params = pp[i]
 		}
-		if err := t.step(&k); err != nil {
+		if _, err := t.step(k); err != nil {
 			return fmt.Errorf("augment: transform %d (%s): %w", i, name(t), err)
 		}
 		k.src = k.dst

@@ -75,7 +75,7 @@ func (ColorJitter) Inference(h, w, c int) JitterParams {
 	return JitterParams{Brightness: 1, Contrast: 1, Saturation: 1}
 }
 
-func (j ColorJitter) step(k *call) error { return runStep(j, k) }
+func (j ColorJitter) step(k call) (Params, error) { return runStep(j, k) }
 
 // Apply scales src's brightness, contrast and saturation and shifts its
 // hue into dst.
@@ -202,7 +202,7 @@ func (g Grayscale) Sample(rng *rand.Rand, h, w, c int) GrayParams {
 // Inference returns no change.
 func (Grayscale) Inference(h, w, c int) GrayParams { return GrayParams{} }
 
-func (g Grayscale) step(k *call) error { return runStep(g, k) }
+func (g Grayscale) step(k call) (Params, error) { return runStep(g, k) }
 
 // Apply writes src, grey if p says so, into dst.
 func (g Grayscale) Apply(dst, src []float32, h, w, c int, p GrayParams) error {
@@ -251,7 +251,7 @@ func (Normalize) Sample(rng *rand.Rand, h, w, c int) NoParams { return NoParams{
 // Inference returns NoParams.
 func (Normalize) Inference(h, w, c int) NoParams { return NoParams{} }
 
-func (n Normalize) step(k *call) error { return runStep(n, k) }
+func (n Normalize) step(k call) (Params, error) { return runStep(n, k) }
 
 // Apply normalises src into dst.
 func (n Normalize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {

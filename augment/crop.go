@@ -159,7 +159,7 @@ func (r RandomCrop) Inference(h, w, c int) Box {
 	return Box{X: (w - cw) / 2, Y: (h - ch) / 2, W: cw, H: ch}
 }
 
-func (r RandomCrop) step(k *call) error { return runStep(r, k) }
+func (r RandomCrop) step(k call) (Params, error) { return runStep(r, k) }
 
 // Apply copies the box b of src, padded as r says, into dst.
 func (r RandomCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
@@ -200,7 +200,7 @@ func (cc CenterCrop) Inference(h, w, c int) Box {
 	return Box{X: (w - cc.Width) / 2, Y: (h - cc.Height) / 2, W: cc.Width, H: cc.Height}
 }
 
-func (cc CenterCrop) step(k *call) error { return runStep(cc, k) }
+func (cc CenterCrop) step(k call) (Params, error) { return runStep(cc, k) }
 
 // Apply copies box b of src into dst; the box must lie inside the image.
 func (cc CenterCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
@@ -279,7 +279,7 @@ func (r RandomResizedCrop) Inference(h, w, c int) Box {
 	return aspectBox(h, w, r.Height, r.Width)
 }
 
-func (r RandomResizedCrop) step(k *call) error { return runStep(r, k) }
+func (r RandomResizedCrop) step(k call) (Params, error) { return runStep(r, k) }
 
 // aspectBox returns the largest central box of h×w with the aspect ratio
 // of oh×ow.

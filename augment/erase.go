@@ -64,7 +64,7 @@ func (r RandomErasing) Sample(rng *rand.Rand, h, w, c int) EraseParams {
 // Inference returns no erasing.
 func (RandomErasing) Inference(h, w, c int) EraseParams { return EraseParams{} }
 
-func (r RandomErasing) step(k *call) error { return runStep(r, k) }
+func (r RandomErasing) step(k call) (Params, error) { return runStep(r, k) }
 
 // Apply copies src into dst with p's box, clipped to the image, erased.
 func (r RandomErasing) Apply(dst, src []float32, h, w, c int, ep EraseParams) error {

@@ -30,7 +30,7 @@ func (f HorizontalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) err
 	return applyFlip(dst, src, h, w, c, p, FlipH)
 }
 
-func (f HorizontalFlip) step(k *call) error { return runStep(f, k) }
+func (f HorizontalFlip) step(k call) (Params, error) { return runStep(f, k) }
 
 // VerticalFlip mirrors an image top to bottom with probability P.
 type VerticalFlip struct {
@@ -54,7 +54,7 @@ func (f VerticalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) error
 	return applyFlip(dst, src, h, w, c, p, FlipV)
 }
 
-func (f VerticalFlip) step(k *call) error { return runStep(f, k) }
+func (f VerticalFlip) step(k call) (Params, error) { return runStep(f, k) }
 
 // FlipH writes src (h×w×c) mirrored left to right into dst.
 func FlipH(dst, src []float32, h, w, c int) {

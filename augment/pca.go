@@ -88,7 +88,7 @@ func (pc PCAColor) Sample(rng *rand.Rand, h, w, c int) PCAParams {
 // Inference returns zero alphas: the identity.
 func (PCAColor) Inference(h, w, c int) PCAParams { return PCAParams{} }
 
-func (pc PCAColor) step(k *call) error { return runStep(pc, k) }
+func (pc PCAColor) step(k call) (Params, error) { return runStep(pc, k) }
 
 // Apply adds the shift of p to every pixel of src, into dst.
 func (pc PCAColor) Apply(dst, src []float32, h, w, c int, p PCAParams) error {

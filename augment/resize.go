@@ -87,7 +87,7 @@ func (r Resize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {
 	return resizeBox(dst, r.Height, r.Width, src, h, w, c, Box{W: w, H: h}, r.Interp)
 }
 
-func (r Resize) step(k *call) error { return runStep(r, k) }
+func (r Resize) step(k call) (Params, error) { return runStep(r, k) }
 
 // filter returns the resampling filter of in.
 func (in Interp) filter() resample.Filter {
