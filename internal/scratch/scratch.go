@@ -150,8 +150,12 @@ func (p *Pool[E]) GetRef(n int) *[]E {
 	return r
 }
 
-// PutRef hands back a buffer from GetRef.
+// PutRef hands back a buffer from GetRef; it empties r, and ignores an
+// r already handed back.
 func (p *Pool[E]) PutRef(r *[]E) {
+	if *r == nil {
+		return // a second PutRef must not file r twice
+	}
 	p.Put(*r)
 	*r = nil
 	p.mu.Lock()

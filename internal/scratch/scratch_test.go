@@ -94,3 +94,13 @@ func TestRefsAllocateNothing(t *testing.T) {
 		t.Errorf("Get and Put: %v allocations", n)
 	}
 }
+
+func TestPutRefTwice(t *testing.T) {
+	var p Pool[float32]
+	r := p.GetRef(10)
+	p.PutRef(r)
+	p.PutRef(r)
+	if a, b := p.GetRef(10), p.GetRef(10); a == b {
+		t.Fatal("a pointer handed back twice was handed out twice")
+	}
+}
