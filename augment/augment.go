@@ -26,12 +26,11 @@ type Op[P any] interface {
 	// must change the shape, the central crop.
 	Inference(h, w, c int) P
 	// Apply writes the transform of src (h×w×c, HWC) under p into dst,
-	// overwriting all of it. It is the second step of a Pipeline, or of
-	// the function Apply: they have had OutShape accept h×w×c and checked
-	// that src holds h·w·c values and dst OutShape's size, apart from
-	// src, once for the image, so Apply checks only what p may get wrong
-	// (a box of another size, a matrix that cannot be inverted). Call it
-	// through them.
+	// overwriting all of it. A Pipeline and the function Apply call it
+	// once they have had OutShape accept h×w×c and checked the buffers
+	// (src of h·w·c values, dst of OutShape's size, apart), so it checks
+	// only what p may get wrong (a box of another size, a matrix that
+	// cannot be inverted): call it through them.
 	Apply(dst, src []float32, h, w, c int, p P) error
 }
 
@@ -80,6 +79,8 @@ func (t typed[P]) OutShape(h, w, c int) (int, int, int, error) { return t.op.Out
 
 func (t typed[P]) step(k call) (Params, error) { return runStep(t.op, k) }
 
+func (t typed[P]) unwrap() any { return t.op }
+
 // name returns the name of t's Op, for errors.
 func name(t Transform) string {
 	if u, ok := t.(interface{ unwrap() any }); ok {
@@ -87,8 +88,6 @@ func name(t Transform) string {
 	}
 	return fmt.Sprintf("%T", t)
 }
-
-func (t typed[P]) unwrap() any { return t.op }
 
 // call is one transform's turn on one image whose shape the pipeline
 // has checked with OutShape.
