@@ -19,7 +19,8 @@ type Op[P any] interface {
 	// error if an option is invalid or the op cannot take that shape (a
 	// crop larger than the image, PCA colour on one channel).
 	OutShape(h, w, c int) (oh, ow, oc int, err error)
-	// Sample draws the parameters for one h×w×c image from rng.
+	// Sample draws the parameters for one h×w×c image from rng. It
+	// assumes OutShape accepts the shape.
 	Sample(rng *rand.Rand, h, w, c int) P
 	// Inference returns the parameters used when not training: those of
 	// the identity (no flip, no rotation, zero alphas), or for ops that
