@@ -14,8 +14,8 @@ import (
 // Reset after each step, so that its buffers are reused.
 type Tape struct {
 	nodes   []node
-	floats  scratch.Pool[float32]
-	ints    scratch.Pool[int32]
+	floats  scratch.List[float32]
+	ints    scratch.List[int32]
 	held    [][]float32 // values and saved state, handed back by Reset
 	heldInt [][]int32
 	noGrad  bool

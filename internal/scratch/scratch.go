@@ -1,15 +1,16 @@
-// Package scratch is fovea's one buffer recycler: a Pool of slices keyed
-// by size, so that a training step in steady state asks the runtime for
-// no buffer anew. The kernels' temporary panels and padded images, the
-// autodiff tape's activations and gradients, augmentation's intermediate
-// images and the data loader's batches all come from Pools.
+// Package scratch is fovea's one buffer recycler: a List of slices keyed
+// by size (and Pool, a List with a lock), so that a training step in
+// steady state asks the runtime for no buffer anew. The kernels'
+// temporary panels and padded images, augmentation's intermediate images
+// and the data loader's batches come from the shared Pool Floats; each
+// autodiff tape keeps its activations and gradients in Lists of its own.
 //
 //	b := scratch.Floats.Get(n) // len n, contents undefined
 //	defer scratch.Floats.Put(b)
 //
 // Unlike a sync.Pool, a Pool survives garbage collections: a training
 // step that needs the same large buffers every time finds them again
-// instead of asking the runtime for fresh, unfaulted memory. What a Pool
+// instead of asking the runtime for fresh, unfaulted memory. What a List
 // holds can be bounded by its Limit.
 package scratch
 
@@ -19,37 +20,52 @@ import (
 	"unsafe"
 )
 
-// Pool recycles slices of E, filed by size. By default it files them by
-// exact length: the choice for a caller that asks for the same lengths
-// every time and holds many buffers at once (the autodiff tape), where
-// rounding up would cost memory and buy no reuse. With Round it rounds
-// lengths up to size classes a quarter octave apart, so that a buffer
-// serves every request of its class and wastes under a fifth of its
-// capacity: the choice for buffers of many sizes, each held briefly.
+// List is a free list of slices of E, filed by size: the recycler, for
+// buffers that one goroutine alone gets and puts (an autodiff tape's).
+// Pool is its form for sharing. By default a List files buffers by exact
+// length: the choice for a caller that asks for the same lengths every
+// time and holds many buffers at once, where rounding up would cost
+// memory and buy no reuse. With Round it rounds lengths up to size
+// classes a quarter octave apart, so that a buffer serves every request
+// of its class and wastes under a fifth of its capacity: the choice for
+// buffers of many sizes, each held briefly.
 //
-// The zero Pool is ready to use and keeps everything handed back to it.
-// A Pool is safe for concurrent use.
-type Pool[E any] struct {
+// The zero List is ready to use and keeps everything handed back to it.
+// A List is not safe for concurrent use.
+type List[E any] struct {
 	// Round files buffers by size class rather than by length.
 	Round bool
-	// Limit bounds the bytes the pool keeps; a buffer handed back beyond
+	// Limit bounds the bytes the list keeps; a buffer handed back beyond
 	// it is left to the garbage collector. 0 means no bound.
 	Limit int64
 
+	// The free lists: by class in an array, or by length in a map,
+	// behind pointers so that only the first Put of a length writes it.
+	classes *[nClasses][][]E
+	lengths map[int]*[][]E
+	held    int64 // bytes kept
+	made    int
+}
+
+// Pool is a List that any number of goroutines may share: its methods
+// lock around the List's (call those, not the embedded List's). Its
+// Round and Limit are the List's; the zero Pool is ready to use.
+type Pool[E any] struct {
+	List[E]
 	mu   sync.Mutex
-	free map[int][][]E
-	held int64 // bytes kept in free
-	made int
 	refs []*[]E // spare headers for GetRef
 }
 
 // Floats is the pool the kernels, augmentation and the data loader
 // share. It keeps at most 2 GiB.
-var Floats = &Pool[float32]{Round: true, Limit: 2 << 30}
+var Floats = &Pool[float32]{List: List[float32]{Round: true, Limit: 2 << 30}}
 
 // Classes grow by a quarter octave, so a buffer wastes under 20% of its
 // capacity.
 const stepsPerOctave = 4
+
+// nClasses is the number of size classes of an int's range.
+const nClasses = 64*stepsPerOctave + 1
 
 // class returns the size class of n elements and that class's capacity.
 func class(n int) (int, int) {
@@ -64,63 +80,107 @@ func class(n int) (int, int) {
 
 // key returns the free list a buffer of length n (by Get) or capacity n
 // (by Put) belongs to, and the capacity Get makes it with.
-func (p *Pool[E]) key(n int) (int, int) {
-	if p.Round {
+func (l *List[E]) key(n int) (int, int) {
+	if l.Round {
 		return class(n)
 	}
 	return n, n
 }
 
-// Get returns a buffer of length n whose contents are undefined. Hand it
-// back with Put when done.
-func (p *Pool[E]) Get(n int) []E {
-	p.mu.Lock()
-	b, ok := p.take(n)
-	p.mu.Unlock()
-	if !ok {
-		_, size := p.key(n)
-		b = make([]E, n, size) // outside the lock: a large make takes long
+// list returns the free list of buffers of length n, or nil if there is
+// none and not make.
+func (l *List[E]) list(n int, make bool) *[][]E {
+	k, _ := l.key(n)
+	if l.Round {
+		if l.classes == nil {
+			if !make {
+				return nil
+			}
+			l.classes = new([nClasses][][]E)
+		}
+		return &l.classes[k]
 	}
-	return b
+	f := l.lengths[k]
+	if f == nil && make {
+		if l.lengths == nil {
+			l.lengths = map[int]*[][]E{}
+		}
+		f = new([][]E)
+		l.lengths[k] = f
+	}
+	return f
 }
 
-// take returns a kept buffer of length n, if p.mu's holder finds one.
-func (p *Pool[E]) take(n int) ([]E, bool) {
-	k, _ := p.key(n)
-	l := p.free[k]
-	if len(l) == 0 {
-		p.made++
+// Get returns a buffer of length n whose contents are undefined. Hand it
+// back with Put when done.
+func (l *List[E]) Get(n int) []E {
+	if b, ok := l.take(n); ok {
+		return b
+	}
+	return l.make(n)
+}
+
+// take returns a kept buffer of length n, if there is one; if not, it
+// counts the buffer that the caller will make.
+func (l *List[E]) take(n int) ([]E, bool) {
+	f := l.list(n, false)
+	if f == nil || len(*f) == 0 {
+		l.made++
 		return nil, false
 	}
-	b := l[len(l)-1]
-	l[len(l)-1] = nil
-	p.free[k] = l[:len(l)-1]
-	p.held -= int64(cap(b)) * elemSize[E]()
+	b := (*f)[len(*f)-1]
+	(*f)[len(*f)-1] = nil
+	*f = (*f)[:len(*f)-1]
+	l.held -= int64(cap(b)) * elemSize[E]()
 	return b[:n], true
+}
+
+// make returns a new buffer of length n, with the capacity of its class.
+func (l *List[E]) make(n int) []E {
+	_, size := l.key(n)
+	return make([]E, n, size)
 }
 
 // Put hands a buffer from Get back for reuse; the caller must not use it
 // afterwards. A buffer Get did not make (its capacity not one Get gives)
 // is left to the garbage collector.
-func (p *Pool[E]) Put(b []E) {
-	k, size := p.key(cap(b))
+func (l *List[E]) Put(b []E) {
+	_, size := l.key(cap(b))
 	if size != cap(b) || size == 0 {
 		return
 	}
 	bytes := int64(size) * elemSize[E]()
-	p.mu.Lock()
-	if p.Limit == 0 || p.held+bytes <= p.Limit {
-		if p.free == nil {
-			p.free = map[int][][]E{}
-		}
-		p.free[k] = append(p.free[k], b[:size])
-		p.held += bytes
+	if l.Limit != 0 && l.held+bytes > l.Limit {
+		return
 	}
-	p.mu.Unlock()
+	f := l.list(size, true)
+	*f = append(*f, b[:size])
+	l.held += bytes
 }
 
 // Made returns the number of buffers Get has made anew rather than
 // reused: after a warm-up, a steady state makes none.
+func (l *List[E]) Made() int { return l.made }
+
+// Get is List.Get, for any goroutine.
+func (p *Pool[E]) Get(n int) []E {
+	p.mu.Lock()
+	b, ok := p.take(n)
+	p.mu.Unlock()
+	if !ok {
+		b = p.make(n) // outside the lock: a large make takes long
+	}
+	return b
+}
+
+// Put is List.Put, for any goroutine.
+func (p *Pool[E]) Put(b []E) {
+	p.mu.Lock()
+	p.List.Put(b)
+	p.mu.Unlock()
+}
+
+// Made is List.Made, for any goroutine.
 func (p *Pool[E]) Made() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -143,8 +203,7 @@ func (p *Pool[E]) GetRef(n int) *[]E {
 		r = new([]E)
 	}
 	if !ok {
-		_, size := p.key(n)
-		b = make([]E, n, size)
+		b = p.make(n)
 	}
 	*r = b
 	return r
@@ -156,9 +215,9 @@ func (p *Pool[E]) PutRef(r *[]E) {
 	if *r == nil {
 		return // a second PutRef must not file r twice
 	}
-	p.Put(*r)
-	*r = nil
 	p.mu.Lock()
+	p.List.Put(*r)
+	*r = nil
 	p.refs = append(p.refs, r)
 	p.mu.Unlock()
 }

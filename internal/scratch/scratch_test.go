@@ -36,8 +36,8 @@ func TestGetPutReuses(t *testing.T) {
 	}
 }
 
-func TestPoolClasses(t *testing.T) {
-	p := Pool[int32]{Round: true}
+func TestListClasses(t *testing.T) {
+	p := List[int32]{Round: true}
 	a := p.Get(1000)
 	if len(a) != 1000 || p.Made() != 1 {
 		t.Fatalf("Get(1000): length %d, %d made", len(a), p.Made())
@@ -56,8 +56,8 @@ func TestPoolClasses(t *testing.T) {
 	}
 }
 
-func TestPoolExact(t *testing.T) {
-	var p Pool[float32]
+func TestListExact(t *testing.T) {
+	var p List[float32]
 	a := p.Get(1000)
 	if cap(a) != 1000 {
 		t.Fatalf("a pool by length rounded 1000 up to %d", cap(a))
@@ -72,7 +72,7 @@ func TestPoolExact(t *testing.T) {
 }
 
 func TestPoolLimit(t *testing.T) {
-	p := Pool[float32]{Round: true, Limit: 4 * 1024}
+	p := Pool[float32]{List: List[float32]{Round: true, Limit: 4 * 1024}}
 	a, b := p.Get(1024), p.Get(1024)
 	p.Put(a)
 	p.Put(b) // beyond the limit: dropped
@@ -102,5 +102,37 @@ func TestPutRefTwice(t *testing.T) {
 	p.PutRef(r)
 	if a, b := p.GetRef(10), p.GetRef(10); a == b {
 		t.Fatal("a pointer handed back twice was handed out twice")
+	}
+}
+
+// TestPoolShared has goroutines share a Pool: each buffer it hands out
+// is held by one goroutine at a time (run with -race).
+func TestPoolShared(t *testing.T) {
+	p := Pool[float32]{List: List[float32]{Round: true}}
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			ok := true
+			for i := range 500 {
+				b := p.Get(100 + i%7)
+				for k := range b {
+					b[k] = float32(g)
+				}
+				for _, v := range b {
+					ok = ok && v == float32(g)
+				}
+				p.Put(b)
+				r := p.GetRef(50)
+				(*r)[0] = float32(g)
+				ok = ok && (*r)[0] == float32(g)
+				p.PutRef(r)
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Error("a buffer was written by two goroutines at once")
+		}
 	}
 }
