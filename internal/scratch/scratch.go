@@ -87,10 +87,9 @@ func (l *List[E]) key(n int) (int, int) {
 	return n, n
 }
 
-// list returns the free list of buffers of length n, or nil if there is
-// none and not make.
-func (l *List[E]) list(n int, make bool) *[][]E {
-	k, _ := l.key(n)
+// list returns the free list of key k, or nil if there is none and not
+// make.
+func (l *List[E]) list(k int, make bool) *[][]E {
 	if l.Round {
 		if l.classes == nil {
 			if !make {
@@ -123,7 +122,8 @@ func (l *List[E]) Get(n int) []E {
 // take returns a kept buffer of length n, if there is one; if not, it
 // counts the buffer that the caller will make.
 func (l *List[E]) take(n int) ([]E, bool) {
-	f := l.list(n, false)
+	k, _ := l.key(n)
+	f := l.list(k, false)
 	if f == nil || len(*f) == 0 {
 		l.made++
 		return nil, false
@@ -145,7 +145,7 @@ func (l *List[E]) make(n int) []E {
 // afterwards. A buffer Get did not make (its capacity not one Get gives)
 // is left to the garbage collector.
 func (l *List[E]) Put(b []E) {
-	_, size := l.key(cap(b))
+	k, size := l.key(cap(b))
 	if size != cap(b) || size == 0 {
 		return
 	}
@@ -153,7 +153,7 @@ func (l *List[E]) Put(b []E) {
 	if l.Limit != 0 && l.held+bytes > l.Limit {
 		return
 	}
-	f := l.list(size, true)
+	f := l.list(k, true)
 	*f = append(*f, b[:size])
 	l.held += bytes
 }
