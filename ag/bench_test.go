@@ -144,12 +144,12 @@ func TestSteadyStateAllocatesNoBuffers(t *testing.T) {
 	for name, m := range map[string]net{"resnet": resNetBlock(2, 8, 8), "lenet": leNet5(2), "tiny": tinyGraph()} {
 		tp := NewTape()
 		m.step(t, tp)
-		floats, ints := tp.floats.misses, tp.ints.misses
+		floats, ints := tp.floats.Made(), tp.ints.Made()
 		for range 3 {
 			m.step(t, tp)
 		}
-		if tp.floats.misses != floats || tp.ints.misses != ints {
-			t.Errorf("%s: %d float and %d int buffers made anew after warm-up", name, tp.floats.misses-floats, tp.ints.misses-ints)
+		if tp.floats.Made() != floats || tp.ints.Made() != ints {
+			t.Errorf("%s: %d float and %d int buffers made anew after warm-up", name, tp.floats.Made()-floats, tp.ints.Made()-ints)
 		}
 	}
 }

@@ -118,7 +118,7 @@ func (t *Tape) convGroups(y, x, w *Var, bias []float32, b *Var, d kern.Dims, p k
 	parts := func(whole []float32, rows, c int, split bool) [][]float32 {
 		ps := make([][]float32, g)
 		for i := range ps {
-			ps[i] = t.floats.get(rows * c)
+			ps[i] = t.floats.Get(rows * c)
 		}
 		if split {
 			kern.SplitChannels(ps, whole, rows)
@@ -127,7 +127,7 @@ func (t *Tape) convGroups(y, x, w *Var, bias []float32, b *Var, d kern.Dims, p k
 	}
 	release := func(ps [][]float32) {
 		for _, b := range ps {
-			t.floats.put(b)
+			t.floats.Put(b)
 		}
 	}
 	xs, ws, ys := parts(x.val.Data(), pix, cig, true), parts(w.val.Data(), taps*cig, cog, true), parts(nil, opix, cog, false)

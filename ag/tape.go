@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/foveaml/fovea/internal/kern"
+	"github.com/foveaml/fovea/internal/scratch"
 	"github.com/foveaml/fovea/tensor"
 )
 
@@ -13,8 +14,8 @@ import (
 // Reset after each step, so that its buffers are reused.
 type Tape struct {
 	nodes   []node
-	floats  freeList[float32]
-	ints    freeList[int32]
+	floats  scratch.List[float32]
+	ints    scratch.List[int32]
 	held    [][]float32 // values and saved state, handed back by Reset
 	heldInt [][]int32
 	noGrad  bool
@@ -113,12 +114,12 @@ func (t *Tape) Reset() {
 	}
 	t.nodes = t.nodes[:0]
 	for i, b := range t.held {
-		t.floats.put(b)
+		t.floats.Put(b)
 		t.held[i] = nil
 	}
 	t.held = t.held[:0]
 	for i, b := range t.heldInt {
-		t.ints.put(b)
+		t.ints.Put(b)
 		t.heldInt[i] = nil
 	}
 	t.heldInt = t.heldInt[:0]
@@ -158,14 +159,14 @@ func (t *Tape) ok(op string, xs ...*Var) bool {
 // alloc returns a pooled buffer of n floats, contents undefined, that
 // lives until Reset.
 func (t *Tape) alloc(n int) []float32 {
-	b := t.floats.get(n)
+	b := t.floats.Get(n)
 	t.held = append(t.held, b)
 	return b
 }
 
 // allocInt is alloc for int32s.
 func (t *Tape) allocInt(n int) []int32 {
-	b := t.ints.get(n)
+	b := t.ints.Get(n)
 	t.heldInt = append(t.heldInt, b)
 	return b
 }
@@ -218,7 +219,7 @@ func (t *Tape) initGrad(v *Var) {
 		*g = v.grad.Data()
 		return
 	}
-	*g, *fresh = t.floats.get(v.val.Len()), true
+	*g, *fresh = t.floats.Get(v.val.Len()), true
 }
 
 // gradOf returns where v's gradient is accumulated during Backward: v's
@@ -280,7 +281,7 @@ func (t *Tape) AddLeafGrads() {
 func (t *Tape) releaseLocal() {
 	for _, v := range t.localOrder {
 		if lg := t.local[v]; lg.g != nil {
-			t.floats.put(lg.g)
+			t.floats.Put(lg.g)
 		}
 		delete(t.local, v)
 	}
@@ -290,7 +291,7 @@ func (t *Tape) releaseLocal() {
 // dropGrad hands an op output's gradient back to the pool.
 func (t *Tape) dropGrad(v *Var) {
 	if v.tape != nil && v.g != nil {
-		t.floats.put(v.g)
+		t.floats.Put(v.g)
 		v.g = nil
 	}
 }
@@ -302,7 +303,7 @@ func (t *Tape) dropGrad(v *Var) {
 // compute several gradients at once; flush discards it.
 func (t *Tape) sink(v *Var) []float32 {
 	if !v.requires {
-		return t.floats.get(v.val.Len())
+		return t.floats.Get(v.val.Len())
 	}
 	g, fresh := t.gradOf(v)
 	if *g == nil {
@@ -312,7 +313,7 @@ func (t *Tape) sink(v *Var) []float32 {
 		*fresh = false
 		return *g
 	}
-	return t.floats.get(len(*g))
+	return t.floats.Get(len(*g))
 }
 
 // flush completes a sink: it adds buf into v's gradient, unless it is
@@ -328,7 +329,7 @@ func (t *Tape) flush(v *Var, buf []float32) {
 		}
 		kern.Acc(*g, buf)
 	}
-	t.floats.put(buf)
+	t.floats.Put(buf)
 }
 
 // sinkBeta is sink for kernels that accumulate themselves, as gemm does

@@ -170,7 +170,7 @@ func (a *Affine) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws an AffineParams.
-func (a *Affine) Sample(rng *rand.Rand, h, w, c int) Params {
+func (a *Affine) Sample(rng *rand.Rand, h, w, c int) AffineParams {
 	p := AffineParams{
 		Angle:  uniform(rng, a.Degrees[0], a.Degrees[1]),
 		ShearX: uniform(rng, a.ShearX[0], a.ShearX[1]),
@@ -190,28 +190,20 @@ func (a *Affine) Sample(rng *rand.Rand, h, w, c int) Params {
 }
 
 // Inference returns the identity.
-func (a *Affine) Inference(h, w, c int) Params { return AffineParams{Scale: 1} }
+func (a *Affine) Inference(h, w, c int) AffineParams { return AffineParams{Scale: 1} }
+
+func (a *Affine) step(k call) (Params, error) { return runStep(a, k) }
 
 // Apply resamples src under the transform p into dst.
-func (a *Affine) Apply(dst, src []float32, h, w, c int, p Params) error {
-	ap, ok := p.(AffineParams)
-	if !ok {
-		return paramsError("AffineParams", p)
-	}
-	if _, _, _, err := a.OutShape(h, w, c); err != nil {
-		return err
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	m := ap.Matrix()
+func (a *Affine) Apply(dst, src []float32, h, w, c int, p AffineParams) error {
+	m := p.Matrix()
 	if m == [6]float64{1, 0, 0, 0, 1, 0} {
 		copy(dst, src)
 		return nil
 	}
 	det := m[0]*m[4] - m[1]*m[3]
 	if !(math.Abs(det) > 1e-12) || math.IsInf(det, 0) {
-		return fmt.Errorf("parameters %+v are not invertible", ap)
+		return fmt.Errorf("parameters %+v are not invertible", p)
 	}
 	// The inverse map, from output pixel indices to source coordinates in
 	// index space (pixel centres at integers).

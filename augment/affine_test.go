@@ -166,7 +166,7 @@ func TestAffineSampleRanges(t *testing.T) {
 	a := &Affine{Degrees: [2]float64{-10, 20}, ShearX: [2]float64{5, 6}, Scale: [2]float64{0.5, 0.7}, Translate: [2]float64{0.1, 0.2}}
 	rng := newRand(9)
 	for range 500 {
-		p := a.Sample(rng, 10, 20, 1).(AffineParams)
+		p := a.Sample(rng, 10, 20, 1)
 		if p.Angle < -10 || p.Angle > 20 || p.ShearX < 5 || p.ShearX > 6 || p.ShearY != 0 ||
 			p.Scale < 0.5 || p.Scale > 0.7 || math.Abs(p.TX) > 2 || math.Abs(p.TY) > 2 {
 			t.Fatalf("draw %+v outside the ranges", p)

@@ -3,38 +3,127 @@ package augment
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/internal/scratch"
 )
 
-// Params are the random draws of one transform for one image: a flip
-// decision, a crop box, an affine transform's angle and shifts, PCA
-// colour alphas. Each transform documents its concrete type (FlipParams,
-// Box, AffineParams, PCAParams, ...), whose fields may be read, changed
-// and replayed.
-type Params any
-
-// Transform is one augmentation step, in two parts: Sample draws the
-// random parameters for one image, Apply applies them. A Transform is
-// a value describing options; it holds no state, so one may be shared by
-// any number of goroutines.
-type Transform interface {
+// Op is one augmentation whose parameters have the type P, in two steps:
+// Sample draws the random parameters for one image, Apply applies them.
+// An Op is a value describing options; it holds no state, so one may be
+// shared by any number of goroutines. Every transform of this package is
+// an Op (HorizontalFlip an Op[FlipParams], RandomCrop an Op[Box], ...)
+// and a Transform; Of turns an Op of your own into a Transform.
+type Op[P any] interface {
 	// OutShape returns the shape of a transformed h×w×c image, or an
-	// error if an option is invalid or the transform cannot take that
-	// shape (a crop larger than the image, PCA colour on one channel).
+	// error if an option is invalid or the op cannot take that shape (a
+	// crop larger than the image, PCA colour on one channel).
 	OutShape(h, w, c int) (oh, ow, oc int, err error)
 	// Sample draws the parameters for one h×w×c image from rng. It
 	// assumes OutShape accepts the shape.
-	Sample(rng *rand.Rand, h, w, c int) Params
+	Sample(rng *rand.Rand, h, w, c int) P
 	// Inference returns the parameters used when not training: those of
-	// the identity (no flip, no rotation, zero alphas), or for
-	// transforms that must change the shape, the central crop.
-	Inference(h, w, c int) Params
+	// the identity (no flip, no rotation, zero alphas), or for ops that
+	// must change the shape, the central crop.
+	Inference(h, w, c int) P
 	// Apply writes the transform of src (h×w×c, HWC) under p into dst,
-	// which must hold OutShape's size and must not overlap src. It
-	// overwrites all of dst.
-	Apply(dst, src []float32, h, w, c int, p Params) error
+	// overwriting all of it. A Pipeline and the function Apply call it
+	// once they have had OutShape accept h×w×c and checked the buffers
+	// (src of h·w·c values, dst of OutShape's size, apart), so it checks
+	// only what p may get wrong (a box of another size, a matrix that
+	// cannot be inverted): call it through them.
+	Apply(dst, src []float32, h, w, c int, p P) error
+}
+
+// Apply applies op with the parameters p to src, an h×w×c image, into
+// dst: it checks the shape with op.OutShape and the sizes of the buffers,
+// then calls op.Apply. It is the way to use one Op outside a Pipeline, on
+// parameters drawn by op.Sample (or op.Inference, or made by hand).
+func Apply[P any](op Op[P], dst, src []float32, h, w, c int, p P) error {
+	oh, ow, oc, err := op.OutShape(h, w, c)
+	if err != nil {
+		return fmt.Errorf("augment: %T of a %dx%dx%d image: %w", op, h, w, c, err)
+	}
+	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
+		return fmt.Errorf("augment: %T: %w", op, err)
+	}
+	if err := op.Apply(dst, src, h, w, c, p); err != nil {
+		return fmt.Errorf("augment: %T: %w", op, err)
+	}
+	return nil
+}
+
+// Params are one transform's parameters for one image with their type
+// hidden, as Pipeline.Sample returns them and Pipeline.Replay takes
+// them: each holds its Op's parameter type (FlipParams, Box,
+// AffineParams, PCAParams, ...), whose fields may be read, changed and
+// replayed.
+type Params any
+
+// Transform is an Op with its parameter type hidden, so that ops with
+// different parameters line up in a Pipeline. Every transform of this
+// package is one; Of makes one of any Op.
+type Transform interface {
+	// OutShape is the Op's.
+	OutShape(h, w, c int) (oh, ow, oc int, err error)
+	// step takes the Op's turn in a pipeline (see runStep).
+	step(k call) (Params, error)
+}
+
+// Of returns op as a Transform, for a Pipeline.
+func Of[P any](op Op[P]) Transform { return typed[P]{op} }
+
+// typed is the Transform of an Op from outside the package.
+type typed[P any] struct{ op Op[P] }
+
+func (t typed[P]) OutShape(h, w, c int) (int, int, int, error) { return t.op.OutShape(h, w, c) }
+
+func (t typed[P]) step(k call) (Params, error) { return runStep(t.op, k) }
+
+func (t typed[P]) unwrap() any { return t.op }
+
+// name returns the name of t's Op, for errors.
+func name(t Transform) string {
+	if u, ok := t.(interface{ unwrap() any }); ok {
+		return fmt.Sprintf("%T", u.unwrap())
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+// call is one transform's turn on one image whose shape the pipeline
+// has checked with OutShape.
+type call struct {
+	dst, src []float32
+	h, w, c  int
+	rng      *rand.Rand
+	train    bool // draw parameters from rng, rather than Inference's
+	// replay applies params instead of drawing parameters; draw returns
+	// the drawn parameters instead of applying them.
+	replay, draw bool
+	params       Params
+}
+
+// runStep is every transform's step: draw op's parameters (or take those
+// to replay, their type asserted here, once), then apply them. Typed all
+// the way, and k passed by value, a pipeline's Apply allocates nothing.
+func runStep[P any, T Op[P]](op T, k call) (Params, error) {
+	var p P
+	switch {
+	case k.replay:
+		q, ok := k.params.(P)
+		if !ok {
+			return nil, fmt.Errorf("parameters of type %T, want %T", k.params, p)
+		}
+		p = q
+	case k.train:
+		p = op.Sample(k.rng, k.h, k.w, k.c)
+	default:
+		p = op.Inference(k.h, k.w, k.c)
+	}
+	if k.draw {
+		return p, nil
+	}
+	return nil, op.Apply(k.dst, k.src, k.h, k.w, k.c, p)
 }
 
 // Pipeline applies transforms one after another. It implements
@@ -68,42 +157,46 @@ type PipelineParams []Params
 // transform's error, naming it.
 func (p *Pipeline) OutShape(h, w, c int) (oh, ow, oc int, err error) {
 	for i, t := range p.Transforms {
-		nh, nw, nc, err := t.OutShape(h, w, c)
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("augment: transform %d (%T) of a %dx%dx%d image: %w", i, t, h, w, c, err)
+		if h, w, c, err = outShape(i, t, h, w, c); err != nil {
+			return 0, 0, 0, err
 		}
-		h, w, c = nh, nw, nc
 	}
 	return h, w, c, nil
+}
+
+// outShape is t.OutShape, its error naming t, the i-th transform.
+func outShape(i int, t Transform, h, w, c int) (int, int, int, error) {
+	oh, ow, oc, err := t.OutShape(h, w, c)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("augment: transform %d (%s) of a %dx%dx%d image: %w", i, name(t), h, w, c, err)
+	}
+	return oh, ow, oc, nil
 }
 
 // Sample draws the parameters of every transform for one h×w×c image (or
 // takes their Inference parameters if p is not training).
 func (p *Pipeline) Sample(rng *rand.Rand, h, w, c int) (PipelineParams, error) {
 	pp := make(PipelineParams, len(p.Transforms))
+	k := call{rng: rng, train: p.Train, draw: true}
 	for i, t := range p.Transforms {
-		nh, nw, nc, err := t.OutShape(h, w, c)
+		nh, nw, nc, err := outShape(i, t, h, w, c)
 		if err != nil {
-			return nil, fmt.Errorf("augment: transform %d (%T) of a %dx%dx%d image: %w", i, t, h, w, c, err)
+			return nil, err
 		}
-		if p.Train {
-			pp[i] = t.Sample(rng, h, w, c)
-		} else {
-			pp[i] = t.Inference(h, w, c)
+		k.h, k.w, k.c = h, w, c
+		if pp[i], err = t.step(k); err != nil {
+			return nil, fmt.Errorf("augment: transform %d (%s): %w", i, name(t), err)
 		}
 		h, w, c = nh, nw, nc
 	}
 	return pp, nil
 }
 
-// Apply augments one image: it samples parameters from rng and replays
-// them. It implements data.Transform.
+// Apply augments one image: each transform draws its parameters from rng
+// and applies them, as Sample then Replay would. It implements
+// data.Transform.
 func (p *Pipeline) Apply(dst, src []float32, h, w, c int, rng *rand.Rand) error {
-	pp, err := p.Sample(rng, h, w, c)
-	if err != nil {
-		return err
-	}
-	return p.Replay(dst, src, h, w, c, pp)
+	return p.run(dst, src, h, w, c, call{rng: rng, train: p.Train}, nil)
 }
 
 // Replay applies the transforms with the given parameters (from Sample,
@@ -112,49 +205,60 @@ func (p *Pipeline) Replay(dst, src []float32, h, w, c int, pp PipelineParams) er
 	if len(pp) != len(p.Transforms) {
 		return fmt.Errorf("augment: %d parameters for a pipeline of %d transforms", len(pp), len(p.Transforms))
 	}
+	return p.run(dst, src, h, w, c, call{replay: true}, pp)
+}
+
+// run checks the shapes of every transform's turn, once, then takes the
+// turns, intermediate images ping-ponging between the two halves of one
+// pooled buffer and the last written into dst. With pp, each turn
+// replays its parameters.
+func (p *Pipeline) run(dst, src []float32, h, w, c int, k call, pp PipelineParams) error {
 	if len(src) != h*w*c {
 		return fmt.Errorf("augment: source holds %d values, a %dx%dx%d image %d", len(src), h, w, c, h*w*c)
 	}
-	if len(p.Transforms) == 0 {
-		if len(dst) != len(src) {
-			return fmt.Errorf("augment: destination holds %d values, want %d", len(dst), len(src))
+	// shapes[i] is the input shape of transform i, shapes[n] the output.
+	var stack [8][3]int
+	shapes := append(stack[:0], [3]int{h, w, c})
+	var half [2]int // the larger image of the even and the odd turns
+	for i, t := range p.Transforms {
+		nh, nw, nc, err := outShape(i, t, h, w, c)
+		if err != nil {
+			return err
 		}
+		h, w, c = nh, nw, nc
+		shapes = append(shapes, [3]int{h, w, c})
+		if i < len(p.Transforms)-1 {
+			half[i%2] = max(half[i%2], h*w*c)
+		}
+	}
+	if len(dst) != h*w*c {
+		return fmt.Errorf("augment: destination holds %d values, a %dx%dx%d image %d", len(dst), h, w, c, h*w*c)
+	}
+	if len(p.Transforms) == 0 {
 		copy(dst, src)
 		return nil
 	}
-	// Intermediate images ping-pong between two pooled buffers; the last
-	// transform writes into dst.
-	var bufs [2]*[]float32
-	defer func() {
-		for _, b := range bufs {
-			if b != nil {
-				bufPool.Put(b)
-			}
-		}
-	}()
-	cur := src
-	last := len(p.Transforms) - 1
+	var buf []float32
+	if half[0] > 0 {
+		buf = scratch.Floats.Get(half[0] + half[1])
+		defer scratch.Floats.Put(buf)
+	}
+	k.src = src
 	for i, t := range p.Transforms {
-		nh, nw, nc, err := t.OutShape(h, w, c)
-		if err != nil {
-			return fmt.Errorf("augment: transform %d (%T) of a %dx%dx%d image: %w", i, t, h, w, c, err)
+		in, out := shapes[i], shapes[i+1]
+		k.dst = dst
+		if i < len(p.Transforms)-1 {
+			off := (i % 2) * half[0]
+			k.dst = buf[off : off+out[0]*out[1]*out[2]]
 		}
-		out := dst
-		if i < last {
-			k := i % 2
-			if bufs[k] == nil {
-				bufs[k] = getBuf(nh * nw * nc)
-			}
-			*bufs[k] = grow(*bufs[k], nh*nw*nc)
-			out = *bufs[k]
-		} else if len(dst) != nh*nw*nc {
-			return fmt.Errorf("augment: destination holds %d values, a %dx%dx%d image %d", len(dst), nh, nw, nc, nh*nw*nc)
+		k.h, k.w, k.c = in[0], in[1], in[2]
+		if pp != nil {
+			k.params = pp[i]
 		}
-		if err := t.Apply(out, cur, h, w, c, pp[i]); err != nil {
-			return fmt.Errorf("augment: transform %d (%T): %w", i, t, err)
+		if _, err := t.step(k); err != nil {
+			return fmt.Errorf("augment: transform %d (%s): %w", i, name(t), err)
 		}
-		cur = out
-		h, w, c = nh, nw, nc
+		k.src = k.dst
 	}
 	return nil
 }
@@ -181,31 +285,6 @@ func ApplyBatch(t data.Transform, dst, src []float32, n, h, w, c int, seed uint6
 		}
 	}
 	return nil
-}
-
-// bufPool recycles scratch images between calls (and goroutines).
-var bufPool sync.Pool
-
-func getBuf(n int) *[]float32 {
-	if b, ok := bufPool.Get().(*[]float32); ok {
-		*b = grow(*b, n)
-		return b
-	}
-	b := make([]float32, n)
-	return &b
-}
-
-// grow returns b resized to n, reallocated if its capacity is short.
-func grow(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
-}
-
-// paramsError reports parameters of the wrong type.
-func paramsError(want string, p Params) error {
-	return fmt.Errorf("parameters of type %T, want %s", p, want)
 }
 
 // checkSizes verifies the lengths of an Apply's buffers.

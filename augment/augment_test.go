@@ -155,3 +155,48 @@ func TestPresets(t *testing.T) {
 		t.Error("unknown preset: no error")
 	}
 }
+
+// counted is an Op that counts the calls of its OutShape.
+type counted struct{ shapes *int }
+
+func (o counted) OutShape(h, w, c int) (int, int, int, error) {
+	*o.shapes++
+	return h, w, c, nil
+}
+
+func (counted) Sample(rng *rand.Rand, h, w, c int) FlipParams {
+	return FlipParams{Flip: rng.IntN(2) == 0}
+}
+
+func (counted) Inference(h, w, c int) FlipParams { return FlipParams{} }
+
+func (counted) Apply(dst, src []float32, h, w, c int, p FlipParams) error {
+	return applyFlip(dst, src, h, w, c, p, FlipH)
+}
+
+// TestPipelineChecksShapesOnce checks that Apply, Sample and Replay each
+// ask every transform for its shape once per image, and that Apply and
+// Replay allocate nothing.
+func TestPipelineChecksShapesOnce(t *testing.T) {
+	var shapes int
+	p := New(Of(counted{&shapes}), RandomCrop{Padding: 2}, Of(counted{&shapes}), ImageNetPCA)
+	img := randImage(newRand(1), 6, 5, 3)
+	out := make([]float32, len(img))
+	rng := newRand(2)
+	if err := p.Apply(out, img, 6, 5, 3, rng); err != nil || shapes != 2 {
+		t.Errorf("Apply: %d shape checks of 2 transforms (error %v)", shapes, err)
+	}
+	pp, err := p.Sample(rng, 6, 5, 3)
+	if err != nil || shapes != 4 {
+		t.Errorf("Sample: %d shape checks of 2 transforms (error %v)", shapes-2, err)
+	}
+	if err := p.Replay(out, img, 6, 5, 3, pp); err != nil || shapes != 6 {
+		t.Errorf("Replay: %d shape checks of 2 transforms (error %v)", shapes-4, err)
+	}
+	if n := testing.AllocsPerRun(50, func() { p.Apply(out, img, 6, 5, 3, rng) }); n != 0 {
+		t.Errorf("Apply: %v allocations per image", n)
+	}
+	if n := testing.AllocsPerRun(50, func() { p.Replay(out, img, 6, 5, 3, pp) }); n != 0 {
+		t.Errorf("Replay: %v allocations per image", n)
+	}
+}

@@ -56,7 +56,7 @@ func (j ColorJitter) OutShape(h, w, c int) (int, int, int, error) {
 
 // Sample draws the three factors and the hue shift (an option of 0
 // draws nothing).
-func (j ColorJitter) Sample(rng *rand.Rand, h, w, c int) Params {
+func (j ColorJitter) Sample(rng *rand.Rand, h, w, c int) JitterParams {
 	f := func(x float64) float64 {
 		if x == 0 {
 			return 1
@@ -71,23 +71,15 @@ func (j ColorJitter) Sample(rng *rand.Rand, h, w, c int) Params {
 }
 
 // Inference returns factors of 1 and no hue shift: the identity.
-func (ColorJitter) Inference(h, w, c int) Params {
+func (ColorJitter) Inference(h, w, c int) JitterParams {
 	return JitterParams{Brightness: 1, Contrast: 1, Saturation: 1}
 }
 
+func (j ColorJitter) step(k call) (Params, error) { return runStep(j, k) }
+
 // Apply scales src's brightness, contrast and saturation and shifts its
 // hue into dst.
-func (j ColorJitter) Apply(dst, src []float32, h, w, c int, p Params) error {
-	jp, ok := p.(JitterParams)
-	if !ok {
-		return paramsError("JitterParams", p)
-	}
-	if _, _, _, err := j.OutShape(h, w, c); err != nil {
-		return err
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
+func (j ColorJitter) Apply(dst, src []float32, h, w, c int, jp JitterParams) error {
 	copy(dst, src)
 	if b := float32(jp.Brightness); b != 1 {
 		for i, v := range dst {
@@ -202,24 +194,19 @@ func (g Grayscale) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws a GrayParams.
-func (g Grayscale) Sample(rng *rand.Rand, h, w, c int) Params {
+func (g Grayscale) Sample(rng *rand.Rand, h, w, c int) GrayParams {
 	p := orDefault(g.P, 1)
 	return GrayParams{Gray: p >= 1 || rng.Float64() < p}
 }
 
 // Inference returns no change.
-func (Grayscale) Inference(h, w, c int) Params { return GrayParams{} }
+func (Grayscale) Inference(h, w, c int) GrayParams { return GrayParams{} }
+
+func (g Grayscale) step(k call) (Params, error) { return runStep(g, k) }
 
 // Apply writes src, grey if p says so, into dst.
-func (g Grayscale) Apply(dst, src []float32, h, w, c int, p Params) error {
-	gp, ok := p.(GrayParams)
-	if !ok {
-		return paramsError("GrayParams", p)
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	if !gp.Gray || c != 3 {
+func (g Grayscale) Apply(dst, src []float32, h, w, c int, p GrayParams) error {
+	if !p.Gray || c != 3 {
 		copy(dst, src)
 		return nil
 	}
@@ -259,21 +246,21 @@ func (n Normalize) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample returns NoParams.
-func (Normalize) Sample(rng *rand.Rand, h, w, c int) Params { return NoParams{} }
+func (Normalize) Sample(rng *rand.Rand, h, w, c int) NoParams { return NoParams{} }
 
 // Inference returns NoParams.
-func (Normalize) Inference(h, w, c int) Params { return NoParams{} }
+func (Normalize) Inference(h, w, c int) NoParams { return NoParams{} }
+
+func (n Normalize) step(k call) (Params, error) { return runStep(n, k) }
 
 // Apply normalises src into dst.
-func (n Normalize) Apply(dst, src []float32, h, w, c int, p Params) error {
-	if _, _, _, err := n.OutShape(h, w, c); err != nil {
-		return err
+func (n Normalize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {
+	// The statistics as float32, on the stack for up to four channels.
+	var stack [2][4]float32
+	mean, scale := stack[0][:], stack[1][:]
+	if c > len(mean) {
+		mean, scale = make([]float32, c), make([]float32, c)
 	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	mean := make([]float32, c)
-	scale := make([]float32, c)
 	for k := range c {
 		mean[k] = float32(n.Mean[min(k, len(n.Mean)-1)])
 		scale[k] = float32(1 / n.Std[min(k, len(n.Std)-1)])

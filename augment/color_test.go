@@ -14,7 +14,7 @@ func TestColorJitter(t *testing.T) {
 		t.Error("jitter at inference is not the identity")
 	}
 	for range 100 {
-		p := j.Sample(rng, 4, 5, 3).(JitterParams)
+		p := j.Sample(rng, 4, 5, 3)
 		for _, f := range []float64{p.Brightness, p.Contrast, p.Saturation} {
 			if f < 0.6 || f > 1.4 {
 				t.Fatalf("factor %v outside [0.6, 1.4]", f)
@@ -113,7 +113,7 @@ func TestColorJitterHue(t *testing.T) {
 	// with Hue 0 no extra number is drawn.
 	rng := newRand(12)
 	for range 200 {
-		if p := (ColorJitter{Hue: 0.1}).Sample(rng, 2, 2, 3).(JitterParams); math.Abs(p.Hue) > 0.1 {
+		if p := (ColorJitter{Hue: 0.1}).Sample(rng, 2, 2, 3); math.Abs(p.Hue) > 0.1 {
 			t.Fatalf("hue draw %v outside [-0.1, 0.1]", p.Hue)
 		}
 	}
@@ -128,7 +128,7 @@ func TestColorJitterHue(t *testing.T) {
 	if r1.Uint64() != r2.Uint64() {
 		t.Error("a jitter without hue drew more than its brightness")
 	}
-	if p := (ColorJitter{Brightness: 0.2}).Sample(newRand(4), 2, 2, 3).(JitterParams); p.Hue != 0 {
+	if p := (ColorJitter{Brightness: 0.2}).Sample(newRand(4), 2, 2, 3); p.Hue != 0 {
 		t.Errorf("no hue option, hue draw %v", p.Hue)
 	}
 }
@@ -163,7 +163,7 @@ func TestRandomErasing(t *testing.T) {
 	e := RandomErasing{P: 1, Value: -1}
 	erased := 0
 	for range 100 {
-		p := e.Sample(rng, 10, 12, 2).(EraseParams)
+		p := e.Sample(rng, 10, 12, 2)
 		got := apply(t, e, img, 10, 12, 2, p)
 		if !p.Erase {
 			continue
@@ -211,7 +211,7 @@ func TestOutputsStayFinite(t *testing.T) {
 		for _, tr := range all {
 			for range 30 {
 				img := randImage(rng, s[0], s[1], 3)
-				got := apply(t, tr, img, s[0], s[1], 3, tr.Sample(rng, s[0], s[1], 3))
+				got := applyRandom(t, tr, img, s[0], s[1], 3, rng)
 				for _, v := range got {
 					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 						t.Fatalf("%T on %v gave %v", tr, s, v)

@@ -49,6 +49,39 @@ func copyBox(dst, src []float32, h, w, c int, b Box, fill Fill, value float32) {
 	}
 }
 
+// drawBox tries ten times to draw a box of an h×w image, at most
+// maxH×maxW, whose area is a fraction of the image's drawn from scale and
+// whose aspect ratio is drawn from ratio in log space: the box's width
+// over its height, or with tall its height over its width. It reports
+// false if no try fits.
+func drawBox(rng *rand.Rand, h, w, maxH, maxW int, scale, ratio [2]float64, tall bool) (Box, bool) {
+	area := float64(h * w)
+	lr0, lr1 := math.Log(ratio[0]), math.Log(ratio[1])
+	for range 10 {
+		a := area * uniform(rng, scale[0], scale[1])
+		ar := math.Exp(uniform(rng, lr0, lr1))
+		// The sides along the ratio's numerator and its denominator.
+		num := int(math.Round(math.Sqrt(a * ar)))
+		den := int(math.Round(math.Sqrt(a / ar)))
+		bw, bh := num, den
+		if tall {
+			bw, bh = den, num
+		}
+		if bw > 0 && bh > 0 && bw <= maxW && bh <= maxH {
+			return Box{X: rng.IntN(w - bw + 1), Y: rng.IntN(h - bh + 1), W: bw, H: bh}, true
+		}
+	}
+	return Box{}, false
+}
+
+// orRange returns r, or def if r is zero.
+func orRange(r, def [2]float64) [2]float64 {
+	if r == [2]float64{} {
+		return def
+	}
+	return r
+}
+
 func fillValue(d []float32, v float32) {
 	if v == 0 {
 		clear(d)
@@ -111,7 +144,7 @@ func (r RandomCrop) OutShape(h, w, c int) (int, int, int, error) {
 
 // Sample draws the crop's Box, in the coordinates of the unpadded image
 // (X and Y may be negative).
-func (r RandomCrop) Sample(rng *rand.Rand, h, w, c int) Params {
+func (r RandomCrop) Sample(rng *rand.Rand, h, w, c int) Box {
 	ch, cw, _ := cropSize(r.Height, r.Width, h, w)
 	return Box{
 		X: -r.Padding + rng.IntN(w+2*r.Padding-cw+1),
@@ -121,26 +154,17 @@ func (r RandomCrop) Sample(rng *rand.Rand, h, w, c int) Params {
 }
 
 // Inference returns the central box.
-func (r RandomCrop) Inference(h, w, c int) Params {
+func (r RandomCrop) Inference(h, w, c int) Box {
 	ch, cw, _ := cropSize(r.Height, r.Width, h, w)
 	return Box{X: (w - cw) / 2, Y: (h - ch) / 2, W: cw, H: ch}
 }
 
-// Apply copies the box p of src, padded as r says, into dst.
-func (r RandomCrop) Apply(dst, src []float32, h, w, c int, p Params) error {
-	b, ok := p.(Box)
-	if !ok {
-		return paramsError("Box", p)
-	}
-	oh, ow, oc, err := r.OutShape(h, w, c)
-	if err != nil {
-		return err
-	}
-	if b.W != ow || b.H != oh {
-		return fmt.Errorf("box %v is not the crop's %dx%d", b, oh, ow)
-	}
-	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
-		return err
+func (r RandomCrop) step(k call) (Params, error) { return runStep(r, k) }
+
+// Apply copies the box b of src, padded as r says, into dst.
+func (r RandomCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+	if ch, cw, _ := cropSize(r.Height, r.Width, h, w); b.W != cw || b.H != ch {
+		return fmt.Errorf("box %v is not the crop's %dx%d", b, ch, cw)
 	}
 	copyBox(dst, src, h, w, c, b, r.Fill, r.Value)
 	return nil
@@ -169,28 +193,19 @@ func (cc CenterCrop) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample returns the central Box; it draws nothing.
-func (cc CenterCrop) Sample(rng *rand.Rand, h, w, c int) Params { return cc.Inference(h, w, c) }
+func (cc CenterCrop) Sample(rng *rand.Rand, h, w, c int) Box { return cc.Inference(h, w, c) }
 
 // Inference returns the central Box.
-func (cc CenterCrop) Inference(h, w, c int) Params {
+func (cc CenterCrop) Inference(h, w, c int) Box {
 	return Box{X: (w - cc.Width) / 2, Y: (h - cc.Height) / 2, W: cc.Width, H: cc.Height}
 }
 
-// Apply copies box p of src into dst; the box must lie inside the image.
-func (cc CenterCrop) Apply(dst, src []float32, h, w, c int, p Params) error {
-	b, ok := p.(Box)
-	if !ok {
-		return paramsError("Box", p)
-	}
-	oh, ow, oc, err := cc.OutShape(h, w, c)
-	if err != nil {
-		return err
-	}
-	if b.W != ow || b.H != oh || b.X < 0 || b.Y < 0 || b.X+b.W > w || b.Y+b.H > h {
-		return fmt.Errorf("box %v is not a %dx%d crop inside the %dx%d image", b, oh, ow, h, w)
-	}
-	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
-		return err
+func (cc CenterCrop) step(k call) (Params, error) { return runStep(cc, k) }
+
+// Apply copies box b of src into dst; the box must lie inside the image.
+func (cc CenterCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+	if b.W != cc.Width || b.H != cc.Height || b.X < 0 || b.Y < 0 || b.X+b.W > w || b.Y+b.H > h {
+		return fmt.Errorf("box %v is not a %dx%d crop inside the %dx%d image", b, cc.Height, cc.Width, h, w)
 	}
 	copyBox(dst, src, h, w, c, b, FillConstant, 0)
 	return nil
@@ -216,14 +231,7 @@ type RandomResizedCrop struct {
 }
 
 func (r RandomResizedCrop) ranges() (scale, ratio [2]float64) {
-	scale, ratio = r.Scale, r.Ratio
-	if scale == [2]float64{} {
-		scale = [2]float64{0.08, 1}
-	}
-	if ratio == [2]float64{} {
-		ratio = [2]float64{3.0 / 4, 4.0 / 3}
-	}
-	return scale, ratio
+	return orRange(r.Scale, [2]float64{0.08, 1}), orRange(r.Ratio, [2]float64{3.0 / 4, 4.0 / 3})
 }
 
 // OutShape returns Height×Width×c, or an error for an invalid option.
@@ -248,18 +256,10 @@ func (r RandomResizedCrop) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws the Box to resize.
-func (r RandomResizedCrop) Sample(rng *rand.Rand, h, w, c int) Params {
+func (r RandomResizedCrop) Sample(rng *rand.Rand, h, w, c int) Box {
 	scale, ratio := r.ranges()
-	area := float64(h * w)
-	lr0, lr1 := math.Log(ratio[0]), math.Log(ratio[1])
-	for range 10 {
-		a := area * uniform(rng, scale[0], scale[1])
-		ar := math.Exp(uniform(rng, lr0, lr1))
-		bw := int(math.Round(math.Sqrt(a * ar)))
-		bh := int(math.Round(math.Sqrt(a / ar)))
-		if bw > 0 && bh > 0 && bw <= w && bh <= h {
-			return Box{X: rng.IntN(w - bw + 1), Y: rng.IntN(h - bh + 1), W: bw, H: bh}
-		}
+	if b, ok := drawBox(rng, h, w, h, w, scale, ratio, false); ok {
+		return b
 	}
 	// The fallback: the whole image, trimmed to the allowed ratios.
 	ar := float64(w) / float64(h)
@@ -275,9 +275,11 @@ func (r RandomResizedCrop) Sample(rng *rand.Rand, h, w, c int) Params {
 
 // Inference returns the largest central box with the output's aspect
 // ratio.
-func (r RandomResizedCrop) Inference(h, w, c int) Params {
+func (r RandomResizedCrop) Inference(h, w, c int) Box {
 	return aspectBox(h, w, r.Height, r.Width)
 }
+
+func (r RandomResizedCrop) step(k call) (Params, error) { return runStep(r, k) }
 
 // aspectBox returns the largest central box of h×w with the aspect ratio
 // of oh×ow.
@@ -291,18 +293,7 @@ func aspectBox(h, w, oh, ow int) Box {
 	return Box{X: (w - bw) / 2, Y: (h - bh) / 2, W: bw, H: bh}
 }
 
-// Apply resizes box p of src into dst.
-func (r RandomResizedCrop) Apply(dst, src []float32, h, w, c int, p Params) error {
-	b, ok := p.(Box)
-	if !ok {
-		return paramsError("Box", p)
-	}
-	oh, ow, oc, err := r.OutShape(h, w, c)
-	if err != nil {
-		return err
-	}
-	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
-		return err
-	}
-	return resizeBox(dst, oh, ow, src, h, w, c, b, r.Interp)
+// Apply resizes box b of src into dst.
+func (r RandomResizedCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+	return resizeBox(dst, r.Height, r.Width, src, h, w, c, b, r.Interp)
 }

@@ -40,7 +40,7 @@ func TestRandomCropLandsOnItsBox(t *testing.T) {
 	rng := newRand(1)
 	seen := map[Box]bool{}
 	for range 300 {
-		b := rc.Sample(rng, h, w, 2).(Box)
+		b := rc.Sample(rng, h, w, 2)
 		if b.X < -2 || b.Y < -2 || b.X+b.W > w+2 || b.Y+b.H > h+2 || b.W != 4 || b.H != 3 {
 			t.Fatalf("box %v leaves the padded image", b)
 		}
@@ -72,7 +72,7 @@ func TestRandomCropInferenceIsCentre(t *testing.T) {
 	if got := apply(t, rc, img, 5, 5, 1, rc.Inference(5, 5, 1)); !slices.Equal(got, img) {
 		t.Errorf("same-size crop at inference is not the identity: %v", got)
 	}
-	if b := (RandomCrop{Height: 2, Width: 3}).Inference(6, 8, 1).(Box); b != (Box{X: 2, Y: 2, W: 3, H: 2}) {
+	if b := (RandomCrop{Height: 2, Width: 3}).Inference(6, 8, 1); b != (Box{X: 2, Y: 2, W: 3, H: 2}) {
 		t.Errorf("inference box %v", b)
 	}
 }
@@ -110,8 +110,8 @@ func TestCropErrors(t *testing.T) {
 	if _, _, _, err := p.OutShape(4, 5, 1); err == nil || !strings.Contains(err.Error(), "transform 0") {
 		t.Errorf("pipeline error %v does not name the transform", err)
 	}
-	// Apply with foreign parameters.
-	if err := (CenterCrop{Height: 2, Width: 2}).Apply(make([]float32, 4), seq(4, 5, 1), 4, 5, 1, FlipParams{}); err == nil {
+	// Replay with foreign parameters.
+	if err := New(CenterCrop{Height: 2, Width: 2}).Replay(make([]float32, 4), seq(4, 5, 1), 4, 5, 1, PipelineParams{FlipParams{}}); err == nil {
 		t.Error("crop with FlipParams: no error")
 	}
 }
@@ -122,7 +122,7 @@ func TestRandomResizedCrop(t *testing.T) {
 	h, w := 20, 30
 	img := randImage(rng, h, w, 3)
 	for range 200 {
-		b := rr.Sample(rng, h, w, 3).(Box)
+		b := rr.Sample(rng, h, w, 3)
 		if b.X < 0 || b.Y < 0 || b.X+b.W > w || b.Y+b.H > h || b.W < 1 || b.H < 1 {
 			t.Fatalf("box %v outside the image", b)
 		}
@@ -142,12 +142,12 @@ func TestRandomResizedCrop(t *testing.T) {
 		t.Error("same-size resized crop is not the crop")
 	}
 	// Inference: the largest central box of the output's aspect.
-	if b := rr.Inference(h, w, 3).(Box); b != (Box{X: 5, Y: 0, W: 20, H: 20}) {
+	if b := rr.Inference(h, w, 3); b != (Box{X: 5, Y: 0, W: 20, H: 20}) {
 		t.Errorf("inference box %v", b)
 	}
 	// An impossible ratio falls back to a central box.
 	odd := RandomResizedCrop{Height: 4, Width: 4, Scale: [2]float64{0.9, 1}, Ratio: [2]float64{5, 6}}
-	if b := odd.Sample(rng, 10, 10, 1).(Box); b.W != 10 || b.H != 2 || b.Y != 4 {
+	if b := odd.Sample(rng, 10, 10, 1); b.W != 10 || b.H != 2 || b.Y != 4 {
 		t.Errorf("fallback box %v", b)
 	}
 }

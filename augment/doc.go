@@ -13,14 +13,18 @@
 //	hist, err := train.Fit(ctx, model, trainSet, train.Config{Transform: pipe, ...})
 //	m, err := train.Evaluate(model, testSet, train.EvalConfig{Transform: pipe.Inference()})
 //
-// Every Transform works in two steps: Sample draws its random parameters
-// for one image (a flip decision, a crop Box, an AffineParams, the
-// PCAParams alphas) from the *rand.Rand it is given, and Apply applies
-// them. The parameters are plain values: they can be logged, edited and
-// replayed on another image of the same size, a label map say. The data
-// loader seeds each example's source from (seed, epoch, index)
-// (data.ExampleSeed), so an augmented batch is the same whatever the
-// number of workers, and ApplyBatch reproduces it outside the loader.
+// Every transform is an Op[P] that works in two steps: Sample draws its
+// random parameters of type P for one image (a FlipParams, a crop Box,
+// an AffineParams, the PCAParams alphas) from the *rand.Rand it is given,
+// and Apply applies them. The parameters are plain typed values: they
+// can be logged, edited and replayed on another image of the same size,
+// a label map say, by the function Apply or through a Pipeline's Sample
+// and Replay. A Pipeline checks each transform's shape once per image,
+// then lets it draw and apply; an Op of your own joins a pipeline
+// through Of. The data loader seeds each example's source from (seed,
+// epoch, index) (data.ExampleSeed), so an augmented batch is the same
+// whatever the number of workers, and ApplyBatch reproduces it outside
+// the loader.
 //
 // At inference every transform is the identity (Pipeline.Inference, or
 // Train false): no flip, no rotation, zero alphas; a transform that must

@@ -1,7 +1,6 @@
 package augment
 
 import (
-	"math"
 	"math/rand/v2"
 )
 
@@ -29,14 +28,7 @@ type EraseParams struct {
 }
 
 func (r RandomErasing) ranges() (scale, ratio [2]float64) {
-	scale, ratio = r.Scale, r.Ratio
-	if scale == [2]float64{} {
-		scale = [2]float64{0.02, 0.33}
-	}
-	if ratio == [2]float64{} {
-		ratio = [2]float64{0.3, 3.3}
-	}
-	return scale, ratio
+	return orRange(r.Scale, [2]float64{0.02, 0.33}), orRange(r.Ratio, [2]float64{0.3, 3.3})
 }
 
 // OutShape returns the shape unchanged, or an error for an invalid
@@ -59,37 +51,23 @@ func (r RandomErasing) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws an EraseParams.
-func (r RandomErasing) Sample(rng *rand.Rand, h, w, c int) Params {
+func (r RandomErasing) Sample(rng *rand.Rand, h, w, c int) EraseParams {
 	if rng.Float64() >= orDefault(r.P, 0.5) {
 		return EraseParams{}
 	}
 	scale, ratio := r.ranges()
-	area := float64(h * w)
-	lr0, lr1 := math.Log(ratio[0]), math.Log(ratio[1])
-	for range 10 {
-		a := area * uniform(rng, scale[0], scale[1])
-		ar := math.Exp(uniform(rng, lr0, lr1))
-		bh := int(math.Round(math.Sqrt(a * ar)))
-		bw := int(math.Round(math.Sqrt(a / ar)))
-		if bh > 0 && bw > 0 && bh < h && bw < w {
-			return EraseParams{Erase: true, Box: Box{X: rng.IntN(w - bw + 1), Y: rng.IntN(h - bh + 1), W: bw, H: bh}}
-		}
-	}
-	return EraseParams{}
+	// A box smaller than the image on both sides: never all of it.
+	b, ok := drawBox(rng, h, w, h-1, w-1, scale, ratio, true)
+	return EraseParams{Erase: ok, Box: b}
 }
 
 // Inference returns no erasing.
-func (RandomErasing) Inference(h, w, c int) Params { return EraseParams{} }
+func (RandomErasing) Inference(h, w, c int) EraseParams { return EraseParams{} }
+
+func (r RandomErasing) step(k call) (Params, error) { return runStep(r, k) }
 
 // Apply copies src into dst with p's box, clipped to the image, erased.
-func (r RandomErasing) Apply(dst, src []float32, h, w, c int, p Params) error {
-	ep, ok := p.(EraseParams)
-	if !ok {
-		return paramsError("EraseParams", p)
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
+func (r RandomErasing) Apply(dst, src []float32, h, w, c int, ep EraseParams) error {
 	copy(dst, src)
 	if !ep.Erase {
 		return nil

@@ -72,3 +72,49 @@ func ExamplePCAColor_Shift() {
 	// Output:
 	// [-0.0123 -0.0126 -0.0127]
 }
+
+// invert is an Op of one's own: it draws nothing and maps v to 1-v.
+type invert struct{}
+
+func (invert) OutShape(h, w, c int) (int, int, int, error) { return h, w, c, nil }
+
+func (invert) Sample(*rand.Rand, int, int, int) augment.NoParams { return augment.NoParams{} }
+
+func (invert) Inference(int, int, int) augment.NoParams { return augment.NoParams{} }
+
+func (invert) Apply(dst, src []float32, h, w, c int, _ augment.NoParams) error {
+	for i, v := range src {
+		dst[i] = 1 - v
+	}
+	return nil
+}
+
+func ExampleOf() {
+	img := []float32{0, 0.25, 1, 0.5}
+	pipe := augment.New(augment.Of(invert{}), augment.HorizontalFlip{P: 1})
+	out := make([]float32, 4)
+	if err := pipe.Apply(out, img, 1, 4, 1, rand.New(rand.NewPCG(1, 2))); err != nil {
+		panic(err)
+	}
+	fmt.Println(out)
+	// Output:
+	// [0.5 0 0.75 1]
+}
+
+func ExampleApply() {
+	// One Op on its own: its parameters are typed, here a Box.
+	crop := augment.RandomCrop{Height: 2, Width: 2, Padding: 1}
+	img := []float32{1, 2, 3, 4}
+	box := crop.Sample(rand.New(rand.NewPCG(1, 2)), 2, 2, 1)
+	box.X, box.Y = -1, -1 // moved by hand: the top-left corner of the padding
+	out := make([]float32, 4)
+	if err := augment.Apply(crop, out, img, 2, 2, 1, box); err != nil {
+		panic(err)
+	}
+	fmt.Println(box, out)
+	// A buffer of the wrong size is an error, not a panic.
+	fmt.Println(augment.Apply(crop, out[:1], img, 2, 2, 1, box))
+	// Output:
+	// 2×2 at (-1, -1) [0 0 0 1]
+	// augment: augment.RandomCrop: destination holds 1 values, a 2x2x1 image 4
+}

@@ -20,15 +20,17 @@ func (f HorizontalFlip) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws a FlipParams.
-func (f HorizontalFlip) Sample(rng *rand.Rand, h, w, c int) Params { return sampleFlip(rng, f.P) }
+func (f HorizontalFlip) Sample(rng *rand.Rand, h, w, c int) FlipParams { return sampleFlip(rng, f.P) }
 
 // Inference returns no flip.
-func (HorizontalFlip) Inference(h, w, c int) Params { return FlipParams{} }
+func (HorizontalFlip) Inference(h, w, c int) FlipParams { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
-func (f HorizontalFlip) Apply(dst, src []float32, h, w, c int, p Params) error {
+func (f HorizontalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) error {
 	return applyFlip(dst, src, h, w, c, p, FlipH)
 }
+
+func (f HorizontalFlip) step(k call) (Params, error) { return runStep(f, k) }
 
 // VerticalFlip mirrors an image top to bottom with probability P.
 type VerticalFlip struct {
@@ -42,15 +44,17 @@ func (f VerticalFlip) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws a FlipParams.
-func (f VerticalFlip) Sample(rng *rand.Rand, h, w, c int) Params { return sampleFlip(rng, f.P) }
+func (f VerticalFlip) Sample(rng *rand.Rand, h, w, c int) FlipParams { return sampleFlip(rng, f.P) }
 
 // Inference returns no flip.
-func (VerticalFlip) Inference(h, w, c int) Params { return FlipParams{} }
+func (VerticalFlip) Inference(h, w, c int) FlipParams { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
-func (f VerticalFlip) Apply(dst, src []float32, h, w, c int, p Params) error {
+func (f VerticalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) error {
 	return applyFlip(dst, src, h, w, c, p, FlipV)
 }
+
+func (f VerticalFlip) step(k call) (Params, error) { return runStep(f, k) }
 
 // FlipH writes src (h×w×c) mirrored left to right into dst.
 func FlipH(dst, src []float32, h, w, c int) {
@@ -79,15 +83,8 @@ func FlipV(dst, src []float32, h, w, c int) {
 
 // applyFlip is the Apply of both flips: flip src into dst with mirror if
 // p says so, else copy it.
-func applyFlip(dst, src []float32, h, w, c int, p Params, mirror func(dst, src []float32, h, w, c int)) error {
-	fp, ok := p.(FlipParams)
-	if !ok {
-		return paramsError("FlipParams", p)
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	if !fp.Flip {
+func applyFlip(dst, src []float32, h, w, c int, p FlipParams, mirror func(dst, src []float32, h, w, c int)) error {
+	if !p.Flip {
 		copy(dst, src)
 		return nil
 	}
@@ -105,6 +102,6 @@ func flipShape(p float64, h, w, c int) (int, int, int, error) {
 	return h, w, c, nil
 }
 
-func sampleFlip(rng *rand.Rand, p float64) Params {
+func sampleFlip(rng *rand.Rand, p float64) FlipParams {
 	return FlipParams{Flip: rng.Float64() < orDefault(p, 0.5)}
 }

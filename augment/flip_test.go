@@ -27,7 +27,7 @@ func TestVerticalFlip2x3(t *testing.T) {
 }
 
 func TestFlipTwiceIsIdentity(t *testing.T) {
-	for _, tr := range []Transform{HorizontalFlip{}, VerticalFlip{}} {
+	for _, tr := range []Op[FlipParams]{HorizontalFlip{}, VerticalFlip{}} {
 		for _, s := range [][3]int{{1, 1, 1}, {5, 7, 3}, {4, 4, 2}} {
 			img := seq(s[0], s[1], s[2])
 			once := apply(t, tr, img, s[0], s[1], s[2], FlipParams{Flip: true})
@@ -49,7 +49,7 @@ func TestFlipProbability(t *testing.T) {
 	rng := newRand(3)
 	n := 0
 	for range 4000 {
-		if (HorizontalFlip{P: 0.25}).Sample(rng, 2, 2, 1).(FlipParams).Flip {
+		if (HorizontalFlip{P: 0.25}).Sample(rng, 2, 2, 1).Flip {
 			n++
 		}
 	}

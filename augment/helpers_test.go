@@ -24,8 +24,32 @@ func randImage(rng *rand.Rand, h, w, c int) []float32 {
 	return img
 }
 
-// apply runs t with parameters p and returns the output.
-func apply(t *testing.T, tr Transform, src []float32, h, w, c int, p Params) []float32 {
+// apply runs op with parameters p and returns the output.
+func apply[P any](t *testing.T, op Op[P], src []float32, h, w, c int, p P) []float32 {
+	t.Helper()
+	dst := nanImage(t, op, h, w, c)
+	if err := Apply(op, dst, src, h, w, c, p); err != nil {
+		t.Fatalf("%T.Apply: %v", op, err)
+	}
+	return dst
+}
+
+// applyRandom runs tr on parameters drawn from rng, through a pipeline,
+// and returns the output.
+func applyRandom(t *testing.T, tr Transform, src []float32, h, w, c int, rng *rand.Rand) []float32 {
+	t.Helper()
+	dst := nanImage(t, tr, h, w, c)
+	if err := New(tr).Apply(dst, src, h, w, c, rng); err != nil {
+		t.Fatalf("%T: %v", tr, err)
+	}
+	return dst
+}
+
+// nanImage returns an output image for tr of NaNs: Apply must overwrite
+// all of it.
+func nanImage(t *testing.T, tr interface {
+	OutShape(h, w, c int) (int, int, int, error)
+}, h, w, c int) []float32 {
 	t.Helper()
 	oh, ow, oc, err := tr.OutShape(h, w, c)
 	if err != nil {
@@ -33,10 +57,7 @@ func apply(t *testing.T, tr Transform, src []float32, h, w, c int, p Params) []f
 	}
 	dst := make([]float32, oh*ow*oc)
 	for i := range dst {
-		dst[i] = float32(math.NaN()) // Apply must overwrite all of dst
-	}
-	if err := tr.Apply(dst, src, h, w, c, p); err != nil {
-		t.Fatalf("%T.Apply: %v", tr, err)
+		dst[i] = float32(math.NaN())
 	}
 	return dst
 }

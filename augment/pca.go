@@ -80,27 +80,19 @@ func (pc PCAColor) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample draws the three alphas from N(0, σ²).
-func (pc PCAColor) Sample(rng *rand.Rand, h, w, c int) Params {
+func (pc PCAColor) Sample(rng *rand.Rand, h, w, c int) PCAParams {
 	s := orDefault(pc.Sigma, 0.1)
 	return PCAParams{Alpha: [3]float64{s * rng.NormFloat64(), s * rng.NormFloat64(), s * rng.NormFloat64()}}
 }
 
 // Inference returns zero alphas: the identity.
-func (PCAColor) Inference(h, w, c int) Params { return PCAParams{} }
+func (PCAColor) Inference(h, w, c int) PCAParams { return PCAParams{} }
+
+func (pc PCAColor) step(k call) (Params, error) { return runStep(pc, k) }
 
 // Apply adds the shift of p to every pixel of src, into dst.
-func (pc PCAColor) Apply(dst, src []float32, h, w, c int, p Params) error {
-	pp, ok := p.(PCAParams)
-	if !ok {
-		return paramsError("PCAParams", p)
-	}
-	if _, _, _, err := pc.OutShape(h, w, c); err != nil {
-		return err
-	}
-	if err := checkSizes(dst, src, h, w, c, h, w, c); err != nil {
-		return err
-	}
-	s := pc.Shift(pp)
+func (pc PCAColor) Apply(dst, src []float32, h, w, c int, p PCAParams) error {
+	s := pc.Shift(p)
 	r, g, b := float32(s[0]), float32(s[1]), float32(s[2])
 	for i := 0; i < len(src); i += 3 {
 		dst[i] = src[i] + r

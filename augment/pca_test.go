@@ -87,7 +87,7 @@ func TestPCAColorAlphaDistribution(t *testing.T) {
 	var ss [3]float64
 	const n = 20000
 	for range n {
-		a := (PCAColor{}).Sample(rng, 1, 1, 3).(PCAParams).Alpha
+		a := (PCAColor{}).Sample(rng, 1, 1, 3).Alpha
 		for i := range 3 {
 			ss[i] += a[i] * a[i]
 		}

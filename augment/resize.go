@@ -2,9 +2,11 @@ package augment
 
 import (
 	"fmt"
-	"github.com/foveaml/fovea/internal/resample"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/foveaml/fovea/internal/resample"
+	"github.com/foveaml/fovea/internal/scratch"
 )
 
 // Interp is a resampling filter.
@@ -75,22 +77,17 @@ func (r Resize) OutShape(h, w, c int) (int, int, int, error) {
 }
 
 // Sample returns NoParams.
-func (Resize) Sample(rng *rand.Rand, h, w, c int) Params { return NoParams{} }
+func (Resize) Sample(rng *rand.Rand, h, w, c int) NoParams { return NoParams{} }
 
 // Inference returns NoParams.
-func (Resize) Inference(h, w, c int) Params { return NoParams{} }
+func (Resize) Inference(h, w, c int) NoParams { return NoParams{} }
 
 // Apply resizes src into dst.
-func (r Resize) Apply(dst, src []float32, h, w, c int, p Params) error {
-	oh, ow, oc, err := r.OutShape(h, w, c)
-	if err != nil {
-		return err
-	}
-	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
-		return err
-	}
-	return resizeBox(dst, oh, ow, src, h, w, c, Box{W: w, H: h}, r.Interp)
+func (r Resize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {
+	return resizeBox(dst, r.Height, r.Width, src, h, w, c, Box{W: w, H: h}, r.Interp)
 }
+
+func (r Resize) step(k call) (Params, error) { return runStep(r, k) }
 
 // filter returns the resampling filter of in.
 func (in Interp) filter() resample.Filter {
@@ -115,9 +112,8 @@ func resizeBox(dst []float32, oh, ow int, src []float32, h, w, c int, b Box, f I
 	}
 	tx := resample.NewTaps(b.X, b.W, ow, f.filter())
 	ty := resample.NewTaps(b.Y, b.H, oh, f.filter())
-	buf := getBuf(b.H * ow * c)
-	defer bufPool.Put(buf)
-	tmp := *buf
+	tmp := scratch.Floats.Get(b.H * ow * c)
+	defer scratch.Floats.Put(tmp)
 	// tmp holds every row of the box resampled across: b.H × ow × c.
 	for y := range b.H {
 		tx.Across(tmp[y*ow*c:(y+1)*ow*c], src[(b.Y+y)*w*c:(b.Y+y+1)*w*c], c)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/foveaml/fovea/internal/scratch"
 	"github.com/foveaml/fovea/tensor"
 )
 
@@ -79,15 +80,12 @@ type Batch struct {
 // allocates little. A Loader may run several epochs at once; an Iter is
 // for one goroutine.
 type Loader struct {
-	ds       Dataset
-	opts     LoaderOptions
-	h, w, c  int // example shape
-	oh, ow   int // batch image shape, after the transform
-	oc       int
-	classes  int
-	mu       sync.Mutex
-	spare    []*slot
-	spareTmp [][]float32
+	ds      Dataset
+	opts    LoaderOptions
+	h, w, c int // example shape
+	oh, ow  int // batch image shape, after the transform
+	oc      int
+	classes int
 }
 
 // NewLoader returns a loader of batches from ds. It is an error if an
@@ -326,7 +324,7 @@ func (it *Iter) finish() {
 		default:
 		}
 	}
-	it.l.putSlots(it.slots)
+	putSlots(it.slots)
 	it.slots = nil
 }
 
@@ -369,8 +367,8 @@ func (it *Iter) work() {
 	rng := rand.New(src)
 	var tmp []float32
 	if l.opts.Transform != nil {
-		tmp = l.takeTmp()
-		defer l.putTmp(tmp)
+		tmp = scratch.Floats.Get(l.h * l.w * l.c)
+		defer scratch.Floats.Put(tmp)
 	}
 	size := l.oh * l.ow * l.oc
 	for {
@@ -429,47 +427,27 @@ func (it *Iter) example(i int, out, tmp []float32, src *rand.PCG, rng *rand.Rand
 	return label, err
 }
 
-// takeSlots returns n batch buffers, recycled if the loader has them.
+// takeSlots returns n batch buffers, their images from the shared pool.
 func (l *Loader) takeSlots(n int) []*slot {
-	l.mu.Lock()
-	k := min(n, len(l.spare))
-	slots := append([]*slot(nil), l.spare[len(l.spare)-k:]...)
-	l.spare = l.spare[:len(l.spare)-k]
-	l.mu.Unlock()
 	bs := l.opts.BatchSize
-	for len(slots) < n {
+	slots := make([]*slot, n)
+	for i := range slots {
 		s := &slot{
-			x:     make([]float32, bs*l.oh*l.ow*l.oc),
+			x:     scratch.Floats.Get(bs * l.oh * l.ow * l.oc),
 			y:     make([]int32, bs),
 			idx:   make([]int, bs),
 			ready: make(chan struct{}, 1),
 		}
 		s.full, _ = tensor.FromSlice(s.x, bs, l.oh, l.ow, l.oc)
-		slots = append(slots, s)
+		slots[i] = s
 	}
 	return slots
 }
 
-func (l *Loader) putSlots(slots []*slot) {
-	l.mu.Lock()
-	l.spare = append(l.spare, slots...)
-	l.mu.Unlock()
-}
-
-// takeTmp returns a buffer for one untransformed example.
-func (l *Loader) takeTmp() []float32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if k := len(l.spareTmp); k > 0 {
-		t := l.spareTmp[k-1]
-		l.spareTmp = l.spareTmp[:k-1]
-		return t
+// putSlots hands the slots' images back to the pool.
+func putSlots(slots []*slot) {
+	for _, s := range slots {
+		scratch.Floats.Put(s.x)
+		s.x, s.full, s.part = nil, nil, nil
 	}
-	return make([]float32, l.h*l.w*l.c)
-}
-
-func (l *Loader) putTmp(t []float32) {
-	l.mu.Lock()
-	l.spareTmp = append(l.spareTmp, t)
-	l.mu.Unlock()
 }

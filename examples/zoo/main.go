@@ -205,7 +205,7 @@ func run(o options, w io.Writer) error {
 			// so the same in training and inference.
 			fit = augment.RandomCrop{Height: 32, Width: 32, Padding: 2}
 		}
-		tf = augment.New(fit, norm, greyToRGB{})
+		tf = augment.New(fit, norm, augment.Of(greyToRGB{}))
 		testSet = &transformed{ds: testSet, tf: tf.Inference()}
 	}
 
@@ -364,14 +364,12 @@ func (greyToRGB) OutShape(h, w, c int) (int, int, int, error) {
 	return h, w, 3, nil
 }
 
-func (greyToRGB) Sample(*rand.Rand, int, int, int) augment.Params { return augment.NoParams{} }
+func (greyToRGB) Sample(*rand.Rand, int, int, int) augment.NoParams { return augment.NoParams{} }
 
-func (greyToRGB) Inference(int, int, int) augment.Params { return augment.NoParams{} }
+func (greyToRGB) Inference(int, int, int) augment.NoParams { return augment.NoParams{} }
 
-func (greyToRGB) Apply(dst, src []float32, h, w, c int, _ augment.Params) error {
-	if len(src) != h*w*c || len(dst) != h*w*3 {
-		return fmt.Errorf("grey to RGB: %d and %d values for a %d×%d×%d image", len(src), len(dst), h, w, c)
-	}
+// Apply runs in a pipeline, which has checked the shape and the sizes.
+func (greyToRGB) Apply(dst, src []float32, h, w, c int, _ augment.NoParams) error {
 	if c == 3 {
 		copy(dst, src)
 		return nil

@@ -1,37 +1,73 @@
-// Package scratch recycles the temporary float32 buffers that kernels
-// need for one call (packed panels, padded images), so that a training
-// step in steady state allocates none of them anew.
+// Package scratch is fovea's one buffer recycler: a List of slices keyed
+// by size (and Pool, a List with a lock), so that a training step in
+// steady state asks the runtime for no buffer anew. The kernels'
+// temporary panels and padded images, augmentation's intermediate images
+// and the data loader's batches come from the shared Pool Floats; each
+// autodiff tape keeps its activations and gradients in Lists of its own.
 //
-//	p := scratch.Get(n) // len n, contents undefined
-//	defer scratch.Put(p)
-//	use(*p)
+//	b := scratch.Floats.Get(n) // len n, contents undefined
+//	defer scratch.Floats.Put(b)
 //
-// Unlike a sync.Pool, the free lists survive garbage collections: a
-// training step that needs the same large buffers every time finds them
-// again instead of asking the runtime for fresh, unfaulted memory.
-// What is held is bounded by Limit.
+// Unlike a sync.Pool, a Pool survives garbage collections: a training
+// step that needs the same large buffers every time finds them again
+// instead of asking the runtime for fresh, unfaulted memory. What a List
+// holds can be bounded by its Limit.
 package scratch
 
 import (
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
-// Limit bounds the bytes the free lists keep; a buffer handed back beyond
-// it is left to the garbage collector.
-var Limit int64 = 2 << 30
+// List is a free list of slices of E, filed by size: the recycler, for
+// buffers that one goroutine alone gets and puts (an autodiff tape's).
+// Pool is its form for sharing. By default a List files buffers by exact
+// length: the choice for a caller that asks for the same lengths every
+// time and holds many buffers at once, where rounding up would cost
+// memory and buy no reuse. With Round it rounds lengths up to size
+// classes a quarter octave apart, so that a buffer serves every request
+// of its class and wastes under a fifth of its capacity: the choice for
+// buffers of many sizes, each held briefly.
+//
+// The zero List is ready to use and keeps everything handed back to it.
+// A List is not safe for concurrent use.
+type List[E any] struct {
+	// Round files buffers by size class rather than by length.
+	Round bool
+	// Limit bounds the bytes the list keeps; a buffer handed back beyond
+	// it is left to the garbage collector. 0 means no bound.
+	Limit int64
 
-// Classes grow by a quarter octave, so a buffer wastes under 19% of its
+	// The free lists: by class in an array, or by length in a map,
+	// behind pointers so that only the first Put of a length writes it.
+	classes *[nClasses][][]E
+	lengths map[int]*[][]E
+	held    int64 // bytes kept
+	made    int
+}
+
+// Pool is a List that any number of goroutines may share: its methods
+// lock around the List's (call those, not the embedded List's). Its
+// Round and Limit are the List's; the zero Pool is ready to use.
+type Pool[E any] struct {
+	List[E]
+	mu   sync.Mutex
+	refs []*[]E // spare headers for GetRef
+}
+
+// Floats is the pool the kernels, augmentation and the data loader
+// share. It keeps at most 2 GiB.
+var Floats = &Pool[float32]{List: List[float32]{Round: true, Limit: 2 << 30}}
+
+// Classes grow by a quarter octave, so a buffer wastes under 20% of its
 // capacity.
 const stepsPerOctave = 4
 
-var (
-	mu   sync.Mutex
-	free [64 * stepsPerOctave][]*[]float32
-	held int64
-)
+// nClasses is the number of size classes of an int's range.
+const nClasses = 64*stepsPerOctave + 1
 
-// class returns the size class of n floats and that class's capacity.
+// class returns the size class of n elements and that class's capacity.
 func class(n int) (int, int) {
 	if n <= 16 {
 		return 0, 16
@@ -42,35 +78,158 @@ func class(n int) (int, int) {
 	return e*stepsPerOctave + q + 1, 1<<e + (q+1)*step
 }
 
-// Get returns a buffer of length n whose contents are undefined. Hand it
-// back with Put when done.
-func Get(n int) *[]float32 {
-	c, size := class(n)
-	mu.Lock()
-	if l := free[c]; len(l) > 0 {
-		p := l[len(l)-1]
-		free[c] = l[:len(l)-1]
-		held -= int64(4 * cap(*p))
-		mu.Unlock()
-		*p = (*p)[:n]
-		return p
+// key returns the free list a buffer of length n (by Get) or capacity n
+// (by Put) belongs to, and the capacity Get makes it with.
+func (l *List[E]) key(n int) (int, int) {
+	if l.Round {
+		return class(n)
 	}
-	mu.Unlock()
-	s := make([]float32, n, size)
-	return &s
+	return n, n
 }
 
-// Put hands a buffer from Get back for reuse. The caller must not use it
-// afterwards.
-func Put(p *[]float32) {
-	c, size := class(cap(*p))
-	if size != cap(*p) {
-		return // not from Get
+// list returns the free list of key k, or nil if there is none and not
+// make.
+func (l *List[E]) list(k int, make bool) *[][]E {
+	if l.Round {
+		if l.classes == nil {
+			if !make {
+				return nil
+			}
+			l.classes = new([nClasses][][]E)
+		}
+		return &l.classes[k]
 	}
-	mu.Lock()
-	if held+int64(4*size) <= Limit {
-		free[c] = append(free[c], p)
-		held += int64(4 * size)
+	f := l.lengths[k]
+	if f == nil && make {
+		if l.lengths == nil {
+			l.lengths = map[int]*[][]E{}
+		}
+		f = new([][]E)
+		l.lengths[k] = f
 	}
-	mu.Unlock()
+	return f
+}
+
+// Get returns a buffer of length n whose contents are undefined. Hand it
+// back with Put when done.
+func (l *List[E]) Get(n int) []E {
+	if b, ok := l.take(n); ok {
+		return b
+	}
+	return l.make(n)
+}
+
+// take returns a kept buffer of length n, if there is one; if not, it
+// counts the buffer that the caller will make.
+func (l *List[E]) take(n int) ([]E, bool) {
+	k, _ := l.key(n)
+	f := l.list(k, false)
+	if f == nil || len(*f) == 0 {
+		l.made++
+		return nil, false
+	}
+	b := (*f)[len(*f)-1]
+	(*f)[len(*f)-1] = nil
+	*f = (*f)[:len(*f)-1]
+	l.held -= int64(cap(b)) * elemSize[E]()
+	return b[:n], true
+}
+
+// make returns a new buffer of length n, with the capacity of its class.
+func (l *List[E]) make(n int) []E {
+	_, size := l.key(n)
+	return make([]E, n, size)
+}
+
+// Put hands a buffer from Get back for reuse; the caller must not use it
+// afterwards. A buffer Get did not make (its capacity not one Get gives)
+// is left to the garbage collector.
+func (l *List[E]) Put(b []E) {
+	k, size := l.key(cap(b))
+	if size != cap(b) || size == 0 {
+		return
+	}
+	bytes := int64(size) * elemSize[E]()
+	if l.Limit != 0 && l.held+bytes > l.Limit {
+		return
+	}
+	f := l.list(k, true)
+	*f = append(*f, b[:size])
+	l.held += bytes
+}
+
+// Made returns the number of buffers Get has made anew rather than
+// reused: after a warm-up, a steady state makes none.
+func (l *List[E]) Made() int { return l.made }
+
+// Get is List.Get, for any goroutine.
+func (p *Pool[E]) Get(n int) []E {
+	p.mu.Lock()
+	b, ok := p.take(n)
+	p.mu.Unlock()
+	if !ok {
+		b = p.make(n) // outside the lock: a large make takes long
+	}
+	return b
+}
+
+// Put is List.Put, for any goroutine.
+func (p *Pool[E]) Put(b []E) {
+	p.mu.Lock()
+	p.List.Put(b)
+	p.mu.Unlock()
+}
+
+// Made is List.Made, for any goroutine.
+func (p *Pool[E]) Made() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.made
+}
+
+// GetRef is Get for callers that hand the buffer around behind a
+// pointer, as the kernels do; the pointer is recycled with the buffer,
+// so it costs no allocation either.
+func (p *Pool[E]) GetRef(n int) *[]E {
+	p.mu.Lock()
+	var r *[]E
+	if k := len(p.refs); k > 0 {
+		r = p.refs[k-1]
+		p.refs = p.refs[:k-1]
+	}
+	b, ok := p.take(n)
+	p.mu.Unlock()
+	if r == nil {
+		r = new([]E)
+	}
+	if !ok {
+		b = p.make(n)
+	}
+	*r = b
+	return r
+}
+
+// PutRef hands back a buffer from GetRef; it empties r, and ignores an
+// r already handed back.
+func (p *Pool[E]) PutRef(r *[]E) {
+	if *r == nil {
+		return // a second PutRef must not file r twice
+	}
+	p.mu.Lock()
+	p.List.Put(*r)
+	*r = nil
+	p.refs = append(p.refs, r)
+	p.mu.Unlock()
+}
+
+// Get returns a buffer of Floats, behind a pointer: Floats.GetRef.
+func Get(n int) *[]float32 { return Floats.GetRef(n) }
+
+// Put hands back a buffer from Get: Floats.PutRef.
+func Put(p *[]float32) { Floats.PutRef(p) }
+
+// elemSize returns the size of an E in bytes.
+func elemSize[E any]() int64 {
+	var e E
+	return int64(unsafe.Sizeof(e))
 }

@@ -24,14 +24,115 @@ func TestGetPutReuses(t *testing.T) {
 	if len(*p) != 1000 {
 		t.Fatalf("len %d", len(*p))
 	}
-	(*p)[0] = 42
+	first := &(*p)[0]
 	Put(p)
 	q := Get(999)
-	if q != p || len(*q) != 999 {
+	if &(*q)[0] != first || len(*q) != 999 {
 		t.Fatalf("buffer of the same class not reused")
 	}
 	Put(q)
-	if r := Get(5000); r == p {
+	if r := Get(5000); &(*r)[0] == first {
 		t.Fatalf("a small buffer was handed out for a large request")
+	}
+}
+
+func TestListClasses(t *testing.T) {
+	p := List[int32]{Round: true}
+	a := p.Get(1000)
+	if len(a) != 1000 || p.Made() != 1 {
+		t.Fatalf("Get(1000): length %d, %d made", len(a), p.Made())
+	}
+	p.Put(a[:3]) // a shortened buffer goes back whole
+	b := p.Get(999)
+	if &b[0] != &a[0] || len(b) != 999 || p.Made() != 1 {
+		t.Fatal("a buffer of the same class was not reused")
+	}
+	if c := p.Get(999); &c[0] == &a[0] || p.Made() != 2 {
+		t.Fatal("one buffer handed out twice")
+	}
+	p.Put(make([]int32, 1000)) // not a class's capacity: dropped
+	if d := p.Get(1000); p.Made() != 3 || cap(d) == 1000 {
+		t.Fatal("a foreign buffer was kept")
+	}
+}
+
+func TestListExact(t *testing.T) {
+	var p List[float32]
+	a := p.Get(1000)
+	if cap(a) != 1000 {
+		t.Fatalf("a pool by length rounded 1000 up to %d", cap(a))
+	}
+	p.Put(a)
+	if b := p.Get(999); &b[0] == &a[0] {
+		t.Fatal("a pool by length handed out a buffer of another length")
+	}
+	if b := p.Get(1000); &b[0] != &a[0] || p.Made() != 2 {
+		t.Fatal("a pool by length did not reuse a buffer of the length")
+	}
+}
+
+func TestPoolLimit(t *testing.T) {
+	p := Pool[float32]{List: List[float32]{Round: true, Limit: 4 * 1024}}
+	a, b := p.Get(1024), p.Get(1024)
+	p.Put(a)
+	p.Put(b) // beyond the limit: dropped
+	if x := p.Get(1024); &x[0] != &a[0] {
+		t.Fatal("a buffer within the limit was not kept")
+	}
+	if y := p.Get(1024); &y[0] == &b[0] || p.Made() != 3 {
+		t.Fatal("a buffer beyond the limit was kept")
+	}
+}
+
+func TestRefsAllocateNothing(t *testing.T) {
+	var p Pool[float32]
+	p.PutRef(p.GetRef(100)) // warm up
+	if n := testing.AllocsPerRun(100, func() { p.PutRef(p.GetRef(100)) }); n != 0 {
+		t.Errorf("GetRef and PutRef: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { p.Put(p.Get(100)) }); n != 0 {
+		t.Errorf("Get and Put: %v allocations", n)
+	}
+}
+
+func TestPutRefTwice(t *testing.T) {
+	var p Pool[float32]
+	r := p.GetRef(10)
+	p.PutRef(r)
+	p.PutRef(r)
+	if a, b := p.GetRef(10), p.GetRef(10); a == b {
+		t.Fatal("a pointer handed back twice was handed out twice")
+	}
+}
+
+// TestPoolShared has goroutines share a Pool: each buffer it hands out
+// is held by one goroutine at a time (run with -race).
+func TestPoolShared(t *testing.T) {
+	p := Pool[float32]{List: List[float32]{Round: true}}
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			ok := true
+			for i := range 500 {
+				b := p.Get(100 + i%7)
+				for k := range b {
+					b[k] = float32(g)
+				}
+				for _, v := range b {
+					ok = ok && v == float32(g)
+				}
+				p.Put(b)
+				r := p.GetRef(50)
+				(*r)[0] = float32(g)
+				ok = ok && (*r)[0] == float32(g)
+				p.PutRef(r)
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Error("a buffer was written by two goroutines at once")
+		}
 	}
 }
