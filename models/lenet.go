@@ -30,14 +30,21 @@ type LeNet5 struct {
 	Features, Classifier *nn.Sequential
 }
 
+// defaults sets the default classes and checks them for the model
+// called name.
+func (cfg *LeNetConfig) defaults(name string) error {
+	cfg.Classes = or(cfg.Classes, 10)
+	if cfg.Classes < 1 {
+		return fmt.Errorf("models.%s: %d classes: want at least 1", name, cfg.Classes)
+	}
+	return nil
+}
+
 // NewLeNet5 builds LeNet-5 with weights drawn from cfg.Seed (PyTorch's
 // default initialisation).
 func NewLeNet5(cfg LeNetConfig) (*LeNet5, error) {
-	if cfg.Classes == 0 {
-		cfg.Classes = 10
-	}
-	if cfg.Classes < 1 {
-		return nil, fmt.Errorf("models.LeNet5: %d classes: want at least 1", cfg.Classes)
+	if err := cfg.defaults("LeNet5"); err != nil {
+		return nil, err
 	}
 	b := newBuilder(cfg.Seed, 0x1e7e75)
 	conv := func(in, out, pad int) *nn.Conv2D {

@@ -52,11 +52,8 @@ type LeNet5Classic struct {
 // (default 10) with weights drawn from cfg.Seed; cfg.Act is ignored (the
 // network squashes with the scaled tanh).
 func NewLeNet5Classic(cfg LeNetConfig) (*LeNet5Classic, error) {
-	if cfg.Classes == 0 {
-		cfg.Classes = 10
-	}
-	if cfg.Classes < 1 {
-		return nil, fmt.Errorf("models.LeNet5Classic: %d classes: want at least 1", cfg.Classes)
+	if err := cfg.defaults("LeNet5Classic"); err != nil {
+		return nil, err
 	}
 	b := newBuilder(cfg.Seed, 0x1998)
 	// The paper's initialisation: uniform in ±2.4/fan-in, biases too.
