@@ -10,8 +10,8 @@ state dict, the file holds:
   fixture.input                float32 [1, 32, 32, 3]  the input, NHWC
   fixture.logits               float32 [1, 10]
   fixture.cam.layer4.top       float32 [4, 4]     Grad-CAM at layer4, top class
-  fixture.cam.layer4.class3    float32 [4, 4]     Grad-CAM at layer4, class 3
-  fixture.cam.layer3.class3    float32 [8, 8]     Grad-CAM at layer3, class 3
+  fixture.cam.layer4.class4    float32 [4, 4]     Grad-CAM at layer4, class 4
+  fixture.cam.layer3.class4    float32 [8, 8]     Grad-CAM at layer3, class 4
   fixture.saliency.top         float32 [32, 32]   max over channels of |d score / d input|
 
 Grad-CAM (Selvaraju et al. 2017): with A the layer's output maps and y the
@@ -69,8 +69,8 @@ def main():
         state["fixture.logits"] = md(xd).float()
     state["fixture.input"] = x.permute(0, 2, 3, 1)
     state["fixture.cam.layer4.top"] = grad_cam(md, xd, "layer4", None).detach()
-    state["fixture.cam.layer4.class3"] = grad_cam(md, xd, "layer4", 3).detach()
-    state["fixture.cam.layer3.class3"] = grad_cam(md, xd, "layer3", 3).detach()
+    state["fixture.cam.layer4.class4"] = grad_cam(md, xd, "layer4", 4).detach()
+    state["fixture.cam.layer3.class4"] = grad_cam(md, xd, "layer3", 4).detach()
     state["fixture.saliency.top"] = saliency(md, xd).detach()
     path = os.path.join(HERE, "gradcam.safetensors")
     save_safetensors(path, state, {"model": "resnet_tiny_cifar", "torch": torch.__version__})
