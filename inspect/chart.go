@@ -39,6 +39,7 @@ func (s Scatter) WritePNG(path string, w, h int) error {
 	}
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = s.Title, s.XLabel, s.YLabel
+	p.Title.Padding = vg.Points(8)
 	p.Add(plotter.NewGrid())
 	xys := make(plotter.XYs, len(s.Points))
 	labels := make([]string, len(s.Points))
@@ -59,7 +60,7 @@ func (s Scatter) WritePNG(path string, w, h int) error {
 		if top > 0 {
 			r = vg.Points(3 + 15*math.Sqrt(s.Points[i].Size/top)) // area ∝ size
 		}
-		return draw.GlyphStyle{Color: color.RGBA{31, 119, 180, 160}, Radius: r, Shape: draw.CircleGlyph{}}
+		return draw.GlyphStyle{Color: color.NRGBA{31, 119, 180, 150}, Radius: r, Shape: draw.CircleGlyph{}}
 	}
 	p.Add(sc)
 	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})

@@ -12,10 +12,10 @@ import (
 	"github.com/foveaml/fovea/weights"
 )
 
-// MACCounter is a layer that counts its own multiply-accumulates, for
-// layers other than nn.Conv2D and nn.Dense that do convolution- or
-// dense-like work. in and out are the shapes of one call's input and
-// output for a batch of one, batch first.
+// MACCounter is a layer that counts its own multiply-accumulates, as
+// nn.Conv2D and nn.Dense do (and layers that embed them); layers that are
+// not MACCounters count none. in and out are the shapes of one call's
+// input and output for a batch of one, batch first.
 type MACCounter interface {
 	MACs(in, out []int) int64
 }
@@ -42,7 +42,8 @@ type ProfileInfo struct {
 	// MACs are the multiply-accumulates of one example's forward pass in
 	// convolutions (out_h·out_w·out_c·k_h·k_w·in_c/groups) and dense
 	// layers (in·out), biases, normalisation, pooling and activations
-	// not counted: the convention of torchvision's published "GFLOPS"
+	// not counted (see MACCounter); ConvMACs are those of layers giving
+	// maps, DenseMACs of those giving vectors: the convention of torchvision's published "GFLOPS"
 	// (which are MACs) and of counters built on PyTorch's forward hooks,
 	// so ResNet-50 at 224×224 has 4,089,184,256.
 	MACs      int64 `json:"macs"`
@@ -78,10 +79,9 @@ func Profile(model nn.Layer, in ...int) (ProfileInfo, error) {
 			row.Params += p.Var.Value().Len()
 		}
 		row.MACs = layerMACs(call.Layer, call.In.Shape(), row.Output)
-		switch call.Layer.(type) {
-		case *nn.Conv2D:
+		if len(row.Output) == 4 {
 			info.ConvMACs += row.MACs
-		case *nn.Dense:
+		} else {
 			info.DenseMACs += row.MACs
 		}
 		info.MACs += row.MACs
@@ -113,19 +113,10 @@ func Profile(model nn.Layer, in ...int) (ProfileInfo, error) {
 }
 
 // layerMACs counts the multiply-accumulates of one call of l that took
-// a batch of shape in and gave one of shape out, per example.
+// a batch of one of shape in and gave one of shape out.
 func layerMACs(l nn.Layer, in, out []int) int64 {
-	switch l := l.(type) {
-	case *nn.Conv2D:
-		if len(out) != 4 {
-			return 0
-		}
-		k := int64(l.Cfg.KH * l.Cfg.KW * l.Cfg.In / max(l.Cfg.Groups, 1))
-		return int64(out[1]) * int64(out[2]) * int64(out[3]) * k
-	case *nn.Dense:
-		return int64(l.Cfg.In) * int64(l.Cfg.Out)
-	case MACCounter:
-		return l.MACs(in, out)
+	if m, ok := l.(MACCounter); ok {
+		return m.MACs(in, out)
 	}
 	return 0
 }

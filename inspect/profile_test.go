@@ -115,3 +115,25 @@ func TestProfileSmallModel(t *testing.T) {
 		t.Errorf("a wrong input: error %v", err)
 	}
 }
+
+// LeNet-5's C3 is a masked convolution (it embeds an nn.Conv2D): it
+// counts as the full 5×5×6→16 convolution it runs.
+func TestProfileEmbeddedConv(t *testing.T) {
+	spec, _ := models.Lookup("lenet5-classic")
+	m, err := spec.New(models.Options{Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Profile(m, 28, 28, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range p.Layers {
+		if l.Kind == "Conv2D, Table I" && l.MACs != 10*10*16*150 {
+			t.Errorf("%s: %d MACs; want %d", l.Name, l.MACs, 10*10*16*150)
+		}
+	}
+	if p.ConvMACs < 10*10*16*150 {
+		t.Errorf("convolution MACs %d: C3 is not counted", p.ConvMACs)
+	}
+}

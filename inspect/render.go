@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -136,7 +137,18 @@ func Sheet(panels []Panel) *image.RGBA {
 	return img
 }
 
+// text draws s at (x, y); the fixed font has ASCII only, so × is
+// written x and anything else outside ASCII ?.
 func text(img draw.Image, x, y int, s string) {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '×':
+			return 'x'
+		case r > '~':
+			return '?'
+		}
+		return r
+	}, s)
 	d := font.Drawer{Dst: img, Src: image.NewUniform(color.Black), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 	d.DrawString(s)
 }

@@ -42,6 +42,10 @@ var commands = []struct {
 	{"models", "list the models of the zoo", cmdModels},
 	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
 	{"finetune", "train a pretrained model on a new task (transfer learning)", cmdFinetune},
+	{"compare", "compare models: parameters, MACs, memory, images/s on this machine", cmdCompare},
+	{"explain", "show where a model looks in images (Grad-CAM, saliency) as a PNG", cmdExplain},
+	{"features", "list a model's feature stages, or draw its filters or an image's feature maps", cmdFeatures},
+	{"embed", "write one feature vector per image (safetensors or CSV)", cmdEmbed},
 }
 
 func usage(w io.Writer) {
