@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foveaml/fovea/data"
 	"github.com/foveaml/fovea/inspect"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/optim"
+	"github.com/foveaml/fovea/train"
 )
 
 // defaultCompare is the ImageNet-size zoo under torchvision's names, one
@@ -25,6 +29,18 @@ type compareRow struct {
 	Input []int  `json:"input_shape"`
 	inspect.ProfileInfo
 	Measured *inspect.Measurement `json:"measured,omitempty"`
+	Trained  *compareTrained      `json:"trained,omitempty"`
+}
+
+// compareTrained is what a model reaches when fovea compare trains it.
+type compareTrained struct {
+	Data     string  `json:"data"`
+	Epochs   int     `json:"epochs"`
+	Examples int     `json:"examples"`
+	Seconds  float64 `json:"seconds"`
+	Top1     float64 `json:"test_top1"`
+	Top5     float64 `json:"test_top5"`
+	Loss     float64 `json:"test_loss"`
 }
 
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
@@ -37,7 +53,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 			"machine on random images, the peak activation memory of inference and of a training\n"+
 			"step (with the weights, gradients and SGD momentum) at --batch, and inference and\n"+
 			"training images/s. Each measurement runs one warm-up batch, then --time or at least\n"+
-			"one batch.\n\n", strings.Join(defaultCompare, ", "))
+			"one batch. With --data, each model is also trained on it for --epochs (Adam, cosine\n"+
+			"schedule, --limit examples) and its test accuracy reported.\n\n", strings.Join(defaultCompare, ", "))
 		fs.PrintDefaults()
 	}
 	batch := fs.Int("batch", 8, "batch size of the measurements")
@@ -47,7 +64,11 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	noMeasure := fs.Bool("no-measure", false, "only what the models' structure tells (parameters, MACs, file size): nothing runs but one trace")
 	noTrain := fs.Bool("no-train", false, "measure inference only")
 	plotPath := fs.String("plot", "", "also draw a PNG chart of images/s against MACs, markers sized by parameters")
-	plotY := fs.String("plot-y", "inference", "what the chart's y axis shows: inference or train (images/s)")
+	plotY := fs.String("plot-y", "", "what the chart's y axis shows: inference or train (images/s), or accuracy (with --data; the default then)")
+	dataset := fs.String("data", "", "also train each model on this data (mnist, fashion-mnist, an IDX folder) and report its test accuracy")
+	epochs := fs.Int("epochs", 1, "epochs of training with --data")
+	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
+	lr := fs.Float64("lr", 1e-3, "learning rate of the training with --data")
 	asJSON := fs.Bool("json", false, "print the comparison as one JSON array")
 	names, err := parseInterleaved(fs, args, stderr)
 	if err != nil {
@@ -62,10 +83,26 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return usagef("--threads %d: want 0 (all cores) or more", *threads)
 	case *classes < 0:
 		return usagef("--classes %d: want 0 (the default) or more", *classes)
-	case *plotY != "inference" && *plotY != "train":
-		return usagef("--plot-y %q: want inference or train", *plotY)
-	case *plotPath != "" && *noMeasure:
-		return usagef("--plot draws measured images/s: drop --no-measure")
+	case *plotY != "" && *plotY != "inference" && *plotY != "train" && *plotY != "accuracy":
+		return usagef("--plot-y %q: want inference, train or accuracy", *plotY)
+	case *plotY == "accuracy" && *dataset == "":
+		return usagef("--plot-y accuracy needs --data to train on")
+	case *epochs < 1:
+		return usagef("--epochs %d: want at least 1", *epochs)
+	case *limitN < 0:
+		return usagef("--limit %d: want 0 (all) or more", *limitN)
+	case !(*lr > 0):
+		return usagef("--lr %v: want a positive learning rate", *lr)
+	}
+	if *plotY == "" {
+		*plotY = "inference"
+		if *dataset != "" {
+			*plotY = "accuracy"
+		}
+	}
+	switch {
+	case *plotPath != "" && *noMeasure && *plotY != "accuracy":
+		return usagef("--plot-y %s draws measured images/s: drop --no-measure", *plotY)
 	case *plotPath != "" && *plotY == "train" && *noTrain:
 		return usagef("--plot-y train needs the training measurement: drop --no-train")
 	}
@@ -82,6 +119,20 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		}
 		if len(specs[i].Input) != 3 {
 			return usagef("%s has no fixed input shape to compare at", n)
+		}
+	}
+	var trainSet, testSet *data.InMemory
+	if *dataset != "" {
+		if trainSet, err = loadData(*dataset, true); err != nil {
+			return err
+		}
+		if testSet, err = loadData(*dataset, false); err != nil {
+			return err
+		}
+		for _, spec := range specs {
+			if err := checkInput(spec, trainSet, max(*classes, trainSet.Classes())); err != nil {
+				return fmt.Errorf("--data %s: %w", *dataset, err)
+			}
 		}
 	}
 	var rows []compareRow
@@ -106,6 +157,24 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 			}
 			row.Measured = &r
 		}
+		if trainSet != nil {
+			// A model of its own, from the same seed: the measurement's
+			// steps on random images do not count towards the budget.
+			k := *classes
+			if k == 0 {
+				k = trainSet.Classes()
+			}
+			fresh, err := spec.New(models.Options{Classes: k, Seed: 1})
+			if err != nil {
+				return fmt.Errorf("%s: %w", spec.Name, err)
+			}
+			tr, err := compareTrain(fresh, trainSet, testSet, *epochs, *limitN, *lr, *batch)
+			if err != nil {
+				return fmt.Errorf("%s on %s: %w", spec.Name, *dataset, err)
+			}
+			tr.Data = *dataset
+			row.Trained = tr
+		}
 		rows = append(rows, row)
 	}
 	if *plotPath != "" {
@@ -117,6 +186,10 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(rows)
 	}
 	printCompare(stdout, rows, *batch, *perRun, *noMeasure, *noTrain)
+	if trainSet != nil {
+		fmt.Fprintf(stdout, "Accuracy: the test top-1 of each model after %d epoch(s) on %d examples of %s (Adam, lr %g, cosine schedule, batch %d, seed 1).\n",
+			*epochs, rows[0].Trained.Examples, *dataset, *lr, *batch)
+	}
 	if *plotPath != "" {
 		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
 	}
@@ -138,6 +211,9 @@ func printCompare(w io.Writer, rows []compareRow, batch int, perRun time.Duratio
 			head = append(head, "train MiB", "train img/s")
 		}
 	}
+	if len(rows) > 0 && rows[0].Trained != nil {
+		head = append(head, "top-1", "train s")
+	}
 	table := [][]string{head}
 	for _, r := range rows {
 		line := []string{r.Model, fmt.Sprintf("%d×%d×%d", r.Input[0], r.Input[1], r.Input[2]),
@@ -148,6 +224,9 @@ func printCompare(w io.Writer, rows []compareRow, batch int, perRun time.Duratio
 			if !noTrain {
 				line = append(line, mib(m.TrainPeakBytes), fmt.Sprintf("%.1f", m.TrainImagesPerSec))
 			}
+		}
+		if t := r.Trained; t != nil {
+			line = append(line, fmt.Sprintf("%.4f", t.Top1), fmt.Sprintf("%.0f", t.Seconds))
 		}
 		table = append(table, line)
 	}
@@ -176,14 +255,22 @@ func printCompare(w io.Writer, rows []compareRow, batch int, perRun time.Duratio
 }
 
 func comparePlot(path string, rows []compareRow, y string) error {
-	s := inspect.Scatter{Title: "fovea: " + y + " speed against cost", XLabel: "multiply-accumulates per image (log)",
-		YLabel: y + " images/s (log)", LogX: true, LogY: true}
+	s := inspect.Scatter{XLabel: "multiply-accumulates per image (log)", YLabel: y + " images/s (log)", LogX: true, LogY: true}
 	for _, r := range rows {
-		v := r.Measured.InferenceImagesPerSec
-		if y == "train" {
+		var v float64
+		switch y {
+		case "accuracy":
+			t := r.Trained
+			v, s.LogY, s.YLabel = t.Top1, false, "test top-1 accuracy"
+			s.Title = fmt.Sprintf("accuracy on %s after %d epoch(s) against MACs (marker area: parameters)", t.Data, t.Epochs)
+		case "train":
 			v = r.Measured.TrainImagesPerSec
+		default:
+			v = r.Measured.InferenceImagesPerSec
 		}
-		s.Title = fmt.Sprintf("%s images/s against MACs, batch %d, %d threads (marker area: parameters)", y, r.Measured.Batch, r.Measured.Threads)
+		if y != "accuracy" {
+			s.Title = fmt.Sprintf("%s images/s against MACs, batch %d, %d threads (marker area: parameters)", y, r.Measured.Batch, r.Measured.Threads)
+		}
 		s.Points = append(s.Points, inspect.ChartPoint{Label: r.Model, X: float64(r.MACs), Y: v, Size: float64(r.Params)})
 	}
 	return s.WritePNG(path, 800, 560)
@@ -204,4 +291,25 @@ func printProfile(w io.Writer, spec models.Spec, m nn.Layer, asJSON bool) error 
 	}
 	fmt.Fprintf(w, "%s: %s\n%s", spec.Name, spec.Doc, p.Table())
 	return nil
+}
+
+// compareTrain trains model on the first limit examples of trainSet (all
+// with 0) for epochs and evaluates it on testSet.
+func compareTrain(model nn.Layer, trainSet, testSet *data.InMemory, epochs, limitN int, lr float64, batch int) (*compareTrained, error) {
+	o, err := optim.NewAdam(model.Params(), optim.AdamConfig{LR: lr})
+	if err != nil {
+		return nil, err
+	}
+	ds := limit(trainSet, limitN)
+	start := time.Now()
+	cfg := train.Config{Epochs: epochs, BatchSize: batch, Optimizer: o, Schedule: optim.CosineAnnealingLR{TMax: epochs}, Seed: 1}
+	if _, err := train.Fit(context.Background(), model, ds, cfg); err != nil {
+		return nil, err
+	}
+	secs := time.Since(start).Seconds()
+	m, err := train.Evaluate(model, testSet, train.EvalConfig{BatchSize: 256})
+	if err != nil {
+		return nil, err
+	}
+	return &compareTrained{Epochs: epochs, Examples: ds.Len(), Seconds: secs, Top1: m.Top1, Top5: m.Top5, Loss: m.Loss}, nil
 }

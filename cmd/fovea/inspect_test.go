@@ -59,6 +59,38 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+func TestCompareTrains(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "acc.png")
+	status, out, errs := fovea("compare", "lenet5", "--no-measure", "--data", "mnist", "--limit", "600", "--batch", "32", "--json", "--plot", plot)
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, errs)
+	}
+	var rows []compareRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// 600 digits, one epoch: better than chance, far from done.
+	if tr := rows[0].Trained; tr == nil || tr.Examples != 600 || !(tr.Top1 > 0.2) || tr.Data != "mnist" || rows[0].Measured != nil {
+		t.Errorf("trained %+v, measured %+v", rows[0].Trained, rows[0].Measured)
+	}
+	pngSize(t, plot)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alexnet", "--data", "mnist", "--no-measure"}, "the data's images are 28×28×1 but alexnet takes 224×224×3"},
+		{[]string{"lenet5", "--plot-y", "accuracy", "--plot", plot}, "--plot-y accuracy needs --data"},
+		{[]string{"lenet5", "--no-measure", "--plot", plot}, "drop --no-measure"},
+		{[]string{"nonet"}, `unknown model "nonet"`},
+		{[]string{"lenet5", "--batch", "0"}, "--batch 0"},
+	} {
+		status, _, errs := fovea(append([]string{"compare"}, c.args...)...)
+		if status == 0 || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: status %d, stderr %q; want one line containing %q", c.args, status, errs, c.want)
+		}
+	}
+}
+
 func TestSummaryMACs(t *testing.T) {
 	status, out, _ := fovea("summary", "--macs", "lenet5")
 	if status != 0 || !strings.Contains(out, "MACs per example:  416,520") || !strings.Contains(out, "240,000") {
