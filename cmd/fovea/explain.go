@@ -62,6 +62,9 @@ func (f *inspectFlags) load() (*inspected, error) {
 			return nil, err
 		}
 		in.meta = meta
+		if f.model == "" && meta["model"] == "" {
+			return nil, usagef("%s names no model in its metadata: say which it is for with --model", f.weights)
+		}
 		model, spec, _, err := models.Pretrained(f.model, f.weights)
 		if err != nil {
 			return nil, err
