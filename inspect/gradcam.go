@@ -35,7 +35,9 @@ type Map struct {
 // and y the class's logit, α_k = mean over (i, j) of ∂y/∂A[i, j, k] and
 // the map is ReLU(Σ_k α_k A[·, ·, k]). class < 0 takes the top class.
 // The model runs at inference (batch norms on their running statistics,
-// no dropout); its parameters' gradients are left as they were.
+// no dropout); its parameters' gradients are left as they were. The
+// parameters are frozen during the call, so it must not run while the
+// model trains, nor beside another GradCAM or Saliency of the model.
 func GradCAM(model nn.Layer, x *tensor.Tensor, layer string, class int) (*Map, error) {
 	if layer == "" {
 		return nil, fmt.Errorf("inspect.GradCAM: no layer named")

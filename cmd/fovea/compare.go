@@ -47,8 +47,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fovea compare", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: fovea compare [flags] [MODEL...]\n\n"+
-			"Compares zoo models (default: %s) in one table: parameters\n"+
-			"(trainable/frozen), multiply-accumulates per image (convolutions and dense layers, the\n"+
+			"Compares zoo models in one table (default: %s):\n"+
+			"parameters (trainable/frozen), multiply-accumulates per image (convolutions and dense layers, the\n"+
 			"convention of torchvision's \"GFLOPS\"), the weights file's size, and, measured on this\n"+
 			"machine on random images, the peak activation memory of inference and of a training\n"+
 			"step (with the weights, gradients and SGD momentum) at --batch, and inference and\n"+
