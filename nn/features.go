@@ -40,7 +40,9 @@ type FeatureInfo struct {
 // FeatureExtractor returns the outputs of named layers of a model in one
 // forward pass: timm's features_only, torchvision's
 // create_feature_extractor. The pass stops once the last of them has
-// run, so the layers after it (a classifier) cost nothing.
+// run, so the layers after it (a classifier) cost nothing; it does so
+// by unwinding the model's Forward, which therefore must call its layers
+// on the caller's goroutine, as every zoo model does.
 //
 //	fx, err := nn.NewFeatureExtractor(resnet, nil, "layer1", "layer2", "layer3", "layer4")
 //	maps, err := fx.Extract(batch) // [N 56 56 256], [N 28 28 512], ... at 224×224
