@@ -50,6 +50,9 @@ type FeatureExtractor struct {
 	model Layer
 	names []string
 	info  []FeatureInfo
+	// fuse is set when no name is a layer a fused unit would skip (its
+	// convolution, batch norm or ReLU), so that units may fuse.
+	fuse bool
 }
 
 // NewFeatureExtractor returns an extractor of the outputs of model's
@@ -78,10 +81,20 @@ func NewFeatureExtractor(model Layer, in []int, names ...string) (*FeatureExtrac
 	tp.SetGradEnabled(false)
 	defer tp.Reset()
 	x := ag.Const(tensor.Zeros(append([]int{1}, in...)...))
-	outs, err := f.Forward(&Ctx{Tape: tp}, x)
+	inUnit := false
+	outs, err := f.Forward(&Ctx{Tape: tp, Observe: func(call LayerCall) *ag.Var {
+		if slices.Contains(f.names, call.Path) {
+			switch call.Layer.(type) {
+			case *Conv2D, *BatchNorm, Activation:
+				inUnit = true
+			}
+		}
+		return call.Out
+	}}, x)
 	if err != nil {
 		return nil, err
 	}
+	f.fuse = !inUnit
 	for i, o := range outs {
 		s := o.Shape()[1:]
 		fi := FeatureInfo{Name: names[i], Shape: s, Channels: s[len(s)-1]}
@@ -112,7 +125,8 @@ func (f *FeatureExtractor) Forward(c *Ctx, x *ag.Var) (outs []*ag.Var, err error
 	calls := make([]int, len(f.names))
 	found := 0
 	var top []string
-	prev, depth := c.Observe, len(c.path)
+	prev, depth, fused := c.Observe, len(c.path), c.fuseObserved
+	c.fuseObserved = f.fuse && prev == nil
 	c.Observe = func(call LayerCall) *ag.Var {
 		y := call.Out
 		if prev != nil {
@@ -136,7 +150,7 @@ func (f *FeatureExtractor) Forward(c *Ctx, x *ag.Var) (outs []*ag.Var, err error
 		return y
 	}
 	defer func() {
-		c.Observe, c.path = prev, c.path[:depth]
+		c.Observe, c.path, c.fuseObserved = prev, c.path[:depth], fused
 		if r := recover(); r != nil {
 			if _, ok := r.(stopPass); !ok {
 				panic(r)

@@ -126,3 +126,46 @@ func TestObserveLeaf(t *testing.T) {
 		}
 	}
 }
+
+// Stage outputs leave the convolution units fused (fewer buffers, the
+// same values); a name inside a unit, or an observer of the caller's,
+// has them run layer by layer.
+func TestFeatureExtractorFusesUnits(t *testing.T) {
+	m := tinyResNet(t)
+	x := ag.Const(tensor.RandNormal(rand.New(rand.NewPCG(1, 1)), 0, 1, 2, 32, 32, 3))
+	peak := func(fx *nn.FeatureExtractor, observe bool) (int64, []float32) {
+		tp := ag.NewTape()
+		tp.SetGradEnabled(false)
+		c := &nn.Ctx{Tape: tp}
+		if observe {
+			c.Observe = func(call nn.LayerCall) *ag.Var { return call.Out }
+		}
+		outs, err := fx.Forward(c, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p := tp.Memory()
+		return p, slices.Clone(outs[len(outs)-1].Value().Data())
+	}
+	stages, err := nn.NewFeatureExtractor(m, nil, "layer4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, a := peak(stages, false)
+	unfused, b := peak(stages, true)
+	if fused >= unfused {
+		t.Errorf("stage layer4: %d bytes fused, %d layer by layer; want fewer fused", fused, unfused)
+	}
+	for i := range a {
+		if d := a[i] - b[i]; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("value %d: fused %v, layer by layer %v", i, a[i], b[i])
+		}
+	}
+	inner, err := nn.NewFeatureExtractor(m, nil, "layer4.0.bn1", "layer4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := peak(inner, false); p != unfused {
+		t.Errorf("a batch norm named: %d bytes; want the layer-by-layer %d", p, unfused)
+	}
+}

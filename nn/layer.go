@@ -42,6 +42,9 @@ type Ctx struct {
 
 	path    []string
 	calls   int // layer calls so far, for LayerCall.Leaf
+	// fuseObserved lets units fuse although Observe is set: the
+	// observer (a FeatureExtractor's) wants no layer inside a unit.
+	fuseObserved bool
 	trace   *[]traceRow
 	capture *capture
 }
