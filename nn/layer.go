@@ -40,13 +40,13 @@ type Ctx struct {
 	// LayerCall). Convolution units then run layer by layer, not fused.
 	Observe func(call LayerCall) *ag.Var
 
-	path    []string
-	calls   int // layer calls so far, for LayerCall.Leaf
+	path  []string
+	calls int // layer calls so far, for LayerCall.Leaf
 	// fuseObserved lets units fuse although Observe is set: the
 	// observer (a FeatureExtractor's) wants no layer inside a unit.
 	fuseObserved bool
-	trace   *[]traceRow
-	capture *capture
+	trace        *[]traceRow
+	capture      *capture
 }
 
 // capture records the input of one named layer during a forward pass:
