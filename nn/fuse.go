@@ -60,10 +60,10 @@ func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *a
 }
 
 // fusable reports whether conv followed by bn (nil for none) may run
-// fused on x in this pass: nothing traces or captures the layers, the
+// fused on x in this pass: nothing traces, observes or captures the layers, the
 // batch norm does not train, and no gradient is needed.
 func (c *Ctx) fusable(conv *Conv2D, bn *BatchNorm, x *ag.Var) bool {
-	if c.trace != nil || c.capture != nil || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
+	if c.trace != nil || c.capture != nil || (c.Observe != nil && !c.fuseObserved) || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
 		return false
 	}
 	if bn != nil && bn.training(c) {

@@ -33,10 +33,20 @@ type Ctx struct {
 	Tape  *ag.Tape
 	Train bool
 	Step  int64
+	// Observe, when not nil, sees every layer call of the pass once the
+	// layer has returned, and the pass goes on with the output it returns
+	// (call.Out to change nothing): PyTorch's forward hooks, through which
+	// feature extraction, profiles and Grad-CAM read a model (see
+	// LayerCall). Convolution units then run layer by layer, not fused.
+	Observe func(call LayerCall) *ag.Var
 
-	path    []string
-	trace   *[]traceRow
-	capture *capture
+	path  []string
+	calls int // layer calls so far, for LayerCall.Leaf
+	// fuseObserved lets units fuse although Observe is set: the
+	// observer (a FeatureExtractor's) wants no layer inside a unit.
+	fuseObserved bool
+	trace        *[]traceRow
+	capture      *capture
 }
 
 // capture records the input of one named layer during a forward pass:
@@ -71,7 +81,12 @@ func (c *Ctx) Call(name string, layer Layer, x *ag.Var) *ag.Var {
 		row = len(*c.trace)
 		*c.trace = append(*c.trace, traceRow{name: strings.Join(c.path, "."), kind: Kind(layer), leaf: true})
 	}
+	before := c.calls
+	c.calls++
 	y := layer.Forward(c, x)
+	if c.Observe != nil {
+		y = c.Observe(LayerCall{Path: strings.Join(c.path, "."), Layer: layer, In: x, Out: y, Leaf: c.calls == before+1})
+	}
 	if c.trace != nil {
 		r := &(*c.trace)[row]
 		r.leaf = len(*c.trace) == row+1

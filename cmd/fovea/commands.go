@@ -507,6 +507,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fovea summary", flag.ContinueOnError)
 	classes := fs.Int("classes", 0, "number of classes (0: the model's default)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	macs := fs.Bool("macs", false, "also count each layer's multiply-accumulates per image (torchvision's convention) and the weights' sizes")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -520,6 +521,9 @@ func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	m, err := spec.New(models.Options{Classes: *classes})
 	if err != nil {
 		return err
+	}
+	if *macs {
+		return printProfile(stdout, spec, m, *asJSON)
 	}
 	if *asJSON {
 		info, err := nn.Summarize(m, spec.Input...)

@@ -43,6 +43,10 @@ var commands = []struct {
 	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
 	{"finetune", "train a pretrained model on a new task (transfer learning)", cmdFinetune},
 	{"serve", "serve a model over HTTP, with dynamic batching and metrics", cmdServe},
+	{"compare", "compare models: parameters, MACs, memory, images/s on this machine", cmdCompare},
+	{"explain", "show where a model looks in images (Grad-CAM, saliency) as a PNG", cmdExplain},
+	{"features", "list a model's feature stages, or draw its filters or an image's feature maps", cmdFeatures},
+	{"embed", "write one feature vector per image (safetensors or CSV)", cmdEmbed},
 }
 
 func usage(w io.Writer) {

@@ -45,6 +45,9 @@ type List[E any] struct {
 	lengths map[int]*[][]E
 	held    int64 // bytes kept
 	made    int
+	// live counts the elements of the buffers handed out and not yet put
+	// back, peak the most at once (see InUse).
+	live, peak int64
 }
 
 // Pool is a List that any number of goroutines may share: its methods
@@ -122,7 +125,9 @@ func (l *List[E]) Get(n int) []E {
 // take returns a kept buffer of length n, if there is one; if not, it
 // counts the buffer that the caller will make.
 func (l *List[E]) take(n int) ([]E, bool) {
-	k, _ := l.key(n)
+	k, size := l.key(n)
+	l.live += int64(size) // the capacity of what is handed out, kept or made
+	l.peak = max(l.peak, l.live)
 	f := l.list(k, false)
 	if f == nil || len(*f) == 0 {
 		l.made++
@@ -149,6 +154,7 @@ func (l *List[E]) Put(b []E) {
 	if size != cap(b) || size == 0 {
 		return
 	}
+	l.live -= int64(size)
 	bytes := int64(size) * elemSize[E]()
 	if l.Limit != 0 && l.held+bytes > l.Limit {
 		return
@@ -157,6 +163,16 @@ func (l *List[E]) Put(b []E) {
 	*f = append(*f, b[:size])
 	l.held += bytes
 }
+
+// InUse returns the bytes of the buffers handed out and not yet put
+// back, and the most at once since the list was made or ResetPeak was
+// called: what a computation drawing on the list needs.
+func (l *List[E]) InUse() (now, peak int64) {
+	return l.live * elemSize[E](), l.peak * elemSize[E]()
+}
+
+// ResetPeak starts a new measure of InUse's peak from what is in use now.
+func (l *List[E]) ResetPeak() { l.peak = l.live }
 
 // Made returns the number of buffers Get has made anew rather than
 // reused: after a warm-up, a steady state makes none.
