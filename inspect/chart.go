@@ -3,7 +3,6 @@ package inspect
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -11,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/foveaml/fovea/internal/atomicfile"
+	"github.com/foveaml/fovea/internal/chart"
 )
 
 // ChartPoint is one labelled point of a Scatter chart; Size (parameters,
@@ -60,7 +59,7 @@ func (s Scatter) WritePNG(path string, w, h int) error {
 		if top > 0 {
 			r = vg.Points(3 + 15*math.Sqrt(s.Points[i].Size/top)) // area ∝ size
 		}
-		return draw.GlyphStyle{Color: color.NRGBA{31, 119, 180, 150}, Radius: r, Shape: draw.CircleGlyph{}}
+		return draw.GlyphStyle{Color: withAlpha(chart.Palette[0], 150), Radius: r, Shape: draw.CircleGlyph{}}
 	}
 	p.Add(sc)
 	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
@@ -77,14 +76,7 @@ func (s Scatter) WritePNG(path string, w, h int) error {
 	}
 	pad(&p.X.Min, &p.X.Max, s.LogX)
 	pad(&p.Y.Min, &p.Y.Max, s.LogY)
-	wt, err := p.WriterTo(vg.Length(w)*vg.Inch/96, vg.Length(h)*vg.Inch/96, "png")
-	if err != nil {
-		return fmt.Errorf("inspect.Scatter: %w", err)
-	}
-	return atomicfile.Write(path, func(f io.Writer) error {
-		_, err := wt.WriteTo(f)
-		return err
-	})
+	return chart.Save(path, w, h, p)
 }
 
 // pad widens an axis's range so the markers and labels at its ends fit.
@@ -123,4 +115,10 @@ func shortFloat(v float64) string {
 		return Short(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%g", v)
+}
+
+// withAlpha returns c with alpha a (translucent markers show overlaps).
+func withAlpha(c color.Color, a uint8) color.NRGBA {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), a}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/foveaml/fovea/internal/chart"
 )
 
 func TestHistoryPlotPNG(t *testing.T) {
@@ -35,8 +37,9 @@ func TestHistoryPlotPNG(t *testing.T) {
 			found[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
 		}
 	}
-	for _, c := range seriesColors[:2] {
-		if !found[[3]uint32{uint32(c.R), uint32(c.G), uint32(c.B)}] {
+	for _, c := range chart.Palette[:2] {
+		r, g, bl, _ := c.RGBA()
+		if !found[[3]uint32{r >> 8, g >> 8, bl >> 8}] {
 			t.Fatalf("colour %v missing from the plot", c)
 		}
 	}
