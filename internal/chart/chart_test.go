@@ -52,7 +52,7 @@ func TestLinesAndSave(t *testing.T) {
 	if _, err := Lines("", "", "", []Series{{Name: "odd", X: []float64{1, 2}, Y: []float64{1}}}); err == nil || !strings.Contains(err.Error(), "2 x and 1 y") {
 		t.Errorf("mismatched series: %v", err)
 	}
-	if err := Save(path); err == nil {
+	if err := Save(path, 10, 10); err == nil {
 		t.Error("Save of no plots succeeded")
 	}
 }
