@@ -56,3 +56,20 @@ func TestLinesAndSave(t *testing.T) {
 		t.Error("Save of no plots succeeded")
 	}
 }
+
+func TestConfusion(t *testing.T) {
+	p, err := Confusion("test", [][]int{{50, 2, 0}, {3, 40, 7}, {0, 0, 9}}, []string{"cat", "dog", "bird"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "confusion.png")
+	if err := Save(path, 420, 400, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Confusion("", [][]int{{1, 2}, {3}}, nil); err == nil {
+		t.Error("a ragged matrix was drawn")
+	}
+	if os.Getenv("FOVEA_CHART_OUT") != "" {
+		Save(os.Getenv("FOVEA_CHART_OUT"), 420, 400, p)
+	}
+}
