@@ -399,4 +399,3 @@ func TestUseWinograd(t *testing.T) {
 		}
 	}
 }
-
