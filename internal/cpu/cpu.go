@@ -10,6 +10,16 @@
 //			process(r)
 //		}
 //	})
+//
+// A reduction that must give the same bits on every run keeps a partial
+// result per chunk and adds them up in chunk order, whoever finishes
+// first:
+//
+//	var sum cpu.Ordered
+//	cpu.ForChunks(rows, 16, func(c, lo, hi int) {
+//		part := partialSum(lo, hi)
+//		sum.Do(c, func() { addInto(total, part) })
+//	})
 package cpu
 
 import (

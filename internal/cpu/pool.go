@@ -76,27 +76,58 @@ func ensureWorkers(w int) {
 // cut into up to four chunks per worker so that a slow core does not hold
 // the others up. For returns when every call of fn has returned.
 //
+// The cut depends only on n, grain and Workers() (see Split), never on
+// timing: which goroutine runs a chunk, and when, is what varies.
+//
 // fn must be safe to call from several goroutines at once. If a call of
 // fn panics, For panics with the same value on the calling goroutine
 // once the other chunks are done. For may be
 // called from inside fn: nested loops share the same workers, and the
 // waiting goroutine takes on chunks itself, so nesting cannot deadlock.
 func For(n, grain int, fn func(lo, hi int)) {
+	chunks, size := Split(n, grain)
+	switch {
+	case chunks == 0:
+	case chunks == 1:
+		fn(0, n)
+	default:
+		run(n, size, fn, Workers())
+	}
+}
+
+// Split returns how For(n, grain, fn) cuts [0, n): into chunks ranges,
+// range c being [c·size, min((c+1)·size, n)). It is 0 chunks when n ≤ 0
+// and 1 chunk of n items when the loop is not worth splitting.
+func Split(n, grain int) (chunks, size int) {
 	if n <= 0 {
-		return
+		return 0, 0
 	}
 	grain = max(grain, 1)
 	w := Workers()
 	if w == 1 || n <= grain {
-		fn(0, n)
-		return
+		return 1, n
 	}
-	chunk := max(grain, (n+4*w-1)/(4*w))
-	if chunk >= n {
-		fn(0, n)
-		return
+	size = max(grain, (n+4*w-1)/(4*w))
+	if size >= n {
+		return 1, n
 	}
-	run(n, chunk, fn, w)
+	return (n + size - 1) / size, size
+}
+
+// ForChunks is For with each call of fn also told the index c of its
+// range in Split's cut (lo = c·size). A reduction keeps one partial
+// result per chunk and combines them by index (see Ordered), so that its
+// result is the same from run to run whatever order the chunks finish
+// in; it depends on the number of workers, which decides the cut.
+func ForChunks(n, grain int, fn func(c, lo, hi int)) {
+	chunks, size := Split(n, grain)
+	switch {
+	case chunks == 0:
+	case chunks == 1:
+		fn(0, 0, n)
+	default:
+		run(n, size, func(lo, hi int) { fn(lo/size, lo, hi) }, Workers())
+	}
 }
 
 // run hands the chunks of [0, n) to the pool and takes its share.

@@ -44,7 +44,7 @@ func microAVX512R7E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs i
 //go:noescape
 func microAVX512PF(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
 
-//go:generate python3 gen_kernels.py
+//go:generate go run gen_kernels.go
 
 // microAVX512N is microGeneric for a 16×16 tile, in AVX-512 assembly:
 // one ZMM accumulator per row, for products with few columns.

@@ -1,8 +1,6 @@
 package kern
 
 import (
-	"sync"
-
 	"github.com/foveaml/fovea/internal/cpu"
 	"github.com/foveaml/fovea/internal/gemm"
 	"github.com/foveaml/fovea/internal/scratch"
@@ -168,8 +166,10 @@ func flipFilter(dst, w []float32, taps, cin, cout int) {
 // The micro-kernel's tile is MR consecutive rows of dw (input channels of
 // one tap, contiguous in the image) by NR output channels, and its
 // reduction runs over output pixels, one segment per output row, reading
-// the padded input and dy in place. Workers take bands of output rows and
-// add their partial sums into dw at the end.
+// the padded input and dy in place. Workers take chunks of bands of output
+// rows, and the chunks' partial sums are added into dw in chunk order, so
+// that at a fixed number of workers the result has the same bits from run
+// to run.
 func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	p = p.norm(d)
 	od := p.Out(d)
@@ -219,16 +219,24 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	}
 	tilesPerRun := (runLen + k.MR - 1) / k.MR
 	panels := (cout + k.NR - 1) / k.NR
-	rowsTotal := od.N * od.H
-	// A band of output rows small enough that its input and dy stay in L2.
-	bandRows := max(1, 256/od.W)
+	rowsTotal, bandRows := filterBands(od)
 
-	var mu sync.Mutex
-	cpu.For(rowsTotal, bandRows, func(lo, hi int) {
-		part := scratch.Get(len(dw) + cout)
-		defer scratch.Put(part)
-		pw, pb := (*part)[:len(dw)], (*part)[len(dw):]
-		clear(pb)
+	// Each chunk of bands sums into a partial of its own, and the
+	// partials are added into dw in chunk order, not as the chunks
+	// finish, so that the result has the same bits from run to run.
+	// The first chunk's partial is dw (and db) itself.
+	var sum cpu.Ordered
+	cpu.ForChunks(rowsTotal, bandRows, func(c, lo, hi int) {
+		pw, pb := dw, db
+		var part *[]float32
+		if c > 0 || db == nil {
+			part = scratch.Get(len(dw) + cout)
+			pb = (*part)[len(dw):]
+			clear(pb)
+			if c > 0 {
+				pw = (*part)[:len(dw)]
+			}
+		}
 		ep := scratch.Get(tileLen)
 		defer scratch.Put(ep)
 		edge := *ep
@@ -280,11 +288,23 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 				}
 			}
 		}
-		mu.Lock()
-		vec.axpy(dw, 1, pw)
-		if db != nil {
-			vec.axpy(db, 1, pb)
-		}
-		mu.Unlock()
+		sum.Do(c, func() {
+			if c > 0 {
+				vec.axpy(dw, 1, pw)
+				if db != nil {
+					vec.axpy(db, 1, pb)
+				}
+			}
+			if part != nil {
+				scratch.Put(part)
+			}
+		})
 	})
+}
+
+// filterBands returns the output rows that Conv2DBackwardFilter's
+// reduction runs over (every row of every image of od) and the rows of a
+// band: few enough that a band's input and dy stay in L2.
+func filterBands(od Dims) (rows, band int) {
+	return od.N * od.H, max(1, 256/od.W)
 }

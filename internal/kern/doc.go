@@ -8,7 +8,13 @@
 // steady state (scratch buffers come from internal/scratch); backward
 // passes overwrite their outputs. They split their work over the pool of
 // internal/cpu, and their inner loops dispatch once, at start-up, to
-// AVX-512 or AVX2 assembly, or to pure Go under the noasm tag.
+// AVX-512 or AVX2 assembly, or to pure Go under the noasm tag. At a fixed
+// number of workers every kernel gives the same bits from run to run: a
+// reduction split over the workers combines its partial sums in an order
+// fixed by the split (cpu.ForChunks, cpu.Ordered), never in the order the
+// workers finish, so training is reproducible from its seed. The assembly
+// is written by the generators gen_vec.go and gen_winograd.go (go
+// generate), never by hand.
 //
 //	d := kern.Dims{N: 32, H: 32, W: 32, C: 64}
 //	p := kern.Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 64}

@@ -7,7 +7,10 @@ import "github.com/foveaml/fovea/internal/cpu"
 // The assembly loops below each equal the reference loop in their doc
 // comment, with n = len(x) (len(a) for scaleShift's channel count). Each
 // exists as name+"AVX512" (16 lanes, masked tail) and name+"AVX2" (8 lanes,
-// scalar tail), one .s file per kernel and instruction set.
+// scalar tail), one .s file per kernel and instruction set, all written by
+// gen_vec.go from one description of each kernel.
+
+//go:generate go run gen_vec.go
 
 // axpyAVX512 and axpyAVX2 compute
 //

@@ -1,13 +1,9 @@
 package kern
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -401,32 +397,5 @@ func TestUseWinograd(t *testing.T) {
 		if got := useWinograd(c.d, p, c.kept); got != c.want {
 			t.Errorf("%v %+v kept %v: useWinograd = %v, want %v", c.d, p, c.kept, got, c.want)
 		}
-	}
-}
-
-// TestWinogradAsmGenerated checks that the checked-in assembly is what
-// gen_winograd.go writes.
-func TestWinogradAsmGenerated(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the generator")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to run the generator")
-	}
-	out := filepath.Join(t.TempDir(), "wino.s")
-	if msg, err := exec.Command(goTool, "run", "gen_winograd.go", "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("gen_winograd.go: %v\n%s", err, msg)
-	}
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("winograd_avx512_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Error("winograd_avx512_amd64.s differs from what gen_winograd.go writes: run go generate ./internal/kern")
 	}
 }
