@@ -204,3 +204,35 @@ func (f *FeatureExtractor) Extract(x *tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	return out, nil
 }
+
+// Embed runs Extract and returns the first named layer's output as one
+// vector per example, [N, C]: a map [N, H, W, C] averaged over its
+// positions (global average pooling), a vector output as it is. It is
+// what a retrieval index or a linear probe takes.
+func (f *FeatureExtractor) Embed(x *tensor.Tensor) (*tensor.Tensor, error) {
+	outs, err := f.Extract(x)
+	if err != nil {
+		return nil, err
+	}
+	t := outs[0]
+	s := t.Shape()
+	if len(s) != 4 {
+		return t.Reshape(s[0], t.Len()/s[0])
+	}
+	n, hw, c := s[0], s[1]*s[2], s[3]
+	out := tensor.Zeros(n, c)
+	d, o := t.Data(), out.Data()
+	acc := make([]float64, c)
+	for i := range n {
+		clear(acc)
+		for p := range hw {
+			for k, v := range d[(i*hw+p)*c : (i*hw+p+1)*c] {
+				acc[k] += float64(v)
+			}
+		}
+		for k := range c {
+			o[i*c+k] = float32(acc[k] / float64(hw))
+		}
+	}
+	return out, nil
+}

@@ -38,6 +38,19 @@ type Response struct {
 	Results []Answer `json:"results"`
 }
 
+// Embedding is the vector of one image.
+type Embedding struct {
+	File   string    `json:"file,omitempty"`
+	Vector []float32 `json:"embedding"`
+}
+
+// EmbedResponse is the body of a POST /v1/embed answer.
+type EmbedResponse struct {
+	Model   string      `json:"model"`
+	Layer   string      `json:"layer"`
+	Results []Embedding `json:"results"`
+}
+
 // httpError is an error with the status it answers.
 type httpError struct {
 	status int
@@ -59,13 +72,16 @@ type part struct {
 	body []byte
 }
 
-func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+// serveImages answers a predict or (embed) an embed request, with its
+// metrics and log lines.
+func (s *Server) serveImages(w http.ResponseWriter, r *http.Request, embed bool) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 	defer cancel()
-	status, n, err := s.answerPredict(ctx, w, r)
+	route := map[bool]string{false: "predict", true: "embed"}[embed]
+	status, n, err := s.answer(ctx, w, r, embed)
 	took := time.Since(start)
-	s.metrics.requests.WithLabelValues("predict", strconv.Itoa(status)).Inc()
+	s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	s.metrics.latency.Observe(took.Seconds())
 	if err != nil {
 		var he *httpError
@@ -74,15 +90,15 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 			cause = he.cause
 		}
 		s.metrics.errors.WithLabelValues(cause).Inc()
-		s.opts.Logger.Warn("predict failed", "status", status, "cause", cause, "error", err.Error(), "remote", r.RemoteAddr)
+		s.opts.Logger.Warn(route+" failed", "status", status, "cause", cause, "error", err.Error(), "remote", r.RemoteAddr)
 		return
 	}
-	s.opts.Logger.Debug("predict", "images", n, "seconds", took.Seconds(), "remote", r.RemoteAddr)
+	s.opts.Logger.Debug(route, "images", n, "seconds", took.Seconds(), "remote", r.RemoteAddr)
 }
 
-// answerPredict answers one predict request and returns its status,
+// answer answers one predict (or embed) request and returns its status,
 // the number of images and the error it answered, if any.
-func (s *Server) answerPredict(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, int, error) {
+func (s *Server) answer(ctx context.Context, w http.ResponseWriter, r *http.Request, embed bool) (int, int, error) {
 	fail := func(err error) (int, int, error) {
 		status := http.StatusInternalServerError
 		var he *httpError
@@ -108,11 +124,14 @@ func (s *Server) answerPredict(ctx context.Context, w http.ResponseWriter, r *ht
 		}
 		k = n
 	}
+	m := s.model.Load()
+	if embed && m.Embedder == nil {
+		return fail(badRequest(http.StatusNotFound, "no_embedding", "this server answers no embeddings (fovea serve --embed-layer NAME turns them on)"))
+	}
 	parts, err := s.readParts(r)
 	if err != nil {
 		return fail(err)
 	}
-	m := s.model.Load()
 	jobs := make([]*job, len(parts))
 	errs := make([]error, len(parts))
 	done := make(chan struct{}, len(parts))
@@ -124,7 +143,7 @@ func (s *Server) answerPredict(ctx context.Context, w http.ResponseWriter, r *ht
 				errs[i] = err
 				return
 			}
-			jobs[i] = &job{model: m, x: x, ctx: ctx, out: make(chan result, 1)}
+			jobs[i] = &job{model: m, embed: embed, x: x, ctx: ctx, out: make(chan result, 1)}
 		}()
 	}
 	for range parts {
@@ -142,7 +161,7 @@ func (s *Server) answerPredict(ctx context.Context, w http.ResponseWriter, r *ht
 	if err := s.enqueue(jobs); err != nil {
 		return fail(err)
 	}
-	resp := Response{Model: m.Name, Results: make([]Answer, len(jobs))}
+	rows := make([][]float32, len(jobs))
 	for i, j := range jobs {
 		var res result
 		select {
@@ -153,10 +172,22 @@ func (s *Server) answerPredict(ctx context.Context, w http.ResponseWriter, r *ht
 		if res.err != nil {
 			return fail(res.err)
 		}
-		resp.Results[i] = Answer{File: parts[i].name, Predictions: topK(m, res.probs, k)}
+		rows[i] = res.probs
 	}
 	if len(parts) == 1 && parts[0].name == "body" {
-		resp.Results[0].File = ""
+		parts[0].name = ""
+	}
+	if embed {
+		resp := EmbedResponse{Model: m.Name, Layer: m.Embedder.Names()[0], Results: make([]Embedding, len(rows))}
+		for i, v := range rows {
+			resp.Results[i] = Embedding{File: parts[i].name, Vector: v}
+		}
+		writeJSON(w, http.StatusOK, resp)
+		return http.StatusOK, len(jobs), nil
+	}
+	resp := Response{Model: m.Name, Results: make([]Answer, len(rows))}
+	for i, p := range rows {
+		resp.Results[i] = Answer{File: parts[i].name, Predictions: topK(m, p, k)}
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return http.StatusOK, len(jobs), nil

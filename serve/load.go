@@ -2,6 +2,9 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
+
+	"github.com/foveaml/fovea/inspect"
 
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/weights"
@@ -10,8 +13,9 @@ import (
 // Load reads a weights file any fovea command reads (a model file, a
 // checkpoint, a state dict with its model named in the metadata or by
 // model) and returns it as a Model to serve, with the class names its
-// metadata holds.
-func Load(path, model string) (*Model, error) {
+// metadata holds, answering embeddings at embedLayer ("": the last
+// convolutional stage, when the model has one).
+func Load(path, model, embedLayer string) (*Model, error) {
 	m, spec, _, err := models.Pretrained(model, path)
 	if err != nil {
 		return nil, err
@@ -25,6 +29,14 @@ func Load(path, model string) (*Model, error) {
 		return nil, err
 	}
 	sm.Source, sm.Meta = path, meta
+	if embedLayer == "" {
+		if embedLayer, err = inspect.LastConvStage(m, sm.Input[:]...); err != nil {
+			return sm, nil // no stage to embed at: /v1/embed says so
+		}
+	}
+	if err := sm.WithEmbedding(m, embedLayer); err != nil {
+		return nil, fmt.Errorf("--embed-layer: %w", err)
+	}
 	return sm, nil
 }
 

@@ -31,6 +31,9 @@ type Model struct {
 	Preprocess func(img image.Image) ([]float32, error)
 	// Meta is the weights file's metadata, shown by GET /v1/model.
 	Meta map[string]string
+	// Embedder, if set, answers POST /v1/embed: one vector per image at
+	// its layer (see nn.FeatureExtractor.Embed).
+	Embedder *nn.FeatureExtractor
 }
 
 // NewModel returns the Model for model as trained: its input from
@@ -43,6 +46,18 @@ func NewModel(name string, model nn.Layer, names []string) (*Model, error) {
 	trainable, frozen := nn.TrainableCount(model)
 	return &Model{Name: name, Predictor: nn.NewPredictor(model), Classes: names,
 		Input: [3]int{in[0], in[1], in[2]}, Params: trainable + frozen}, nil
+}
+
+// WithEmbedding makes m answer POST /v1/embed with the output of layer
+// (a dotted name as fovea summary lists it), pooled to one vector per
+// image.
+func (m *Model) WithEmbedding(model nn.Layer, layer string) error {
+	fx, err := nn.NewFeatureExtractor(model, m.Input[:], layer)
+	if err != nil {
+		return err
+	}
+	m.Embedder = fx
+	return nil
 }
 
 // input decodes the image in r (size bytes; name names it in errors)

@@ -8,7 +8,8 @@
 //	http.ListenAndServe("127.0.0.1:8080", s)
 //
 // Routes: POST /v1/predict (an image body, or a multipart batch of
-// them) answers the top classes as JSON; GET /v1/model describes the
+// them) answers the top classes as JSON; POST /v1/embed answers a
+// feature vector per image (with Model.WithEmbedding); GET /v1/model describes the
 // model; GET /healthz and /readyz are for orchestrators; GET /metrics is
 // Prometheus' text format. Concurrent requests are gathered into one
 // forward pass (dynamic batching) on a bounded queue; a full queue
@@ -108,6 +109,7 @@ type Server struct {
 // job is one image waiting for its forward pass.
 type job struct {
 	model *Model
+	embed bool // a /v1/embed job: the vector, not the probabilities
 	x     []float32
 	ctx   context.Context
 	out   chan result // buffered: the batcher never blocks on it
@@ -127,7 +129,8 @@ func New(m *Model, o Options) *Server {
 	s.metrics.queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fovea_queue_depth",
 		Help: "Images waiting for a forward pass."}, func() float64 { return float64(len(s.queue)) })
 	s.metrics.reg.MustRegister(s.metrics.queue)
-	s.mux.HandleFunc("POST /v1/predict", s.predict)
+	s.mux.HandleFunc("POST /v1/predict", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, false) })
+	s.mux.HandleFunc("POST /v1/embed", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, true) })
 	s.mux.HandleFunc("GET /v1/model", s.describe)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	s.mux.HandleFunc("GET /readyz", s.ready)
@@ -246,8 +249,8 @@ func (s *Server) batcher() {
 					break gather
 				}
 			}
-			if j.model != first.model {
-				pending = j // a reload: the next batch is the new model's
+			if j.model != first.model || j.embed != first.embed {
+				pending = j // a reload or the other route: the next batch is its own
 				break
 			}
 			batch = append(batch, j)
@@ -308,7 +311,12 @@ func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
 	for i, j := range jobs {
 		copy(x.Data()[i*per:(i+1)*per], j.x)
 	}
-	p, err := m.Predictor.Probabilities(x)
+	var p *tensor.Tensor
+	if jobs[0].embed {
+		p, err = m.Embedder.Embed(x)
+	} else {
+		p, err = m.Predictor.Probabilities(x)
+	}
 	if err != nil {
 		return nil, err
 	}

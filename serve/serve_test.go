@@ -289,3 +289,51 @@ func TestOverloadAndPanic(t *testing.T) {
 		t.Errorf("after the panic: %d", status)
 	}
 }
+
+// POST /v1/embed answers each image's pooled vector at the layer the
+// model was given, through the same batcher; without a layer it is 404.
+func TestEmbed(t *testing.T) {
+	layer, err := models.NewLeNet5(models.LeNetConfig{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewModel("lenet5", layer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(m, Options{Logger: quiet})
+	ts := httptest.NewServer(s)
+	if status, _, _, _ := post(ts.URL+"/v1/embed", "image/png", digit(t, 1)); status != 404 {
+		t.Errorf("embed without a layer: %d", status)
+	}
+	ts.Close()
+	s.Close()
+	if err := m.WithEmbedding(layer, "features"); err != nil {
+		t.Fatal(err)
+	}
+	s = New(m, Options{Logger: quiet})
+	defer s.Close()
+	ts = httptest.NewServer(s)
+	defer ts.Close()
+	body := digit(t, 4)
+	status, b, _, _ := post(ts.URL+"/v1/embed", "image/png", body)
+	var resp EmbedResponse
+	if status != 200 || json.Unmarshal(b, &resp) != nil || len(resp.Results) != 1 || resp.Layer != "features" {
+		t.Fatalf("embed: %d %s", status, b)
+	}
+	img, _ := data.DecodeImage("x", bytes.NewReader(body), int64(len(body)))
+	x, _ := tensor.FromSlice(data.ImageInput(img, 28, 28, 1), 1, 28, 28, 1)
+	want, err := m.Embedder.Embed(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.Results[0].Vector
+	if len(got) != 16 || len(got) != want.Len() {
+		t.Fatalf("embedding of %d values, want 16 (features' channels)", len(got))
+	}
+	for i, v := range want.Data() {
+		if math.Abs(float64(got[i]-v)) > 1e-5 {
+			t.Fatalf("embedding[%d] = %v, alone %v", i, got[i], v)
+		}
+	}
+}

@@ -256,11 +256,11 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 			}
 			copy(x.Data()[i*h*w*c:], one.Data())
 		}
-		outs, err := fx.Extract(x)
+		e, err := fx.Embed(x)
 		if err != nil {
 			return err
 		}
-		vecs = append(vecs, pooled(outs[0])...)
+		vecs = append(vecs, e.Data()...)
 	}
 	if ext == ".csv" {
 		err = writeEmbeddingsCSV(*out, files, vecs, dim)
@@ -278,31 +278,6 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d images × %d features of %s's %s\n", *out, len(files), dim, in.spec.Name, *layer)
 	return nil
-}
-
-// pooled returns a batch of features as one vector per example: maps
-// [N, H, W, C] averaged over their positions, vectors [N, F] as they
-// are.
-func pooled(t *tensor.Tensor) []float32 {
-	s := t.Shape()
-	if len(s) != 4 {
-		return t.Data()
-	}
-	n, hw, c := s[0], s[1]*s[2], s[3]
-	out := make([]float32, n*c)
-	d := t.Data()
-	for i := range n {
-		acc := make([]float64, c)
-		for p := range hw {
-			for k, v := range d[(i*hw+p)*c : (i*hw+p+1)*c] {
-				acc[k] += float64(v)
-			}
-		}
-		for k := range c {
-			out[i*c+k] = float32(acc[k] / float64(hw))
-		}
-	}
-	return out
 }
 
 func writeEmbeddingsCSV(path string, files []string, vecs []float32, dim int) error {

@@ -24,6 +24,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(fs.Output(), "usage: fovea serve --weights FILE [flags]\n\n"+
 			"Serves the model in FILE over HTTP:\n"+
 			"  POST /v1/predict   an image body (JPEG, PNG, GIF) or a multipart batch → top classes as JSON (?k=N)\n"+
+			"  POST /v1/embed     the same → one feature vector per image (--embed-layer)\n"+
 			"  GET  /v1/model     the model: name, classes, input, parameters, metadata\n"+
 			"  GET  /healthz, /readyz, /metrics (Prometheus)\n"+
 			"Concurrent requests share forward passes (--max-batch, --batch-wait); a full queue answers 503.\n"+
@@ -33,6 +34,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	w := fs.String("weights", "", "weights file (model, best or checkpoint file of fovea train); required")
 	model := fs.String("model", "", "the zoo model the weights are for (default: the file's metadata)")
+	embedLayer := fs.String("embed-layer", "", "layer whose output POST /v1/embed answers, pooled to a vector (default: the last convolutional stage)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBatch := fs.Int("max-batch", 16, "most images in one forward pass")
 	wait := fs.Duration("batch-wait", 5*time.Millisecond, "longest wait for a batch to fill (0: never wait)")
@@ -63,7 +65,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	} else {
 		logger = slog.New(slog.NewTextHandler(stderr, hopts))
 	}
-	m, err := serve.Load(*w, *model)
+	m, err := serve.Load(*w, *model, *embedLayer)
 	if err != nil {
 		return err
 	}
@@ -83,7 +85,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 
 	reload := func(why string) {
-		n, err := serve.Load(*w, *model)
+		n, err := serve.Load(*w, *model, *embedLayer)
 		if err != nil {
 			logger.Error("reload failed; the old model keeps serving", "why", why, "weights", *w, "error", err.Error())
 			return
