@@ -162,4 +162,3 @@ func TestServeDrill(t *testing.T) {
 		t.Errorf("no log line for the stop: %s", stderr.String())
 	}
 }
-
