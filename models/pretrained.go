@@ -87,7 +87,7 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 		return nil, Spec{}, weights.Report{}, err
 	}
 	if name == "" {
-		if name = meta["model"]; name == "" {
+		if name = ParseFileInfo(meta).Model; name == "" { // a checkpoint's is "meta.model"
 			return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %s names no model in its metadata; say which model it is for", path)
 		}
 	}

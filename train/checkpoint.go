@@ -30,8 +30,12 @@ type ModelCheckpoint struct {
 	OnStop     bool
 	Best       string
 	Monitor    string
-	best       float64
-	started    bool
+	// Meta is added to every checkpoint's metadata (the model's name,
+	// classes and preprocessing), so that a checkpoint describes its
+	// model as a model file does.
+	Meta    map[string]string
+	best    float64
+	started bool
 }
 
 // OnStep implements Hook. An epoch's last step is not saved: its
@@ -95,7 +99,13 @@ func (c *ModelCheckpoint) path(s *State) string {
 }
 
 func (c *ModelCheckpoint) save(path string, s *State, when string) error {
-	if err := weights.SaveCheckpoint(path, s.Checkpoint()); err != nil {
+	ck := s.Checkpoint()
+	for k, v := range c.Meta {
+		if _, own := ck.Meta[k]; !own {
+			ck.Meta[k] = v
+		}
+	}
+	if err := weights.SaveCheckpoint(path, ck); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", when, err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -17,20 +16,16 @@ import (
 
 // cmdAugment draws a grid of images under sampled augmentations.
 func cmdAugment(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fovea augment", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: fovea augment [flags] [IMAGE]\n\n"+
-			"Writes a PNG grid showing images under random draws of an augmentation preset:\n"+
-			"each image first as it is, then --n augmented copies. Draw j of example i is\n"+
-			"what training with --seed would show the model in epoch j.\n\npresets:\n")
-		for _, n := range augment.PresetNames() {
-			fmt.Fprintf(fs.Output(), "  %-9s %s\n", n, augment.PresetDoc(n))
-		}
-		fmt.Fprintln(fs.Output())
-		fs.PrintDefaults()
+	usage := "usage: fovea augment [flags] [IMAGE]\n\n" +
+		"Writes a PNG grid showing images under random draws of an augmentation preset:\n" +
+		"each image first as it is, then --n augmented copies. Draw j of example i is\n" +
+		"what training with --seed would show the model in epoch j.\n\npresets:\n"
+	for _, n := range augment.PresetNames() {
+		usage += fmt.Sprintf("  %-9s %s\n", n, augment.PresetDoc(n))
 	}
-	preset := fs.String("preset", "mnist", "augmentation preset: "+strings.Join(augment.PresetNames(), ", "))
-	dataset := fs.String("data", "mnist", "examples from the training split of mnist, fashion-mnist or an IDX folder (without IMAGE)")
+	fs := newFlags("fovea augment", usage+"\ntransforms of a list (also fovea train --augment):\n"+augment.SpecHelp+"\n\n")
+	preset := fs.String("preset", "mnist", "augmentation preset ("+strings.Join(augment.PresetNames(), ", ")+") or a list of transforms such as hflip,crop:4,rotate:15 (see below)")
+	dataset := fs.String("data", "mnist", "examples from the training split of --data as fovea train takes it (without IMAGE)")
 	index := fs.Int("index", 0, "index of the first example")
 	images := fs.Int("images", 1, "number of examples, from --index on, one block of rows each")
 	n := fs.Int("n", 15, "augmented copies of each image")
@@ -39,7 +34,7 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 	scale := fs.Int("scale", 0, "magnify each pixel to scale×scale (0: 4 for images up to 64 pixels, else 1)")
 	seed := fs.Uint64("seed", 1, "random seed of the draws")
 	out := fs.String("out", "augment.png", "PNG file to write")
-	files, err := parseInterleaved(fs, args, stderr)
+	files, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -60,8 +55,20 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 		return usagef("--scale %d: want 0 to 32", *scale)
 	}
 	pipe, err := augment.Preset(*preset)
-	if err != nil {
-		return usageError{err.Error()}
+	// A word with no ":" or "," is a preset's name, unless it is a
+	// transform that needs no value (hflip).
+	isPreset := err == nil
+	if !isPreset && !strings.ContainsAny(*preset, ",:") {
+		if _, serr := augment.ParseSpec(*preset, 1, 1); serr != nil {
+			return usageError{err.Error()}
+		}
+	}
+	side := *size
+	if side == 0 {
+		side = map[string]int{"mnist": 28, "cifar": 32}[strings.ToLower(*preset)]
+		if side == 0 {
+			side = 256
+		}
 	}
 	var (
 		srcs    [][]float32
@@ -69,13 +76,6 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 		what    string
 	)
 	if len(files) == 1 {
-		side := *size
-		if side == 0 {
-			side = map[string]int{"mnist": 28, "cifar": 32}[strings.ToLower(*preset)]
-			if side == 0 {
-				side = 256
-			}
-		}
 		h, w, c = side, side, 3
 		img, err := data.LoadImage(files[0], h, w, c)
 		if err != nil {
@@ -83,7 +83,14 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 		}
 		srcs, what = [][]float32{img}, files[0]
 	} else {
-		ds, err := loadData(*dataset, true)
+		src, err := openSource(*dataset)
+		if err != nil {
+			return err
+		}
+		ds, err := src.Train.Sized(side, side, 3, 0)
+		if f, ok := src.Train.(data.Fixed); ok {
+			ds = f.Dataset // as it is
+		}
 		if err != nil {
 			return err
 		}
@@ -105,6 +112,11 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 		what = fmt.Sprintf("%s examples %d..%d (labels %s)", *dataset, *index, *index+*images-1, strings.Join(labels, " "))
 		if *images == 1 {
 			what = fmt.Sprintf("%s example %d (label %s)", *dataset, *index, labels[0])
+		}
+	}
+	if !isPreset {
+		if pipe, err = augment.ParseSpec(*preset, h, w); err != nil {
+			return usageError{err.Error()}
 		}
 	}
 	// A grey image meets a colour preset as RGB.
@@ -146,7 +158,11 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 	if err := atomicfile.Write(*out, func(wr io.Writer) error { return png.Encode(wr, g.img) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, as it is and under %d draws of preset %s (%s)\n", *out, what, *n, *preset, augment.PresetDoc(*preset))
+	doc := augment.PresetDoc(*preset)
+	if !isPreset {
+		doc = "a list of transforms"
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, as it is and under %d draws of preset %s (%s)\n", *out, what, *n, *preset, doc)
 	return nil
 }
 

@@ -1,25 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/foveaml/fovea/data"
-	"github.com/foveaml/fovea/internal/atomicfile"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
@@ -37,16 +27,10 @@ type modelFlags struct {
 	given map[string]bool
 }
 
-// noteGiven records which flags of fs the command line set.
-func (m *modelFlags) noteGiven(fs *flag.FlagSet) {
-	m.given = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { m.given[f.Name] = true })
-}
-
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.model, "model", "lenet5", "model name (fovea models lists them)")
-	fs.IntVar(&m.classes, "classes", 10, "number of classes")
-	fs.Uint64Var(&m.seed, "seed", 1, "random seed: initial weights, shuffling, dropout")
+	fs.IntVar(&m.classes, "classes", 10, "number of classes (train: default the data's)")
+	fs.Uint64Var(&m.seed, "seed", 1, "random seed: initial weights, shuffling, augmentation, dropout")
 }
 
 func (m *modelFlags) build() (nn.Layer, models.Spec, error) {
@@ -61,235 +45,83 @@ func (m *modelFlags) build() (nn.Layer, models.Spec, error) {
 	return l, spec, err
 }
 
-// testData returns the test split of dataset, checked to fit the model.
-func testData(spec models.Spec, dataset string, classes int) (*data.InMemory, error) {
-	ds, err := loadData(dataset, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkInput(spec, ds, classes); err != nil {
-		return nil, fmt.Errorf("--data %s: %w", dataset, err)
-	}
-	return ds, nil
-}
-
-// checkInput verifies that the dataset's examples fit the model.
-func checkInput(spec models.Spec, ds data.Dataset, classes int) error {
-	h, w, c := ds.Shape()
-	if want := spec.Input; len(want) == 3 && (want[0] != h || want[1] != w || want[2] != c) {
-		return fmt.Errorf("the data's images are %d×%d×%d but %s takes %d×%d×%d", h, w, c, spec.Name, want[0], want[1], want[2])
-	}
-	if ds.Classes() > classes {
-		return fmt.Errorf("the data has %d classes but the model has %d outputs (set --classes)", ds.Classes(), classes)
-	}
-	return nil
-}
-
 func cmdTrain(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fovea train", flag.ContinueOnError)
+	fs := newFlags("fovea train", "")
 	var mf modelFlags
 	mf.register(fs)
-	dataset := fs.String("data", "mnist", "training data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
-	epochs := fs.Int("epochs", 12, "epochs to train (with the defaults, LeNet-5 reaches ~99.1% on the MNIST test set)")
-	batch := fs.Int("batch", 64, "batch size")
-	lr := fs.Float64("lr", 1e-3, "learning rate")
-	opt := fs.String("optimizer", "adam", "adam, adamw, sgd (momentum 0.9) or rmsprop")
-	wd := fs.Float64("weight-decay", 0, "weight decay")
-	sched := fs.String("schedule", "cosine", "learning-rate schedule over the epochs: cosine (annealed to 0), step:N:GAMMA (times GAMMA every N epochs) or none (constant)")
-	valSplit := fs.Float64("val-split", 0.1, "fraction of the training data held out for validation")
-	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
-	out := fs.String("out", "", "output folder (default runs/MODEL)")
-	resume := fs.String("resume", "", "checkpoint to resume from")
-	every := fs.Int("checkpoint-every", 1000, "also save the checkpoint every N steps within an epoch (0: at epoch ends only); Ctrl-C saves one too")
-	clipNorm := fs.Float64("clip-norm", 0, "clip the gradients to this global L2 norm (0: no clipping)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	asJSON := fs.Bool("json", false, "end with one JSON object (metrics, images/s, output paths) instead of the text summary")
-	threads := fs.Int("threads", 0, "worker threads (0: all cores, GOMAXPROCS)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	var r runFlags
+	r.register(fs, 12, "epochs to train (with the defaults, LeNet-5 reaches ~99.1% on the MNIST test set)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	if *threads < 0 {
-		return usagef("--threads %d: want 0 (all cores) or more", *threads)
+	mf.given = noteGiven(fs)
+	r.data.given = mf.given
+	if err := r.check(); err != nil {
+		return err
 	}
-	if *threads > 0 {
-		runtime.GOMAXPROCS(*threads)
+	if mf.given["classes"] && mf.classes < 1 {
+		return usagef("--classes %d: want at least 1", mf.classes)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	// A checkpoint names its model and classes; the flags say otherwise
+	// only when given.
+	var from models.FileInfo
+	if r.resume != "" {
+		info, err := models.ReadFileInfo(r.resume)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+		from = info
+		if info.Model != "" && !mf.given["model"] {
+			mf.model = info.Model
 		}
-		defer pprof.StopCPUProfile()
+		if info.Classes > 0 && !mf.given["classes"] {
+			mf.classes = info.Classes
+		}
+		if info.Data != "" && !mf.given["data"] {
+			r.data.spec = info.Data
+		}
 	}
-	switch {
-	case *epochs < 1:
-		return usagef("--epochs %d: want at least 1", *epochs)
-	case *batch < 1:
-		return usagef("--batch %d: want at least 1", *batch)
-	case !(*lr > 0):
-		return usagef("--lr %v: want a positive learning rate", *lr)
-	case !(*valSplit >= 0 && *valSplit < 1):
-		return usagef("--val-split %v: want a fraction in [0, 1)", *valSplit)
-	case *every < 0:
-		return usagef("--checkpoint-every %d: want 0 (epoch ends only) or more steps", *every)
-	case !(*clipNorm >= 0) || math.IsInf(*clipNorm, 0):
-		return usagef("--clip-norm %v: want 0 (no clipping) or a positive norm", *clipNorm)
+	// The model has as many classes as the data, unless told otherwise.
+	src, err := openSource(r.data.spec)
+	if err != nil {
+		return err
+	}
+	if !mf.given["classes"] && from.Classes == 0 {
+		mf.classes = src.Train.Classes()
 	}
 	model, spec, err := mf.build()
 	if err != nil {
 		return err
 	}
-	trainSet, err := loadData(*dataset, true)
-	if err != nil {
-		return err
-	}
-	testSet, err := loadData(*dataset, false)
-	if err != nil {
-		return err
-	}
-	if err := checkInput(spec, trainSet, mf.classes); err != nil {
-		return fmt.Errorf("--data %s: %w", *dataset, err)
-	}
-	o, err := newOptimizer(*opt, model.Params(), *lr, *wd)
-	if err != nil {
-		return err
-	}
-	schedule, err := parseSchedule(*sched, *epochs)
-	if err != nil {
-		return err
-	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", spec.Name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	checkpointPath, bestPath := filepath.Join(dir, "checkpoint.safetensors"), filepath.Join(dir, "best.safetensors")
-	historyPath, curvesPath := filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png")
-	modelPath := filepath.Join(dir, "model.safetensors")
-	// A run killed while writing leaves a temporary file: the files
-	// themselves are whole, old or new.
-	for _, p := range []string{checkpointPath, bestPath, historyPath, curvesPath, modelPath} {
-		if _, err := atomicfile.RemoveStale(p); err != nil {
-			return err
-		}
-	}
-	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
-		ValidationSplit: *valSplit, MaxGradNorm: *clipNorm,
-		Hooks: []train.Hook{
-			&train.ModelCheckpoint{Path: checkpointPath, EverySteps: *every, OnStop: true, Best: bestPath}, // after every epoch too, and on Ctrl-C
-			train.CSVLogger{Path: historyPath},
-		}}
-	if !*quiet {
-		cfg.Progress = stdout
-	}
-	if *resume != "" {
-		ck, err := weights.LoadCheckpoint(*resume)
-		if err != nil {
-			return err
-		}
-		cfg.Resume = ck // Fit loads it, and says what does not fit
-	}
-	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
-	// saves a checkpoint; a second one kills at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	ds := limit(trainSet, *limitN)
-	if !*quiet {
-		schedName := *sched
-		if schedule == nil {
-			schedName = "constant"
-		}
-		fmt.Fprintf(stdout, "training %s on %s: %d examples (%.0f%% held out for validation), %d epochs, batch %d, %s lr %g, %s schedule\n",
-			spec.Name, *dataset, ds.Len(), 100**valSplit, *epochs, *batch, *opt, *lr, schedName)
-	}
-	start := time.Now()
-	hist, err := train.Fit(ctx, model, ds, cfg)
-	if hist != nil && len(hist.Epochs) > 0 {
-		if perr := hist.PlotPNG(curvesPath); perr != nil && err == nil {
-			err = perr
-		}
-	}
-	if err != nil {
-		var re *train.ResumeError
-		switch {
-		case errors.As(err, &re):
-			hint := map[string]string{"weights": " (was it saved by a run of another --model or --classes?)",
-				"optimiser": " (was it saved by a run with another --optimizer?)"}[re.Part]
-			return fmt.Errorf("%s: %w%s", *resume, re.Err, hint)
-		case errors.Is(err, train.ErrNonFinite):
-			return fmt.Errorf("%w (--lr, --clip-norm); %s holds the last good state", err, lastCheckpoint(checkpointPath, *resume))
-		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-			return fmt.Errorf("interrupted: %w; continue with the same flags and --resume %s", err, checkpointPath)
-		}
-		return err
-	}
-	meta := map[string]string{"model": spec.Name, "classes": strconv.Itoa(mf.classes), "data": *dataset}
-	if err := weights.Save(modelPath, weights.StateDict(nn.State(model)), meta); err != nil {
-		return err
-	}
-	m, err := train.Evaluate(model, testSet, train.EvalConfig{BatchSize: 256})
-	if err != nil {
-		return err
-	}
-	secs := time.Since(start).Seconds()
-	rate := trainingRate(hist)
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{
-			"model": spec.Name, "data": *dataset, "epochs": len(hist.Epochs), "test_loss": m.Loss,
-			"test_top1": m.Top1, "test_top5": m.Top5, "seconds": secs, "images_per_second": rate,
-			"weights": modelPath, "checkpoint": checkpointPath, "best": bestPath, "history_csv": historyPath,
-			"curves": curvesPath, "history": hist.Epochs})
-	}
-	fmt.Fprintf(stdout, "test: %d examples  loss %.4f  top-1 %.4f  top-5 %.4f   (%.1f s in all; training %.0f img/s)\n",
-		m.Count, m.Loss, m.Top1, m.Top5, secs, rate)
-	fmt.Fprintf(stdout, "wrote %s, %s, %s, %s and %s\n", modelPath, checkpointPath, bestPath, historyPath, curvesPath)
-	return nil
+	return r.execute(&job{cmd: "train", model: model, spec: spec, seed: mf.seed, from: from, src: src,
+		info: models.FileInfo{Model: spec.Name},
+		optimizer: func(lr, wd float64) (optim.Optimizer, error) {
+			return newOptimizer(r.opt, model.Params(), nil, lr, wd)
+		},
+		classHint: "set --classes",
+		outName:   spec.Name,
+		describe: func(w io.Writer, n int, kind string) {
+			schedName := r.sched
+			if schedName == "none" {
+				schedName = "constant"
+			}
+			fmt.Fprintf(w, "training %s on %s: %d examples (%.0f%% held out for validation), %d epochs, batch %d, %s lr %g, %s schedule\n",
+				spec.Name, r.data.spec, n, 100*r.valSplit, r.epochs, r.batch, r.opt, r.lr, schedName)
+		}}, stdout)
 }
 
-// lastCheckpoint names the checkpoint a failed run leaves: its own, if
-// it saved one, else the one it resumed from.
-func lastCheckpoint(own, resumed string) string {
-	if _, err := os.Stat(own); err == nil || resumed == "" {
-		return own
-	}
-	return resumed
-}
-
-// trainingRate returns the images trained on per second of training
-// (validation excluded) over the epochs of h, or 0 if none ran.
-func trainingRate(h *train.History) float64 {
-	var images, secs float64
-	for _, e := range h.Epochs {
-		images += float64(e.Images)
-		secs += e.Seconds
-	}
-	if secs <= 0 {
-		return 0
-	}
-	return images / secs
-}
-
-func newOptimizer(name string, ps []nn.Param, lr, wd float64) (optim.Optimizer, error) {
+// newOptimizer returns the optimiser called name over params, or over
+// parameter groups.
+func newOptimizer(name string, ps []nn.Param, groups []optim.Group, lr, wd float64) (optim.Optimizer, error) {
 	switch strings.ToLower(name) {
 	case "adam":
-		return optim.NewAdam(ps, optim.AdamConfig{LR: lr, WeightDecay: wd})
+		return optim.NewAdam(ps, optim.AdamConfig{LR: lr, WeightDecay: wd}, groups...)
 	case "adamw":
-		return optim.NewAdamW(ps, optim.AdamConfig{LR: lr, WeightDecay: wd})
+		return optim.NewAdamW(ps, optim.AdamConfig{LR: lr, WeightDecay: wd}, groups...)
 	case "sgd":
-		return optim.NewSGD(ps, optim.SGDConfig{LR: lr, Momentum: 0.9, WeightDecay: wd})
+		return optim.NewSGD(ps, optim.SGDConfig{LR: lr, Momentum: 0.9, WeightDecay: wd}, groups...)
 	case "rmsprop":
-		return optim.NewRMSprop(ps, optim.RMSpropConfig{LR: lr, WeightDecay: wd})
+		return optim.NewRMSprop(ps, optim.RMSpropConfig{LR: lr, WeightDecay: wd}, groups...)
 	}
 	return nil, usagef("--optimizer %q: want adam, adamw, sgd or rmsprop", name)
 }
@@ -317,60 +149,117 @@ func parseSchedule(s string, epochs int) (optim.Schedule, error) {
 	return nil, usagef("--schedule %q: want cosine, step:N:GAMMA or none", s)
 }
 
-// loadModel builds the model named in a weights file's metadata (or by
-// --model), loads the weights into it, and returns the metadata too.
-func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, map[string]string, error) {
-	ts, meta, err := weights.Load(path)
+// loadModel builds the model a weights file names in its metadata (or
+// --model), loads the file into it — a model file, a checkpoint, a
+// state dict — and returns what the file says about itself.
+func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, models.FileInfo, error) {
+	info, err := models.ReadFileInfo(path)
 	if err != nil {
-		return nil, models.Spec{}, nil, err
+		_, _, err = weights.Load(path) // says best what is wrong with the file
+		return nil, models.Spec{}, info, err
 	}
-	if name := meta["model"]; name != "" && !mf.given["model"] {
-		mf.model = name
+	if info.Model != "" && !mf.given["model"] {
+		if _, err := models.Lookup(info.Model); err != nil {
+			return nil, models.Spec{}, info, usagef("%s: its metadata names model %q: %v", path, info.Model, err)
+		}
+		mf.model = info.Model
 	}
-	if c, err := strconv.Atoi(meta["classes"]); err == nil && !mf.given["classes"] {
-		mf.classes = c
+	if info.Classes > 0 && !mf.given["classes"] {
+		mf.classes = info.Classes
 	}
 	model, spec, err := mf.build()
 	if err != nil {
-		if !mf.given["model"] && meta["model"] != "" {
-			return nil, spec, nil, fmt.Errorf("%s: its metadata names model %q: %w", path, meta["model"], err)
-		}
-		return nil, spec, nil, err
+		return nil, spec, info, err
 	}
-	if _, err := weights.LoadStateDict(nn.State(model), ts, true); err != nil {
-		return nil, spec, nil, fmt.Errorf("%s: %w", path, err)
+	if _, err := models.LoadPretrained(model, path); err != nil {
+		return nil, spec, info, err
 	}
-	return model, spec, meta, nil
+	info.Model, info.Classes = spec.Name, nn.Classes(model)
+	info.ClassNames = info.NamesFor(info.Classes)
+	return model, spec, info, nil
+}
+
+// evalFlags are the flags of the commands that run saved weights on
+// data: eval and predict.
+type evalFlags struct {
+	mf      modelFlags
+	data    dataFlags
+	weights string
+}
+
+func (e *evalFlags) register(fs *flag.FlagSet, what string) {
+	e.mf.register(fs)
+	e.data.register(fs, what, false)
+	fs.StringVar(&e.weights, "weights", "", "weights file: model.safetensors, best.safetensors or checkpoint.safetensors of a fovea run, or a state dict; required")
+}
+
+// load checks the flags and loads the weights; the data flags not given
+// take what the file says.
+func (e *evalFlags) load(fs *flag.FlagSet) (nn.Layer, models.Spec, models.FileInfo, prep, error) {
+	e.mf.given = noteGiven(fs)
+	e.data.given = e.mf.given
+	if e.weights == "" {
+		return nil, models.Spec{}, models.FileInfo{}, prep{}, usagef("--weights is required")
+	}
+	if err := e.data.check(); err != nil {
+		return nil, models.Spec{}, models.FileInfo{}, prep{}, err
+	}
+	model, spec, info, err := loadModel(&e.mf, e.weights)
+	if err != nil {
+		return nil, spec, info, prep{}, err
+	}
+	if info.Data != "" && !e.data.given["data"] {
+		e.data.spec = info.Data
+	}
+	p, err := newPrep(spec.Name, modelInput(model, spec), info, &e.data)
+	return model, spec, info, p, err
+}
+
+// evalData returns the test split of the --data set (the whole set if it
+// has none), prepared for the model.
+func (e *evalFlags) evalData(p prep, classes int) (data.Dataset, *data.Source, error) {
+	src, err := openSource(e.data.spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkClasses(&e.data, src, classes, "its weights would need"); err != nil {
+		return nil, nil, err
+	}
+	set := src.Test
+	if set == nil {
+		set = src.Train
+	}
+	budget := int64(0) // read once: nothing to cache
+	pr, err := prepare(set, p, &e.data, 0, "", &budget)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := p.evalSet(pr.ds)
+	return ds, src, err
 }
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fovea eval", flag.ContinueOnError)
-	var mf modelFlags
-	mf.register(fs)
-	w := fs.String("weights", "", "weights file (model.safetensors from fovea train); required")
-	dataset := fs.String("data", "mnist", "test data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
+	fs := newFlags("fovea eval", "")
+	var e evalFlags
+	e.register(fs, "test data (default: the data the weights were trained on)")
 	asJSON := fs.Bool("json", false, "print the metrics as one JSON object")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	mf.noteGiven(fs)
-	if *w == "" {
-		return usagef("--weights is required")
-	}
-	model, spec, _, err := loadModel(&mf, *w)
+	model, spec, _, p, err := e.load(fs)
 	if err != nil {
 		return err
 	}
-	ds, err := testData(spec, *dataset, mf.classes)
+	ds, _, err := e.evalData(p, nn.Classes(model))
 	if err != nil {
 		return err
 	}
-	m, err := train.Evaluate(model, ds, train.EvalConfig{BatchSize: 256})
+	m, err := train.Evaluate(model, ds, train.EvalConfig{BatchSize: 64})
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{"model": spec.Name, "weights": *w, "data": *dataset,
+		return json.NewEncoder(stdout).Encode(map[string]any{"model": spec.Name, "weights": e.weights, "data": e.data.spec,
 			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "per_class": m.PerClass, "confusion": m.Confusion})
 	}
 	fmt.Fprint(stdout, m)
@@ -378,112 +267,87 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdPredict(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fovea predict", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: fovea predict --weights FILE [flags] [IMAGE...]\n\n"+
-			"Prints the top classes of each IMAGE (PNG, JPEG or GIF, resized to the model's input;\n"+
-			"for MNIST models white digits on black, as MNIST has them: nothing is inverted),\n"+
-			"or, with no IMAGE, of the first --n examples of the test set.\n\n")
-		fs.PrintDefaults()
-	}
-	var mf modelFlags
-	mf.register(fs)
-	w := fs.String("weights", "", "weights file; required")
-	dataset := fs.String("data", "mnist", "examples: the test split of mnist, fashion-mnist or an IDX folder; with IMAGEs, where the class names come from (default: the data the weights were trained on)")
+	fs := newFlags("fovea predict", "usage: fovea predict [IMAGE...] --weights FILE [flags]\n\n"+
+		"Prints the top classes of each IMAGE (PNG, JPEG or GIF, prepared as the weights file says:\n"+
+		"resized, cropped, normalised; for MNIST models white digits on black, as MNIST has them),\n"+
+		"or, with no IMAGE, of the first --n examples of the test set.\n\n")
+	var e evalFlags
+	e.register(fs, "examples, without IMAGEs: the test split (default: the data the weights were trained on)")
 	n := fs.Int("n", 10, "number of test examples to predict (without IMAGEs)")
 	k := fs.Int("k", 3, "classes to show per example")
-	files, err := parseInterleaved(fs, args, stderr)
+	files, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
-	}
-	mf.noteGiven(fs)
-	if *w == "" {
-		return usagef("--weights is required")
 	}
 	if *n < 1 || *k < 1 {
 		return usagef("--n and --k must be at least 1")
 	}
-	model, spec, meta, err := loadModel(&mf, *w)
+	model, _, info, p, err := e.load(fs)
 	if err != nil {
 		return err
+	}
+	names := info.ClassNames
+	var ds data.Dataset
+	if len(files) > 0 {
+		if e.data.given["data"] { // the names of the classes of the data named
+			src, err := openSource(e.data.spec)
+			if err != nil {
+				return err
+			}
+			if len(src.Names) == nn.Classes(model) {
+				names = src.Names
+			}
+		}
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil && st.IsDir() {
+				return fmt.Errorf("%s: a folder, not an image file", f)
+			}
+		}
+		imgs, err := data.NewImages(files, make([]int32, len(files)), nil)
+		if err != nil {
+			return err
+		}
+		if ds, err = p.sized(imgs, false); err != nil {
+			return err
+		}
+	} else {
+		test, src, err := e.evalData(p, nn.Classes(model))
+		if err != nil {
+			return err
+		}
+		if names == nil && len(src.Names) == nn.Classes(model) {
+			names = src.Names
+		}
+		ds = limit(test, *n)
 	}
 	if len(files) > 0 {
-		names, err := predictNames(*dataset, mf.given["data"], meta["data"])
+		if ds, err = p.evalSet(ds); err != nil {
+			return err
+		}
+	}
+	loader, err := data.NewLoader(ds, data.LoaderOptions{BatchSize: 32})
+	if err != nil {
+		return err
+	}
+	pred := nn.NewPredictor(model)
+	for b, err := range loader.All(0) {
 		if err != nil {
 			return err
 		}
-		return predictFiles(stdout, model, spec, mf.classes, names, files, *k)
-	}
-	ds, err := testData(spec, *dataset, mf.classes)
-	if err != nil {
-		return err
-	}
-	sub := limit(ds, *n)
-	probs, err := train.Predict(model, sub, train.EvalConfig{})
-	if err != nil {
-		return err
-	}
-	names := data.ClassNames(ds)
-	h, wd, c := ds.Shape()
-	img := make([]float32, h*wd*c)
-	for i, p := range probs {
-		label, err := sub.Example(i, img)
+		probs, err := pred.Probabilities(b.X)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "example %d (label %s):", i, className(names, label))
-		printTopK(stdout, names, p, *k)
-	}
-	return nil
-}
-
-// predictNames returns the class names for predictions on image files:
-// those of the --data set when the command line names one, otherwise
-// those of the data the weights were trained on if it can be read here,
-// otherwise none (classes print as numbers).
-func predictNames(dataset string, given bool, trainedOn string) ([]string, error) {
-	if !given {
-		if trainedOn == "" {
-			return nil, nil
+		c := probs.Dim(1)
+		for i, idx := range b.Indices {
+			p := probs.Data()[i*c : (i+1)*c]
+			if len(files) > 0 {
+				fmt.Fprintf(stdout, "%s:", files[idx])
+			} else {
+				fmt.Fprintf(stdout, "example %d (label %s):", idx, className(names, int(b.Y[i])))
+			}
+			printTopK(stdout, names, p, *k)
 		}
-		dataset = trainedOn
-	}
-	ds, err := loadData(dataset, false)
-	if err != nil {
-		if given {
-			return nil, err
-		}
-		return nil, nil
-	}
-	return data.ClassNames(ds), nil
-}
-
-// predictFiles decodes the image files, resized to the model's input,
-// and prints each one's top k classes.
-func predictFiles(stdout io.Writer, model nn.Layer, spec models.Spec, classes int, names, files []string, k int) error {
-	if len(spec.Input) != 3 {
-		return fmt.Errorf("%s has no fixed input size to resize images to", spec.Name)
-	}
-	h, w, c := spec.Input[0], spec.Input[1], spec.Input[2]
-	pixels := make([]float32, 0, len(files)*h*w*c)
-	for _, f := range files {
-		img, err := data.LoadImage(f, h, w, c)
-		if err != nil {
-			return err // names the file
-		}
-		pixels = append(pixels, img...)
-	}
-	ds, err := data.NewInMemory(pixels, make([]int32, len(files)), h, w, c, classes)
-	if err != nil {
-		return err
-	}
-	probs, err := train.Predict(model, ds, train.EvalConfig{})
-	if err != nil {
-		return err
-	}
-	for i, p := range probs {
-		fmt.Fprintf(stdout, "%s:", files[i])
-		printTopK(stdout, names, p, k)
 	}
 	return nil
 }
@@ -508,13 +372,14 @@ func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	classes := fs.Int("classes", 0, "number of classes (0: the model's default)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	macs := fs.Bool("macs", false, "also count each layer's multiply-accumulates per image (torchvision's convention) and the weights' sizes")
-	if err := parse(fs, args, stderr); err != nil {
+	names, err := parseArgs(fs, args, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(names) != 1 {
 		return usagef("want one model name, e.g. fovea summary lenet5 (fovea models lists them)")
 	}
-	spec, err := models.Lookup(fs.Arg(0))
+	spec, err := models.Lookup(names[0])
 	if err != nil {
 		return usageError{err.Error()}
 	}

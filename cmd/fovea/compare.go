@@ -70,7 +70,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
 	lr := fs.Float64("lr", 1e-3, "learning rate of the training with --data")
 	asJSON := fs.Bool("json", false, "print the comparison as one JSON array")
-	names, err := parseInterleaved(fs, args, stderr)
+	names, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -121,18 +121,16 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 			return usagef("%s has no fixed input shape to compare at", n)
 		}
 	}
-	var trainSet, testSet *data.InMemory
+	var src *data.Source
 	if *dataset != "" {
-		if trainSet, err = loadData(*dataset, true); err != nil {
+		if src, err = openSource(*dataset); err != nil {
 			return err
 		}
-		if testSet, err = loadData(*dataset, false); err != nil {
-			return err
+		if src.Test == nil {
+			return fmt.Errorf("--data %s has no test split to score the models on", *dataset)
 		}
-		for _, spec := range specs {
-			if err := checkInput(spec, trainSet, max(*classes, trainSet.Classes())); err != nil {
-				return fmt.Errorf("--data %s: %w", *dataset, err)
-			}
+		if *classes > 0 && src.Train.Classes() > *classes {
+			return fmt.Errorf("--data %s has %d classes but --classes is %d", *dataset, src.Train.Classes(), *classes)
 		}
 	}
 	var rows []compareRow
@@ -157,16 +155,20 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 			}
 			row.Measured = &r
 		}
-		if trainSet != nil {
+		if src != nil {
 			// A model of its own, from the same seed: the measurement's
 			// steps on random images do not count towards the budget.
 			k := *classes
 			if k == 0 {
-				k = trainSet.Classes()
+				k = src.Train.Classes()
 			}
 			fresh, err := spec.New(models.Options{Classes: k, Seed: 1})
 			if err != nil {
 				return fmt.Errorf("%s: %w", spec.Name, err)
+			}
+			trainSet, testSet, err := compareData(spec, src)
+			if err != nil {
+				return fmt.Errorf("%s on %s: %w", spec.Name, *dataset, err)
 			}
 			tr, err := compareTrain(fresh, trainSet, testSet, *epochs, *limitN, *lr, *batch)
 			if err != nil {
@@ -186,7 +188,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(rows)
 	}
 	printCompare(stdout, rows, *batch, *perRun, *noMeasure, *noTrain)
-	if trainSet != nil {
+	if src != nil {
 		fmt.Fprintf(stdout, "Accuracy: the test top-1 of each model after %d epoch(s) on %d examples of %s (Adam, lr %g, cosine schedule, batch %d, seed 1).\n",
 			*epochs, rows[0].Trained.Examples, *dataset, *lr, *batch)
 	}
@@ -293,9 +295,34 @@ func printProfile(w io.Writer, spec models.Spec, m nn.Layer, asJSON bool) error 
 	return nil
 }
 
+// compareData returns src's splits prepared for spec's input as
+// evaluation prepares them (no augmentation: the budget is the same for
+// every model).
+func compareData(spec models.Spec, src *data.Source) (train, test data.Dataset, err error) {
+	p, err := newPrep(spec.Name, spec.Input, models.FileInfo{}, &dataFlags{normalize: "none"})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, set := range []data.Set{src.Train, src.Test} {
+		ds, err := p.sized(set, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ds, err = p.evalSet(ds); err != nil {
+			return nil, nil, err
+		}
+		if i == 0 {
+			train = ds
+		} else {
+			test = ds
+		}
+	}
+	return train, test, nil
+}
+
 // compareTrain trains model on the first limit examples of trainSet (all
 // with 0) for epochs and evaluates it on testSet.
-func compareTrain(model nn.Layer, trainSet, testSet *data.InMemory, epochs, limitN int, lr float64, batch int) (*compareTrained, error) {
+func compareTrain(model nn.Layer, trainSet, testSet data.Dataset, epochs, limitN int, lr float64, batch int) (*compareTrained, error) {
 	o, err := optim.NewAdam(model.Params(), optim.AdamConfig{LR: lr})
 	if err != nil {
 		return nil, err

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/foveaml/fovea/augment"
 	"github.com/foveaml/fovea/data"
 	"github.com/foveaml/fovea/inspect"
 	"github.com/foveaml/fovea/models"
@@ -27,9 +26,9 @@ type inspected struct {
 	spec  models.Spec
 	meta  map[string]string
 	names []string // class names, nil if unknown
-	// norm is the normalisation the model's inputs get after decoding;
-	// nil for none.
-	norm *augment.Normalize
+	// pre is how an image becomes the model's input: the weights file's
+	// preprocessing (as fovea predict replays it), --normalize's if given.
+	pre models.Preprocessing
 }
 
 // inspectFlags are the flags that choose the model to inspect and how
@@ -47,9 +46,9 @@ func (f *inspectFlags) register(fs *flag.FlagSet, needWeights bool) {
 	}
 	fs.StringVar(&f.weights, "weights", "", "weights file: a fovea model or checkpoint, or a torchvision/timm state dict in safetensors"+req)
 	fs.StringVar(&f.model, "model", "", "zoo model the weights are for (default: the one their metadata names)")
-	fs.StringVar(&f.normalize, "normalize", "auto", "input normalisation after decoding to [0, 1]: imagenet (torchvision's mean and std), none, or auto (the file's \"normalize\" metadata; else imagenet for a state dict from elsewhere, none for a file fovea wrote)")
+	fs.StringVar(&f.normalize, "normalize", "auto", "input normalisation after decoding to [0, 1]: imagenet (torchvision's mean and std), none, or auto (as the weights file describes, as fovea predict does; for a file that does not say, imagenet for models of 64 pixels and more)")
 	fs.StringVar(&f.labels, "labels", "", "class names, one per line (default: those of --data, or of the data the weights were trained on)")
-	fs.StringVar(&f.dataset, "data", "", "dataset whose class names to show (mnist, fashion-mnist, an IDX folder)")
+	fs.StringVar(&f.dataset, "data", "", "data set whose class names to show (any --data fovea train takes; default: the names the weights file holds)")
 }
 
 // load builds the model and everything its inputs need.
@@ -86,36 +85,41 @@ func (f *inspectFlags) load() (*inspected, error) {
 	if len(in.spec.Input) != 3 {
 		return nil, fmt.Errorf("%s has no fixed input size to resize images to", in.spec.Name)
 	}
-	norm := f.normalize
-	if norm == "auto" {
-		switch {
-		case in.meta["normalize"] != "":
-			norm = in.meta["normalize"]
-		case f.weights != "" && in.meta["format"] == "" && in.meta["classes"] == "" && in.spec.Input[2] == 3:
-			norm = "imagenet" // a state dict from torchvision or timm
-		default:
-			norm = "none"
-		}
+	info, err := models.ReadFileInfo(f.weights)
+	if f.weights == "" || err != nil {
+		info = models.FileInfo{} // no file, or one without fovea's description: the defaults
 	}
-	switch norm {
+	in.pre = models.PreprocessingOf(info, in.spec.Input)
+	switch f.normalize {
+	case "auto":
 	case "imagenet":
-		n := augment.ImageNetNormalize
-		in.norm = &n
+		if in.spec.Input[2] != 3 {
+			return nil, usagef("--normalize imagenet needs RGB input; %s takes %d channel(s)", in.spec.Name, in.spec.Input[2])
+		}
+		in.pre.Mean, in.pre.Std = models.ImageNetMean, models.ImageNetStd
 	case "none":
+		in.pre.Mean, in.pre.Std = nil, nil
 	default:
-		return nil, usagef("--normalize %q: want imagenet, none or auto", norm)
+		return nil, usagef("--normalize %q: want imagenet, none or auto", f.normalize)
 	}
-	if in.spec.Input[2] != 3 && in.norm != nil {
-		return nil, usagef("--normalize imagenet needs RGB input; %s takes %d channel(s)", in.spec.Name, in.spec.Input[2])
-	}
-	var err error
-	if f.labels != "" {
-		in.names, err = readLabels(f.labels)
-	} else {
-		in.names, err = predictNames(f.dataset, f.dataset != "", in.meta["data"])
-	}
-	if err != nil {
-		return nil, err
+	switch {
+	case f.labels != "":
+		if in.names, err = readLabels(f.labels); err != nil {
+			return nil, err
+		}
+	case f.dataset != "":
+		src, err := openSource(f.dataset)
+		if err != nil {
+			return nil, err
+		}
+		in.names = src.Names
+	default:
+		in.names = info.NamesFor(nn.Classes(in.model))
+		if in.names == nil && info.Data != "" { // an older file: the names of the data it was trained on
+			if src, err := openSource(info.Data); err == nil && len(src.Names) == nn.Classes(in.model) {
+				in.names = src.Names
+			}
+		}
 	}
 	return &in, nil
 }
@@ -149,22 +153,42 @@ func readLabels(path string) ([]string, error) {
 // (for display) and the model's input (normalised).
 func (in *inspected) image(path string) (inspect.Picture, *tensor.Tensor, error) {
 	h, w, c := in.spec.Input[0], in.spec.Input[1], in.spec.Input[2]
-	pix, err := data.LoadImage(path, h, w, c)
+	img, err := decodeFile(path)
 	if err != nil {
 		return inspect.Picture{}, nil, err
 	}
-	x := make([]float32, len(pix))
-	copy(x, pix)
-	if in.norm != nil {
-		if err := augment.Apply(in.norm, x, pix, h, w, c, augment.NoParams{}); err != nil {
-			return inspect.Picture{}, nil, err
-		}
+	shown := in.pre
+	shown.Mean, shown.Std = nil, nil // the picture, before normalisation
+	pix, err := shown.Image(img)
+	if err != nil {
+		return inspect.Picture{}, nil, err
+	}
+	x, err := in.pre.Image(img)
+	if err != nil {
+		return inspect.Picture{}, nil, err
 	}
 	t, err := tensor.FromSlice(x, 1, h, w, c)
 	if err != nil {
 		return inspect.Picture{}, nil, err
 	}
 	return inspect.Picture{H: h, W: w, C: c, Pix: pix}, t, nil
+}
+
+// decodeFile decodes the image file at path within the readers' bounds.
+func decodeFile(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: a folder, not an image file", path)
+	}
+	return data.DecodeImage(path, f, st.Size())
 }
 
 // class resolves --class: a class name, or a number.
@@ -234,7 +258,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) error {
 	alpha := fs.Float64("alpha", 0.5, "opacity of the map over the image")
 	out := fs.String("out", "explain.png", "PNG to write")
 	asJSON := fs.Bool("json", false, "print the maps and classes as one JSON array")
-	files, err := parseInterleaved(fs, args, stderr)
+	files, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 	limit := fs.Int("max", 64, "most channels or filters to draw")
 	out := fs.String("out", "", "PNG to write (default maps.png, or filters.png with --filters)")
 	asJSON := fs.Bool("json", false, "print the layers (or what was drawn) as JSON")
-	files, err := parseInterleaved(fs, args, stderr)
+	files, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "embeddings.safetensors", "file to write: .safetensors or .csv")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	asJSON := fs.Bool("json", false, "print what was written as one JSON object")
-	files, err := parseInterleaved(fs, args, stderr)
+	files, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
@@ -24,80 +15,52 @@ import (
 
 // cmdFinetune trains a pretrained model on a new task: it loads weights
 // into a zoo model (a new head if --classes says so), freezes what
-// --freeze says, trains, and writes what fovea train writes.
+// --freeze says and trains it as fovea train does, with the same flags,
+// data, checkpoints, resume and files.
 func cmdFinetune(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fovea finetune", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: fovea finetune --from WEIGHTS [--model NAME] [--classes N] [--freeze POLICY] [--data DIR] [flags]\n\n"+
-			"Loads WEIGHTS (a fovea model or checkpoint, or a torchvision/timm state dict in safetensors)\n"+
-			"into a zoo model, freezes part of it and trains it on --data. --classes N, if given, gives the\n"+
-			"model a new head of N classes; the rest must load unless --allow-missing says otherwise.\n\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlags("fovea finetune", "usage: fovea finetune --from WEIGHTS [--model NAME] [--classes N] [--freeze POLICY] [--data DIR] [flags]\n\n"+
+		"Loads WEIGHTS (a fovea model file or checkpoint, or a torchvision/timm state dict in safetensors)\n"+
+		"into a zoo model (the one its metadata names, else --model), freezes part of it and trains it on\n"+
+		"--data, preparing images as WEIGHTS says. --classes N, if given, gives the model a new head of N\n"+
+		"classes; the rest must load unless --allow-missing says otherwise.\n\n")
 	var mf modelFlags
 	mf.register(fs)
-	from := fs.String("from", "", "pretrained weights (safetensors); required")
+	var r runFlags
+	r.register(fs, 10, "epochs to train")
+	from := fs.String("from", "", "pretrained weights (safetensors); required, unless --resume names a checkpoint of this run")
 	freeze := fs.String("freeze", "all-but-head", "what does not train: all-but-head, up-to:LAYER (LAYER and all before it), match:PATTERN, none")
 	allow := fs.String("allow-missing", "", "comma-separated layers whose tensors may be missing, unexpected or of another shape (head: the model's head; *: all)")
 	newHead := fs.Bool("new-head", false, "re-initialise the head even with as many classes as the weights have")
-	dataset := fs.String("data", "mnist", "training data: mnist, fashion-mnist, or a folder of MNIST-named IDX files")
-	epochs := fs.Int("epochs", 10, "epochs to train")
-	batch := fs.Int("batch", 64, "batch size")
-	lr := fs.Float64("lr", 1e-3, "learning rate (the head's)")
 	backboneScale := fs.Float64("backbone-lr-scale", 1, "the learning rate of everything but the head, as a fraction of --lr (0.1: ten times slower)")
-	warmup := fs.Int("warmup", 0, "epochs of linear learning-rate warm-up (from a tenth of the rate) before --schedule")
-	opt := fs.String("optimizer", "adam", "adam, adamw, sgd (momentum 0.9) or rmsprop")
-	wd := fs.Float64("weight-decay", 0, "weight decay (never applied to frozen parameters)")
-	sched := fs.String("schedule", "cosine", "learning-rate schedule after the warm-up: cosine, step:N:GAMMA or none")
 	unfreeze := fs.String("unfreeze", "", "gradual unfreezing: comma-separated EPOCH:LAYER steps (after EPOCH epochs, LAYER trains too), e.g. 2:layer4,4:layer3")
 	cache := fs.String("cache", "auto", "train the head on cached backbone features: auto (when only the head trains and nothing is random below it), on, off")
-	valSplit := fs.Float64("val-split", 0.1, "fraction of the training data held out for validation")
-	limitN := fs.Int("limit", 0, "train on the first N examples only (0: all)")
-	out := fs.String("out", "", "output folder (default runs/finetune-MODEL)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	asJSON := fs.Bool("json", false, "end with one JSON object (load report, metrics, output paths, history) instead of the text summary")
-	threads := fs.Int("threads", 0, "worker threads (0: all cores, GOMAXPROCS)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	mf.noteGiven(fs)
+	mf.given = noteGiven(fs)
+	r.data.given = mf.given
+	if *from == "" {
+		*from = r.resume // the checkpoint holds the model
+	}
 	switch {
 	case *from == "":
 		return usagef("--from is required: the pretrained weights to start from")
-	case fs.NArg() > 0:
-		return usagef("unexpected argument %q", fs.Arg(0))
-	case *threads < 0:
-		return usagef("--threads %d: want 0 (all cores) or more", *threads)
-	case *epochs < 1:
-		return usagef("--epochs %d: want at least 1", *epochs)
-	case *batch < 1:
-		return usagef("--batch %d: want at least 1", *batch)
-	case !(*lr > 0):
-		return usagef("--lr %v: want a positive learning rate", *lr)
 	case !(*backboneScale > 0):
 		return usagef("--backbone-lr-scale %v: want a positive fraction", *backboneScale)
-	case *warmup < 0 || *warmup >= *epochs:
-		return usagef("--warmup %d: want 0 or more epochs, fewer than --epochs (%d)", *warmup, *epochs)
-	case !(*valSplit >= 0 && *valSplit < 1):
-		return usagef("--val-split %v: want a fraction in [0, 1)", *valSplit)
 	case mf.given["classes"] && mf.classes < 1:
 		return usagef("--classes %d: want at least 1", mf.classes)
 	case *cache != "auto" && *cache != "on" && *cache != "off":
 		return usagef("--cache %q: want auto, on or off", *cache)
 	}
-	plan, err := parseUnfreeze(*unfreeze, *epochs)
+	if err := r.check(); err != nil {
+		return err
+	}
+	plan, err := parseUnfreeze(*unfreeze, r.epochs)
 	if err != nil {
 		return err
 	}
-	if *threads > 0 {
-		runtime.GOMAXPROCS(*threads)
-	}
-	schedule, err := parseSchedule(*sched, *epochs-*warmup)
-	if err != nil {
-		return err
-	}
-	if *warmup > 0 {
-		schedule = optim.Warmup{Steps: *warmup, StartFactor: 0.1, Then: schedule}
+	if *cache == "on" && len(plan) > 0 {
+		return usagef("--cache on cannot be used with --unfreeze: the backbone changes during training")
 	}
 
 	// The model and its weights.
@@ -127,7 +90,10 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	classes := nn.Classes(model)
+	fromInfo, err := models.ReadFileInfo(*from)
+	if err != nil {
+		return err
+	}
 	if err := nn.ApplyFreeze(model, *freeze); err != nil {
 		return usagef("--freeze: %v", err)
 	}
@@ -135,124 +101,43 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	if trainable == 0 {
 		return usagef("--freeze %s leaves nothing to train", *freeze)
 	}
-
-	// The data.
-	trainSet, err := loadData(*dataset, true)
-	if err != nil {
-		return err
-	}
-	testSet, err := loadData(*dataset, false)
-	if err != nil {
-		return err
-	}
-	h, w, c := trainSet.Shape()
-	if want := spec.Input; len(want) == 3 && (want[0] != h || want[1] != w || want[2] != c) {
-		return fmt.Errorf("--data %s: the images are %d×%d×%d but %s takes %d×%d×%d", *dataset, h, w, c, spec.Name, want[0], want[1], want[2])
-	}
-	if trainSet.Classes() > classes {
-		return fmt.Errorf("--data %s has %d classes but the model has %d outputs: give it a new head with --classes %d", *dataset, trainSet.Classes(), classes, trainSet.Classes())
-	}
-	ds := limit(trainSet, *limitN)
-
-	// The optimiser: the head at --lr, the rest at --backbone-lr-scale times it.
-	heads := nn.Heads(model)
-	groups, err := optim.Discriminative(model.Params(), func(n string) bool { return nn.MatchAny(heads, n) }, *backboneScale)
-	if err != nil {
-		return err
-	}
-	o, err := newGroupOptimizer(*opt, groups, *lr, *wd)
-	if err != nil {
-		return err
-	}
-
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", "finetune-"+spec.Name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	checkpointPath, bestPath := filepath.Join(dir, "checkpoint.safetensors"), filepath.Join(dir, "best.safetensors")
-	historyPath, curvesPath := filepath.Join(dir, "history.csv"), filepath.Join(dir, "curves.png")
-	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: o, Schedule: schedule, Seed: mf.seed,
-		ValidationSplit: *valSplit,
-		Hooks: []train.Hook{
-			&train.ModelCheckpoint{Path: checkpointPath, Best: bestPath},
-			train.CSVLogger{Path: historyPath},
+	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, headCache: *cache,
+		info:      models.FileInfo{Model: spec.Name},
+		classHint: "give it a new head with --classes",
+		outName:   "finetune-" + spec.Name,
+		// The optimiser: the head at --lr, the rest at --backbone-lr-scale times it.
+		optimizer: func(lr, wd float64) (optim.Optimizer, error) {
+			heads := nn.Heads(model)
+			groups, err := optim.Discriminative(model.Params(), func(n string) bool { return nn.MatchAny(heads, n) }, *backboneScale)
+			if err != nil {
+				return nil, err
+			}
+			return newOptimizer(r.opt, nil, groups, lr, wd)
+		},
+		describe: func(w io.Writer, n int, kind string) {
+			fmt.Fprintf(w, "loaded %s into %s: %s\n", *from, spec.Name, describeReport(report))
+			fmt.Fprintf(w, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
+				spec.Name, r.data.spec, n, 100*r.valSplit, nn.Classes(model), r.epochs, *freeze, commas(trainable), commas(frozen))
 		}}
-	if !*quiet && !*asJSON {
-		cfg.Progress = stdout
+	if *from != r.resume {
+		j.info.FinetunedFrom = *from
 	}
 	if len(plan) > 0 {
 		g := &train.GradualUnfreezing{Plan: plan}
-		if cfg.Progress != nil {
+		if !r.quiet && !r.asJSON {
 			g.Log = stdout
 		}
-		cfg.Hooks = append(cfg.Hooks, g)
+		j.hooks = append(j.hooks, g)
+		j.headCache = "off"
 	}
-	if *cache == "on" && len(plan) > 0 {
-		return usagef("--cache on cannot be used with --unfreeze: the backbone changes during training")
+	mis := []map[string]any{}
+	for _, x := range report.Mismatched {
+		mis = append(mis, map[string]any{"name": x.Name, "model_shape": x.Want, "file_shape": x.Got})
 	}
-	// FitHead checks whether the cache can serve, and says why not.
-	useCache := *cache != "off" && len(plan) == 0
-
-	if !*asJSON {
-		fmt.Fprintf(stdout, "loaded %s into %s: %s\n", *from, spec.Name, describeReport(report))
-		fmt.Fprintf(stdout, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
-			spec.Name, *dataset, ds.Len(), 100**valSplit, classes, *epochs, *freeze, commas(trainable), commas(frozen))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	start := time.Now()
-	var hist *train.History
-	if useCache {
-		hist, err = train.FitHead(ctx, model, ds, cfg)
-		if errors.Is(err, train.ErrNoHeadCache) {
-			if *cache == "on" {
-				return fmt.Errorf("--cache on: %w", err)
-			}
-			useCache = false
-		}
-	}
-	if !useCache {
-		hist, err = train.Fit(ctx, model, ds, cfg)
-	}
-	if hist != nil && len(hist.Epochs) > 0 {
-		if perr := hist.PlotPNG(curvesPath); perr != nil && err == nil {
-			err = perr
-		}
-	}
-	if err != nil {
-		return err
-	}
-	meta := map[string]string{"model": spec.Name, "classes": strconv.Itoa(classes), "data": *dataset, "finetuned_from": *from}
-	modelPath := filepath.Join(dir, "model.safetensors")
-	if err := weights.Save(modelPath, weights.StateDict(nn.State(model)), meta); err != nil {
-		return err
-	}
-	m, err := train.Evaluate(model, testSet, train.EvalConfig{BatchSize: 256})
-	if err != nil {
-		return err
-	}
-	secs := time.Since(start).Seconds()
-	if *asJSON {
-		mis := []map[string]any{}
-		for _, x := range report.Mismatched {
-			mis = append(mis, map[string]any{"name": x.Name, "model_shape": x.Want, "file_shape": x.Got})
-		}
-		return json.NewEncoder(stdout).Encode(map[string]any{
-			"model": spec.Name, "from": *from, "data": *dataset, "classes": classes, "freeze": *freeze,
-			"trainable_params": trainable, "frozen_params": frozen, "cached_features": useCache,
-			"load": map[string]any{"missing": nonNil(report.Missing), "unexpected": nonNil(report.Unexpected),
-				"mismatched": mis, "reinitialised": nonNil(report.Skipped)},
-			"epochs": len(hist.Epochs), "test_loss": m.Loss, "test_top1": m.Top1, "test_top5": m.Top5,
-			"seconds": secs, "images_per_second": trainingRate(hist),
-			"weights": modelPath, "checkpoint": checkpointPath, "best": bestPath, "history_csv": historyPath,
-			"curves": curvesPath, "history": hist.Epochs})
-	}
-	fmt.Fprintf(stdout, "test: %d examples  loss %.4f  top-1 %.4f  top-5 %.4f   (%.1f s in all)\n", m.Count, m.Loss, m.Top1, m.Top5, secs)
-	fmt.Fprintf(stdout, "wrote %s, %s, %s, %s and %s\n", modelPath, checkpointPath, bestPath, historyPath, curvesPath)
-	return nil
+	j.report = map[string]any{"from": *from, "freeze": *freeze, "trainable_params": trainable, "frozen_params": frozen,
+		"load": map[string]any{"missing": nonNil(report.Missing), "unexpected": nonNil(report.Unexpected),
+			"mismatched": mis, "reinitialised": nonNil(report.Skipped)}}
+	return r.execute(j, stdout)
 }
 
 func nonNil(s []string) []string {
@@ -297,21 +182,6 @@ func parseUnfreeze(s string, epochs int) ([]train.Unfreeze, error) {
 		plan = append(plan, train.Unfreeze{Epoch: n, Pattern: layer})
 	}
 	return plan, nil
-}
-
-// newGroupOptimizer is newOptimizer over parameter groups.
-func newGroupOptimizer(name string, groups []optim.Group, lr, wd float64) (optim.Optimizer, error) {
-	switch strings.ToLower(name) {
-	case "adam":
-		return optim.NewAdam(nil, optim.AdamConfig{LR: lr, WeightDecay: wd}, groups...)
-	case "adamw":
-		return optim.NewAdamW(nil, optim.AdamConfig{LR: lr, WeightDecay: wd}, groups...)
-	case "sgd":
-		return optim.NewSGD(nil, optim.SGDConfig{LR: lr, Momentum: 0.9, WeightDecay: wd}, groups...)
-	case "rmsprop":
-		return optim.NewRMSprop(nil, optim.RMSpropConfig{LR: lr, WeightDecay: wd}, groups...)
-	}
-	return nil, usagef("--optimizer %q: want adam, adamw, sgd or rmsprop", name)
 }
 
 // commas formats n with thousands separators.

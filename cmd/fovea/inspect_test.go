@@ -78,7 +78,7 @@ func TestCompareTrains(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"alexnet", "--data", "mnist", "--no-measure"}, "the data's images are 28×28×1 but alexnet takes 224×224×3"},
+		{[]string{"lenet5", "--data", "mnist", "--classes", "3", "--no-measure"}, "--data mnist has 10 classes but --classes is 3"},
 		{[]string{"lenet5", "--plot-y", "accuracy", "--plot", plot}, "--plot-y accuracy needs --data"},
 		{[]string{"lenet5", "--no-measure", "--plot", plot}, "drop --no-measure"},
 		{[]string{"nonet"}, `unknown model "nonet"`},

@@ -2,13 +2,19 @@
 // networks from the command line.
 //
 //	fovea train                       # LeNet-5 on MNIST, 12 epochs, cosine schedule, into runs/lenet5
-//	fovea train --data fashion-mnist --epochs 10 --out runs/fashion
+//	fovea train --model resnet18 --data photos/ --epochs 20   # class subfolders of JPEG/PNG/GIF files
+//	fovea train --model resnet18_cifar --data cifar-10-batches-bin   # or cifar-10-binary.tar.gz
 //	fovea train --resume runs/lenet5/checkpoint.safetensors
-//	fovea eval --weights runs/lenet5/model.safetensors
-//	fovea predict --weights runs/lenet5/model.safetensors --data mnist --n 5
-//	fovea predict --weights runs/lenet5/model.safetensors digit.png  # white on black, any size
-//	fovea summary lenet5
+//	fovea eval --weights runs/resnet18/best.safetensors
+//	fovea predict cat.jpg --weights runs/resnet18/model.safetensors
+//	fovea finetune --from resnet18.safetensors --data photos/ --classes 5
+//	fovea summary alexnet --json
 //	fovea models
+//
+// --data takes mnist, fashion-mnist, a CIFAR-10/100 folder or archive, an
+// IDX folder or an image folder; images are converted to the model's
+// input size and channels, and the files fovea writes say how, so eval,
+// predict and finetune prepare images as training did.
 //
 // Every error is one line naming what was wrong, and the exit status is 1
 // (2 for a mistake in the command line itself).
@@ -103,13 +109,26 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 	return 2
 }
 
-// parseInterleaved parses a command's flags wherever they stand among its
+// newFlags returns a command's flag set, whose -h prints usage (if not
+// empty) before the flags.
+func newFlags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if usage != "" {
+		fs.Usage = func() {
+			fmt.Fprint(fs.Output(), usage)
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseArgs parses a command's flags wherever they stand among its
 // positional arguments (fovea predict a.png --k 5 b.png), and returns the
 // positional arguments in order. Everything after "--" is positional.
-func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
 	var pos []string
 	for {
-		if err := parse(fs, args, stderr); err != nil {
+		if err := parseOnce(fs, args, stderr); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
@@ -124,9 +143,20 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stderr io.Writer) ([]stri
 	}
 }
 
-// parse parses a command's flags, turning a flag error into a one-line
-// usage error; -h prints the flags.
+// parse parses the flags of a command that takes no positional
+// arguments, wherever they stand.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	pos, err := parseArgs(fs, args, stderr)
+	if err == nil && len(pos) > 0 {
+		return usagef("unexpected argument %q (%s takes flags only; -h lists them)", pos[0], fs.Name())
+	}
+	return err
+}
+
+// parseOnce parses a command's flags up to the first positional
+// argument, turning a flag error into a one-line usage error; -h prints
+// the flags.
+func parseOnce(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	usage := fs.Usage
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard) // the error comes back to be printed once

@@ -45,7 +45,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	watch := fs.Duration("watch", 0, "reload the weights when the file changes, checking this often (0: only on SIGHUP)")
 	level := fs.String("log-level", "info", "debug (a line per request), info, warn or error")
 	asJSON := fs.Bool("json", false, "log as JSON lines, and print the listening address as JSON")
-	if _, err := parseInterleaved(fs, args, stderr); err != nil {
+	if _, err := parseArgs(fs, args, stderr); err != nil {
 		return err
 	}
 	if *w == "" {

@@ -1,0 +1,68 @@
+package models
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/tensor"
+	"github.com/foveaml/fovea/weights"
+)
+
+// TestFileInfoRoundTrip writes a FileInfo into a model file and a
+// checkpoint and reads it back from each header.
+func TestFileInfoRoundTrip(t *testing.T) {
+	in := FileInfo{Model: "resnet18", Classes: 3, ClassNames: []string{"cat", "dog", "tiger cat"}, Data: "photos/",
+		Input: []int{224, 224, 3}, Resize: 256, Normalize: "imagenet", Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
+	dir := t.TempDir()
+	ts := map[string]*tensor.Tensor{"w": tensor.Zeros(2)}
+	model := filepath.Join(dir, "model.safetensors")
+	if err := weights.Save(model, ts, in.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: ts, Meta: in.Meta()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{model, ck} {
+		got, err := ReadFileInfo(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Model != in.Model || got.Classes != 3 || !slices.Equal(got.ClassNames, in.ClassNames) || !slices.Equal(got.Input, in.Input) ||
+			got.Resize != 256 || got.Normalize != "imagenet" || !slices.Equal(got.Mean, in.Mean) || !slices.Equal(got.Std, in.Std) {
+			t.Errorf("%s: read %+v, wrote %+v", p, got, in)
+		}
+	}
+	// Names that do not match the classes are dropped, not trusted.
+	m := in.Meta()
+	m["classes"] = "4"
+	if got := ParseFileInfo(m); got.ClassNames != nil {
+		t.Errorf("3 names for 4 classes kept: %v", got.ClassNames)
+	}
+}
+
+// TestPretrainedReadsCheckpoint builds the model a checkpoint names.
+func TestPretrainedReadsCheckpoint(t *testing.T) {
+	m, err := NewLeNet5(LeNetConfig{Classes: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(t.TempDir(), "checkpoint.safetensors")
+	meta := FileInfo{Model: "lenet5", Classes: 4}.Meta()
+	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: weights.StateDict(nn.State(m)), Meta: meta}); err != nil {
+		t.Fatal(err)
+	}
+	got, spec, _, err := Pretrained("", ck)
+	if err != nil || spec.Name != "lenet5" || nn.Classes(got) != 4 {
+		t.Fatalf("Pretrained of a checkpoint: %v, %s", err, spec.Name)
+	}
+}
+
+func TestImageNetClasses(t *testing.T) {
+	n := ImageNetClasses()
+	if len(n) != 1000 || n[0] != "tench" || n[281] != "tabby" || n[282] != "tiger_cat" {
+		t.Errorf("%d names: %q ... %q %q", len(n), n[0], n[281], n[282])
+	}
+}
