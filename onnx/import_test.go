@@ -1,0 +1,97 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/tensor"
+	"github.com/foveaml/fovea/weights"
+)
+
+// nchwToNHWCTensor turns an NCHW tensor into fovea's NHWC.
+func nchwToNHWCTensor(t *tensor.Tensor) *tensor.Tensor {
+	if t.Rank() != 4 {
+		return t
+	}
+	d, s := nchwToNHWC(t.Data(), t.Shape())
+	out, _ := tensor.FromSlice(d, s...)
+	return out
+}
+
+// relErr is max |got − want| over max |want|.
+func relErr(got, want []float32) float64 {
+	var d, m float64
+	for i := range want {
+		d = math.Max(d, math.Abs(float64(got[i])-float64(want[i])))
+		m = math.Max(m, math.Abs(float64(want[i])))
+	}
+	return d / math.Max(m, 1e-30)
+}
+
+// checkParity runs the model at dir/name.onnx on its reference input and
+// compares with PyTorch's output.
+func checkParity(t *testing.T, path string, tol float64) (*Model, float64) {
+	t.Helper()
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _, err := weights.Load(path[:len(path)-len(".onnx")] + ".ref.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := nchwToNHWCTensor(ref["input"])
+	want := nchwToNHWCTensor(ref["output"])
+	got, err := nn.NewPredictor(m).Logits(x)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if !got.SameShape(want) {
+		t.Fatalf("%s: output %v, want %v", path, got.Shape(), want.Shape())
+	}
+	e := relErr(got.Data(), want.Data())
+	if e > tol {
+		t.Errorf("%s: relative error %.3g > %.0g", path, e, tol)
+	}
+	// The layer-by-layer path (as in training) agrees with the fused one.
+	tp := ag.NewTape()
+	y := m.Forward(&nn.Ctx{Tape: tp}, ag.Param(x))
+	if tp.Err() != nil {
+		t.Fatalf("%s unfused: %v", path, tp.Err())
+	}
+	if e2 := relErr(y.Value().Data(), want.Data()); e2 > tol {
+		t.Errorf("%s unfused: relative error %.3g > %.0g", path, e2, tol)
+	}
+	return m, e
+}
+
+func TestFixtures(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.onnx")
+	if len(files) == 0 {
+		t.Fatal("no fixtures in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, e := checkParity(t, f, 1e-5)
+			t.Logf("relative error %.2g", e)
+		})
+	}
+}
+
+func TestZooParity(t *testing.T) {
+	dir := os.Getenv("FOVEA_ONNX_ZOO")
+	if dir == "" {
+		t.Skip("set FOVEA_ONNX_ZOO to a directory of torchvision exports (testdata/gen_fixtures.py zoo)")
+	}
+	for _, n := range []string{"resnet18", "resnet18_bn", "googlenet", "alexnet", "vgg11_bn"} {
+		t.Run(n, func(t *testing.T) {
+			_, e := checkParity(t, filepath.Join(dir, n+".onnx"), 1e-4)
+			fmt.Printf("parity %s: max|fovea-torch|/max|torch| = %.2g\n", n, e)
+		})
+	}
+}
