@@ -146,7 +146,13 @@ func trivialPerm(shape, perm []int) bool {
 	return true
 }
 
-// slice returns the elements of x at start + k·step, k < count, along
+// windowAttrs records a window for Export.
+type windowAttrs struct {
+	start, step, count []int
+	fill               float32
+}
+
+// window returns the elements of x at start + k·step, k < count, along
 // each axis (count = the output's extent), with fill where pads move the
 // window outside x (pad's case: start negative, or past the end).
 func window(tp *ag.Tape, name string, x *ag.Var, start, step, count []int, fill float32) *ag.Var {
@@ -169,7 +175,8 @@ func window(tp *ag.Tape, name string, x *ag.Var, start, step, count []int, fill 
 		}
 		idx[pos] = int32(o)
 	})
-	return gather(tp, name, nil, []*ag.Var{x}, count, idx, fill)
+	attrs := windowAttrs{slices.Clone(start), slices.Clone(step), slices.Clone(count), fill}
+	return gather(tp, name, attrs, []*ag.Var{x}, count, idx, fill)
 }
 
 // concatAxis joins xs along axis, which need not be the last.

@@ -80,12 +80,18 @@ func oihwToHWIO(d []float32, dims []int) ([]float32, []int) {
 	return out, []int{h, w, i, o}
 }
 
-// transpose2 returns the transpose of an r×c matrix.
+// transpose2 returns the transpose of an r×c matrix, in tiles that
+// stay in cache (a VGG classifier weight is 25088×4096).
 func transpose2(d []float32, r, c int) []float32 {
+	const tile = 64
 	out := make([]float32, len(d))
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			out[j*r+i] = d[i*c+j]
+	for i0 := 0; i0 < r; i0 += tile {
+		for j0 := 0; j0 < c; j0 += tile {
+			for i := i0; i < min(i0+tile, r); i++ {
+				for j := j0; j < min(j0+tile, c); j++ {
+					out[j*r+i] = d[i*c+j]
+				}
+			}
 		}
 	}
 	return out
