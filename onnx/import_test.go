@@ -1,9 +1,10 @@
 package onnx
 
 import (
-	"fmt"
 	"math"
 	"os"
+	"os/exec"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -83,15 +84,48 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-func TestZooParity(t *testing.T) {
-	dir := os.Getenv("FOVEA_ONNX_ZOO")
-	if dir == "" {
-		t.Skip("set FOVEA_ONNX_ZOO to a directory of torchvision exports (testdata/gen_fixtures.py zoo)")
+// zooDir returns a directory of torchvision exports for the parity
+// test: FOVEA_ONNX_ZOO, else a cache filled by testdata/gen_fixtures.py
+// when /usr/bin/python3 has PyTorch (a few minutes, 900 MB, once).
+func zooDir(t *testing.T, names []string) string {
+	t.Helper()
+	if d := os.Getenv("FOVEA_ONNX_ZOO"); d != "" {
+		return d
 	}
-	for _, n := range []string{"resnet18", "resnet18_bn", "googlenet", "alexnet", "vgg11_bn"} {
+	if testing.Short() {
+		t.Skip("torchvision parity skipped in -short mode")
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Skipf("torchvision parity skipped: no cache directory: %v", err)
+	}
+	dir := filepath.Join(cache, "fovea", "onnx-zoo")
+	var missing []string
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n+".ref.safetensors")); err != nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return dir
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import torch, torchvision").Run() != nil {
+		t.Skip("torchvision parity skipped: /usr/bin/python3 has no torch and torchvision to export the models")
+	}
+	out, err := exec.Command("/usr/bin/python3", "testdata/gen_fixtures.py", "zoo", dir, strings.Join(missing, ",")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("exporting %v with PyTorch: %v\n%s", missing, err, out)
+	}
+	return dir
+}
+
+func TestZooParity(t *testing.T) {
+	names := []string{"resnet18", "resnet18_bn", "googlenet", "alexnet", "vgg11_bn"}
+	dir := zooDir(t, names)
+	for _, n := range names {
 		t.Run(n, func(t *testing.T) {
 			_, e := checkParity(t, filepath.Join(dir, n+".onnx"), 1e-4)
-			fmt.Printf("parity %s: max|fovea-torch|/max|torch| = %.2g\n", n, e)
+			t.Logf("%s: max|fovea-torch|/max|torch| = %.2g", n, e)
 		})
 	}
 }
