@@ -34,6 +34,8 @@ type compiler struct {
 	absorbed map[*pb.NodeProto]bool
 	index    map[*pb.NodeProto]int
 	readers  map[string][]*pb.NodeProto
+	display  map[string]string // fovea names of anonymous initializers
+	taken    map[string]bool
 	deferred map[*pb.NodeProto]*step // a fused unit runs where its last node stood
 }
 
@@ -47,7 +49,7 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 		isInt: map[string]bool{}, isConst: map[string]bool{}, uses: map[string]int{}, graphOut: map[string]bool{},
 		producer: map[string]*pb.NodeProto{}, roles: map[string]string{}, vars: map[string]**ag.Var{},
 		bnStats: map[string]*tensor.Tensor{}, calls: map[string]bool{}, absorbed: map[*pb.NodeProto]bool{},
-		index: map[*pb.NodeProto]int{}, readers: map[string][]*pb.NodeProto{}, deferred: map[*pb.NodeProto]*step{}}
+		index: map[*pb.NodeProto]int{}, readers: map[string][]*pb.NodeProto{}, display: map[string]string{}, taken: map[string]bool{}, deferred: map[*pb.NodeProto]*step{}}
 	cp.m.headPar = [2]int{-1, -1}
 	for _, kv := range mp.MetadataProps {
 		cp.m.meta[kv.GetKey()] = kv.GetValue()
@@ -369,7 +371,11 @@ func (cp *compiler) addParam(name string, v **ag.Var) {
 		return
 	}
 	cp.vars[name] = v
-	cp.m.params = append(cp.m.params, paramRef{name, v})
+	shown := name
+	if d := cp.display[name]; d != "" {
+		shown = d
+	}
+	cp.m.params = append(cp.m.params, paramRef{shown, v})
 }
 
 // floatInit returns the float initializer name, checking its type.
@@ -463,11 +469,16 @@ func (cp *compiler) in(name string) (int, error) {
 
 // callName picks the name a layer is called under: the dotted layer
 // its parameter belongs to ("layer1.0.conv1" for
-// "layer1.0.conv1.weight"), else the node's name, made unique.
+// "layer1.0.conv1.weight"), else the module path in the node's name
+// (PyTorch's "/layer1/layer1.0/conv1/Conv" gives "layer1.0.conv1"),
+// else the node's name, made unique.
 func (cp *compiler) callName(n *pb.NodeProto, param string) string {
 	name := ""
-	if i := strings.LastIndexByte(param, '.'); i > 0 && !strings.Contains(param, "::") {
+	if i := strings.LastIndexByte(param, '.'); i > 0 && !anonymous(param) {
 		name = param[:i]
+	}
+	if name == "" || cp.calls[name] {
+		name = scopePath(n.GetName())
 	}
 	if name == "" || cp.calls[name] {
 		name = strings.Trim(n.GetName(), "/")
@@ -481,6 +492,45 @@ func (cp *compiler) callName(n *pb.NodeProto, param string) string {
 	}
 	cp.calls[name] = true
 	return name
+}
+
+// scopePath turns a node name of PyTorch's exporter, the scopes of the
+// modules it ran in and the op ("/layer1/layer1.0/conv1/Conv"), into the
+// module's dotted path ("layer1.0.conv1"); "" when there is none.
+func scopePath(node string) string {
+	segs := strings.Split(strings.Trim(node, "/"), "/")
+	if len(segs) < 2 || !strings.HasPrefix(node, "/") {
+		return ""
+	}
+	segs = segs[:len(segs)-1]
+	var out []string
+	for i, s := range segs {
+		if s == "" || i+1 < len(segs) && strings.HasPrefix(segs[i+1], s+".") {
+			continue
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ".")
+}
+
+// anonymous reports whether an initializer's name was made up by an
+// exporter ("onnx::Conv_193", PyTorch's for weights it folded batch
+// norms into) rather than naming a parameter.
+func anonymous(name string) bool { return name == "" || strings.Contains(name, "::") }
+
+// nameAfter names an anonymous initializer after the layer using it
+// ("layer1.0.conv1" + ".weight"), so that freezing and fine-tuning by
+// layer name work on a graph whose exporter folded its batch norms.
+func (cp *compiler) nameAfter(init, layer, suffix string) {
+	if !anonymous(init) || cp.display[init] != "" {
+		return
+	}
+	cand := layer + "." + suffix
+	for cp.inits[cand] != nil || cp.taken[cand] {
+		cand += "_"
+	}
+	cp.display[init] = cand
+	cp.taken[cand] = true
 }
 
 // soleReader returns the one node reading value v when nothing else

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/tensor"
 	"github.com/foveaml/fovea/weights"
@@ -124,8 +126,66 @@ func TestZooParity(t *testing.T) {
 	dir := zooDir(t, names)
 	for _, n := range names {
 		t.Run(n, func(t *testing.T) {
-			_, e := checkParity(t, filepath.Join(dir, n+".onnx"), 1e-4)
+			m, e := checkParity(t, filepath.Join(dir, n+".onnx"), 1e-4)
 			t.Logf("%s: max|fovea-torch|/max|torch| = %.2g", n, e)
+			if h := nn.Heads(m); len(h) != 1 || h[0] != "fc" && h[0] != "classifier.6" {
+				t.Errorf("heads %v", h)
+			}
+			if n == "resnet18" || n == "resnet18_bn" {
+				checkZooNames(t, m, n == "resnet18_bn")
+			}
 		})
+	}
+}
+
+// checkZooNames: an imported torchvision ResNet has torchvision's
+// parameter names (the folded export's anonymous ones named after their
+// layers), freezes by them, and with batch norms kept its state loads
+// into fovea's own resnet18 to the same logits.
+func checkZooNames(t *testing.T, m *Model, bn bool) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, p := range m.Params() {
+		names[p.Name] = true
+	}
+	for _, want := range []string{"conv1.weight", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight", "fc.weight", "fc.bias"} {
+		if !names[want] {
+			t.Errorf("no parameter %s", want)
+		}
+	}
+	if err := nn.FreezeUpTo(m, "layer3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		if early := !strings.HasPrefix(p.Name, "layer4") && !strings.HasPrefix(p.Name, "fc"); early == p.Trainable() {
+			t.Errorf("FreezeUpTo(layer3): %s trainable %v", p.Name, p.Trainable())
+		}
+	}
+	nn.Freeze(m, false)
+	if !bn {
+		return
+	}
+	spec, err := models.Lookup("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoo, err := spec.New(models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := weights.LoadStateDict(nn.State(zoo), weights.StateDict(nn.State(m)), true); err != nil {
+		t.Fatalf("the imported state does not load into fovea's resnet18: %v", err)
+	}
+	x := tensor.RandNormal(rand.New(rand.NewPCG(1, 1)), 0, 1, 2, 224, 224, 3)
+	a, err := nn.NewPredictor(zoo).Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := nn.NewPredictor(m).Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(b.Data(), a.Data()); e > 1e-5 {
+		t.Errorf("fovea's resnet18 with the imported weights differs: relative error %.3g", e)
 	}
 }

@@ -99,6 +99,11 @@ func (cp *compiler) convUnit(n *pb.NodeProto) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := cp.callName(n, wt.name)
+	cp.nameAfter(wt.name, name, "weight")
+	if len(n.Input) > 2 {
+		cp.nameAfter(n.Input[2], name, "bias")
+	}
 	wv, err := cp.param(wt.name, "filter")
 	if err != nil {
 		return nil, err
@@ -120,7 +125,6 @@ func (cp *compiler) convUnit(n *pb.NodeProto) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := cp.callName(n, wt.name)
 	s := &step{node: cp.desc(n), kind: "Conv2D", ins: []int{xs}}
 	last := n
 
@@ -294,6 +298,10 @@ func (cp *compiler) bnLayer(n *pb.NodeProto) (*nn.BatchNorm, string, error) {
 				ts[0].dims, ts[1].dims, ts[2].dims, ts[3].dims)
 		}
 	}
+	name := cp.callName(n, n.Input[1])
+	for k, suffix := range []string{"weight", "bias", "running_mean", "running_var"} {
+		cp.nameAfter(n.Input[k+1], name, suffix)
+	}
 	bn := &nn.BatchNorm{Stats: &ag.BatchNormStats{Momentum: 1 - mom, Eps: eps}}
 	for k, field := range []**ag.Var{&bn.Weight, &bn.Bias} {
 		v, err := cp.param(n.Input[k+1], "vector")
@@ -311,11 +319,15 @@ func (cp *compiler) bnLayer(n *pb.NodeProto) (*nn.BatchNorm, string, error) {
 		if t == nil {
 			t, _ = tensor.FromSlice(slices.Clone(ts[k+2].f), len(ts[k+2].f))
 			cp.bnStats[name] = t
-			cp.m.buffers = append(cp.m.buffers, nn.Param{Name: name, Var: ag.Const(t)})
+			shown := name
+			if d := cp.display[name]; d != "" {
+				shown = d
+			}
+			cp.m.buffers = append(cp.m.buffers, nn.Param{Name: shown, Var: ag.Const(t)})
 		}
 		*dst = t
 	}
-	return bn, cp.callName(n, n.Input[1]), nil
+	return bn, name, nil
 }
 
 // batchNorm compiles a BatchNormalization that no convolution absorbed.
@@ -403,6 +415,11 @@ func (cp *compiler) gemm(n *pb.NodeProto) (*step, error) {
 	beta, _ := a.float("beta", 1)
 	ta, _ := a.int("transA", 0)
 	tb, _ := a.int("transB", 0)
+	callName := cp.callName(n, n.Input[1])
+	cp.nameAfter(n.Input[1], callName, "weight")
+	if len(n.Input) > 2 {
+		cp.nameAfter(n.Input[2], callName, "bias")
+	}
 	wv, k, nOut, err := cp.denseParam(n.Input[1], tb != 0, alpha)
 	if err != nil {
 		return nil, err
@@ -436,9 +453,8 @@ func (cp *compiler) gemm(n *pb.NodeProto) (*step, error) {
 	} else {
 		d.Cfg.NoBias = true
 	}
-	name := cp.callName(n, n.Input[1])
-	nn.Add(&cp.m.Module, name, d)
-	cp.m.head, cp.m.headName = d, name
+	nn.Add(&cp.m.Module, callName, d)
+	cp.m.head, cp.m.headName = d, callName
 	xs, err := cp.in(n.Input[0])
 	if err != nil {
 		return nil, err
@@ -467,13 +483,14 @@ func (cp *compiler) matmulConst(n *pb.NodeProto) (*step, error) {
 	if err := need(n, 2, 2); err != nil {
 		return nil, err
 	}
+	name := cp.callName(n, n.Input[1])
+	cp.nameAfter(n.Input[1], name, "weight")
 	wv, k, nOut, err := cp.denseParam(n.Input[1], false, 1)
 	if err != nil {
 		return nil, err
 	}
 	d := &nn.Dense{Cfg: nn.DenseConfig{In: k, Out: nOut, NoBias: true}}
 	cp.bind(n.Input[1], wv, &d.Weight)
-	name := cp.callName(n, n.Input[1])
 	nn.Add(&cp.m.Module, name, d)
 	xs, err := cp.in(n.Input[0])
 	if err != nil {

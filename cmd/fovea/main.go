@@ -42,6 +42,8 @@ var commands = []struct {
 	{"models", "list the models of the zoo", cmdModels},
 	{"augment", "write a PNG grid of images under random augmentations", cmdAugment},
 	{"finetune", "train a pretrained model on a new task (transfer learning)", cmdFinetune},
+	{"export", "write a model as an ONNX file", cmdExport},
+	{"run", "run a model's raw forward pass on a tensor file", cmdRun},
 }
 
 func usage(w io.Writer) {
