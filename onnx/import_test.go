@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/foveaml/fovea/ag"
