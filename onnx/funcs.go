@@ -24,6 +24,9 @@ type gatherAttrs struct {
 // gather returns the op whose output element i is the element idx[i] of
 // the inputs' values laid end to end (fill where idx[i] < 0).
 func gather(tp *ag.Tape, name string, attrs any, xs []*ag.Var, shape []int, idx []int32, fill float32) *ag.Var {
+	if err := checkActivation(shape); err != nil {
+		return tp.Fail(name, err)
+	}
 	offs := make([]int, len(xs)+1)
 	for i, x := range xs {
 		offs[i+1] = offs[i] + x.Value().Len()
@@ -158,10 +161,10 @@ type windowAttrs struct {
 func window(tp *ag.Tape, name string, x *ag.Var, start, step, count []int, fill float32) *ag.Var {
 	s := x.Shape()
 	st := strides(s)
-	n, err := numel(count)
-	if err != nil {
+	if err := checkActivation(count); err != nil {
 		return tp.Fail(name, err)
 	}
+	n, _ := numel(count)
 	idx := make([]int32, n)
 	forEach(count, func(pos int, ix []int) {
 		o := 0
@@ -196,10 +199,10 @@ func concatAxis(tp *ag.Tape, xs []*ag.Var, axis int) *ag.Var {
 		total += s[axis]
 	}
 	shape[axis] = total
-	n, err := numel(shape)
-	if err != nil {
+	if err := checkActivation(shape); err != nil {
 		return tp.Fail("onnx.Concat", err)
 	}
+	n, _ := numel(shape)
 	idx := make([]int32, n)
 	// Element (outer, a, inner) of the output is element (outer, a−off, inner) of the input whose
 	// slab along axis covers a.
@@ -314,7 +317,7 @@ func applyBinary(tp *ag.Tape, opName string, a, b *ag.Var) *ag.Var {
 	if err != nil {
 		return tp.Fail(op.name, err)
 	}
-	if _, err := numel(shape); err != nil {
+	if err := checkActivation(shape); err != nil {
 		return tp.Fail(op.name, err)
 	}
 	var ia, ib []int32

@@ -19,7 +19,7 @@ func newInts(shape []int) (*ints, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n > 1<<24 {
+	if n > maxIntElements {
 		return nil, fmt.Errorf("an integer tensor of shape %v is larger than fovea's limit for shape arithmetic", shape)
 	}
 	return &ints{shape: slices.Clone(shape), d: make([]int64, n)}, nil

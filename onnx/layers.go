@@ -197,6 +197,13 @@ func (cp *compiler) convUnit(n *pb.NodeProto) (*step, error) {
 		if x.Value().Rank() != 4 {
 			return fmt.Errorf("input has shape %v; want [N C H W]", onnxShape(x))
 		}
+		xsh := x.Shape()
+		pp := win.padsFor(xsh[1], xsh[2])
+		oh := outSize(xsh[1], win.kh, win.sh, win.dh, pp[0], pp[2])
+		ow := outSize(xsh[2], win.kw, win.sw, win.dw, pp[1], pp[3])
+		if err := checkActivation([]int{xsh[0], max(oh, 1), max(ow, 1), cout}); err != nil {
+			return err
+		}
 		var r *ag.Var
 		if res >= 0 {
 			if r = env[res].f; r == nil && env[res].i != nil {

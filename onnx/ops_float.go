@@ -333,7 +333,7 @@ func (cp *compiler) floatOp(n *pb.NodeProto) (runFunc, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := numel(dims); err != nil {
+			if err := checkActivation(dims); err != nil {
 				return nil, err
 			}
 			t := tensor.Full(fill, dims...)
@@ -508,6 +508,10 @@ func (cp *compiler) pool(n *pb.NodeProto) (runFunc, error) {
 		p := w.padsFor(s[1], s[2])
 		pw := ag.Pool2D{KH: w.kh, KW: w.kw, SH: w.sh, SW: w.sw, PadT: p[0], PadL: p[1], PadB: p[2], PadR: p[3],
 			DH: w.dh, DW: w.dw, Ceil: ceil != 0}
+		oh, ow := outSize(s[1], w.kh, w.sh, w.dh, p[0], p[2])+1, outSize(s[2], w.kw, w.sw, w.dw, p[1], p[3])+1
+		if err := checkActivation([]int{s[0], max(oh, 1), max(ow, 1), s[3]}); err != nil {
+			return nil, err
+		}
 		if avg {
 			pw.DH, pw.DW = 0, 0
 			pw.ExcludePad = cip == 0

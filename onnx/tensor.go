@@ -17,6 +17,27 @@ import (
 // file claiming more is an error before anything is allocated.
 const maxElements = 1 << 31
 
+// maxIntElements bounds integer tensors, which graphs use for shapes,
+// axes and indices, not for data.
+const maxIntElements = 1 << 24
+
+// maxActivation bounds the values of one tensor a pass computes from
+// sizes the graph gives (padding, windows, broadcasts, constants of a
+// shape): 2²⁸, 1 GiB of float32. Tests lower it.
+var maxActivation = 1 << 28
+
+// checkActivation fails for an output shape above maxActivation.
+func checkActivation(shape []int) error {
+	n, err := numel(shape)
+	if err != nil {
+		return err
+	}
+	if n > maxActivation {
+		return fmt.Errorf("an output of shape %v has more than %d values, fovea's limit for one tensor", shape, maxActivation)
+	}
+	return nil
+}
+
 // tdata is a decoded ONNX tensor: float types become float32 (f),
 // integer and boolean types int64 (i).
 type tdata struct {
@@ -89,6 +110,9 @@ func decodeTensor(t *pb.TensorProto, ext *externalReader) (*tdata, error) {
 	n, err := numel(dims)
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q: %v", t.GetName(), err)
+	}
+	if !isFloatType(dt) && n > maxIntElements {
+		return nil, fmt.Errorf("integer tensor %q of shape %v is larger than fovea's limit of %d values for shapes and indices", t.GetName(), dims, maxIntElements)
 	}
 	out := &tdata{name: t.GetName(), dims: dims}
 	raw := t.RawData
