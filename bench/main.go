@@ -29,6 +29,13 @@
 //	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
+//	go run ./bench onnx [-reps 5] [-run NAME] [-ort PATH|off]
+//
+// onnx times PyTorch's ONNX exports of the same four models imported into
+// fovea next to fovea's own build of them, with the import's duration and
+// ONNX Runtime's rate (see onnx.go):
+//
+//	case  onnx_img/s  native_img/s  ratio  import_s  ort  ratio_ort
 //
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
@@ -266,11 +273,12 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|onnx [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
 			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
-			"next to PyTorch's and ONNX Runtime's (images/s); each in the same run.\n\n")
+			"next to PyTorch's and ONNX Runtime's (images/s); onnx times PyTorch's ONNX exports\n"+
+			"of them imported into fovea next to fovea's own (images/s); each in the same run.\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
@@ -278,7 +286,7 @@ func main() {
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
 	only := flag.String("run", "", "only cases whose name contains this")
-	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99" && os.Args[1] != "infer") {
+	if len(os.Args) < 2 || (os.Args[1] != "kernels" && os.Args[1] != "train" && os.Args[1] != "time99" && os.Args[1] != "infer" && os.Args[1] != "onnx") {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -313,6 +321,13 @@ func main() {
 	if os.Args[1] == "infer" {
 		if err := runInfer(o); err != nil {
 			fmt.Fprintf(os.Stderr, "bench infer: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "onnx" {
+		if err := runONNX(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench onnx: %v\n", err)
 			os.Exit(1)
 		}
 		return

@@ -4,7 +4,8 @@
   gen_fixtures.py small [DIR]    small graphs covering the supported ops at opsets
                                  7 to 17, checked in beside this script (DIR=.)
   gen_fixtures.py zoo DIR NAMES  torchvision models (resnet18, googlenet, alexnet,
-                                 vgg11_bn) for the parity tests, built at test time
+                                 vgg11_bn; resnet50, vgg16 for bench) for the
+                                 parity tests, built at test time
 
 Each NAME.onnx comes with NAME.ref.safetensors holding "input" (NCHW, as
 the graph takes it) and "output" (PyTorch's result in float32). Weights
@@ -143,7 +144,8 @@ def small(out):
 def zoo(out, names):
     import torchvision.models as tvm
     ctors = {'resnet18': lambda: tvm.resnet18(), 'googlenet': lambda: tvm.googlenet(aux_logits=False, init_weights=False),
-             'alexnet': lambda: tvm.alexnet(), 'vgg11_bn': lambda: tvm.vgg11_bn()}
+             'alexnet': lambda: tvm.alexnet(), 'vgg11_bn': lambda: tvm.vgg11_bn(),
+             'resnet50': lambda: tvm.resnet50(), 'vgg16': lambda: tvm.vgg16()}
     os.makedirs(out, exist_ok=True)
     for n in names:
         bn = n.endswith('_bn')
