@@ -501,6 +501,9 @@ func (e *exporter) op(op ag.Op) error {
 		}
 		out = e.node("LRN", ins, []*pb.AttributeProto{attrInt("size", l.Size), attrFloat("alpha", l.Alpha),
 			attrFloat("beta", l.Beta), attrFloat("bias", l.K)})
+	case "onnx.MatMul":
+		out = e.fromStorage(e.node("MatMul", []string{e.toStorage(op.Inputs[0], ins[0]), e.toStorage(op.Inputs[1], ins[1])}, nil),
+			op.Output.Shape())
 	case "onnx.LeakyRelu", "onnx.Clip", "onnx.Neg", "onnx.Exp", "onnx.Sqrt", "onnx.Abs", "onnx.Reciprocal":
 		a := op.Attrs.(unaryAttrs)
 		switch a.op {

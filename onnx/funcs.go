@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/internal/gemm"
 )
 
 // The ops below are those ONNX graphs need and fovea's ag ops do not
@@ -426,4 +427,68 @@ var unaries = map[string][2]any{
 		return 1
 	}},
 	"Reciprocal": {func(v float32) float32 { return 1 / v }, func(_, y float32) float32 { return -y * y }},
+}
+
+// matmul is ONNX MatMul (numpy's matmul) of two computed values in ONNX
+// order: a [..., M, K] by b [..., K, N], the batch axes broadcast, a 1-D
+// operand taken as a row (a) or a column (b) and its axis dropped after.
+func matmul(tp *ag.Tape, a, b *ag.Var) *ag.Var {
+	sa, sb := a.Shape(), b.Shape()
+	if len(sa) == 0 || len(sb) == 0 {
+		return tp.Fail("onnx.MatMul", fmt.Errorf("scalar operands %v and %v", sa, sb))
+	}
+	va, vb := slices.Clone(sa), slices.Clone(sb)
+	if len(va) == 1 {
+		va = []int{1, va[0]}
+	}
+	if len(vb) == 1 {
+		vb = []int{vb[0], 1}
+	}
+	m, k, k2, n := va[len(va)-2], va[len(va)-1], vb[len(vb)-2], vb[len(vb)-1]
+	if k != k2 {
+		return tp.Fail("onnx.MatMul", fmt.Errorf("shapes %v and %v do not multiply", sa, sb))
+	}
+	batch, err := broadcast(va[:len(va)-2], vb[:len(vb)-2])
+	if err != nil {
+		return tp.Fail("onnx.MatMul", err)
+	}
+	shape := append(slices.Clone(batch), m, n)
+	if err := checkActivation(shape); err != nil {
+		return tp.Fail("onnx.MatMul", err)
+	}
+	// Which matrix of a and of b each output matrix reads.
+	ia, ib := broadcastIndex(va[:len(va)-2], batch), broadcastIndex(vb[:len(vb)-2], batch)
+	out := slices.Clone(batch)
+	if len(sa) > 1 {
+		out = append(out, m)
+	}
+	if len(sb) > 1 {
+		out = append(out, n)
+	}
+	y := tp.Apply(ag.Func{
+		Name: "onnx.MatMul",
+		Forward: func(y []float32, in [][]float32) {
+			for i := range ia {
+				gemm.Sgemm(false, false, m, n, k, 1, in[0][int(ia[i])*m*k:], k, in[1][int(ib[i])*k*n:], n, 0, y[i*m*n:], n)
+			}
+		},
+		Backward: func(dxs [][]float32, dy, _ []float32, in [][]float32) {
+			da, db := dxs[0], dxs[1]
+			clear(da)
+			clear(db)
+			for i := range ia {
+				g := dy[i*m*n:]
+				if da != nil { // dA += dY·Bᵀ
+					gemm.Sgemm(false, true, m, k, n, 1, g, n, in[1][int(ib[i])*k*n:], n, 1, da[int(ia[i])*m*k:], k)
+				}
+				if db != nil { // dB += Aᵀ·dY
+					gemm.Sgemm(true, false, k, n, m, 1, in[0][int(ia[i])*m*k:], k, g, n, 1, db[int(ib[i])*k*n:], n)
+				}
+			}
+		},
+	}, shape, a, b)
+	if y == nil {
+		return nil
+	}
+	return tp.Reshape(y, out...)
 }

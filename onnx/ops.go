@@ -33,8 +33,14 @@ func (cp *compiler) node(n *pb.NodeProto) (*step, error) {
 	if len(n.Output) == 0 {
 		return nil, fmt.Errorf("the node has no outputs")
 	}
-	for _, in := range n.Input {
-		slot, err := cp.in(in)
+	for k, in := range n.Input {
+		var slot int
+		var err error
+		if slices.Contains(optionInputs[op], k) && cp.inits[in] != nil {
+			slot, err = cp.optionValue(in)
+		} else {
+			slot, err = cp.in(in)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -57,6 +63,40 @@ func (cp *compiler) node(n *pb.NodeProto) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// optionInputs are the inputs that opsets moved from attributes
+// (Clip's bounds, Pad's value, Dropout's ratio): constants of the
+// graph, not parameters, even when stored as initializers.
+var optionInputs = map[string][]int{"Clip": {1, 2}, "Pad": {2, 3}, "Dropout": {1, 2}}
+
+// optionValue puts initializer name in the starting environment as a
+// constant that trains not.
+func (cp *compiler) optionValue(name string) (int, error) {
+	s := cp.slot(name)
+	for len(cp.m.init) <= s {
+		cp.m.init = append(cp.m.init, value{})
+	}
+	if cp.m.init[s].f != nil || cp.m.init[s].i != nil {
+		return s, nil
+	}
+	if err := cp.claim(name, "an option (a constant)"); err != nil {
+		return 0, err
+	}
+	t, err := cp.tensorOf(name)
+	if err != nil {
+		return 0, err
+	}
+	if !t.isFloat() {
+		cp.m.init[s] = value{i: &ints{shape: t.dims, d: t.i}}
+		return s, nil
+	}
+	tv, err := tensor.FromSlice(slices.Clone(t.f), t.dims...)
+	if err != nil {
+		return 0, err
+	}
+	cp.m.init[s] = value{f: ag.Const(tv)}
 	return s, nil
 }
 

@@ -108,6 +108,24 @@ func (cp *compiler) floatOp(n *pb.NodeProto) (runFunc, error) {
 			}
 			return []value{{f: arith(c.Tape, op, a, b)}}, nil
 		}, nil
+	case "MatMul":
+		if err := noAttrs(); err != nil {
+			return nil, err
+		}
+		if err := need(n, 2, 2); err != nil {
+			return nil, err
+		}
+		return func(c *nn.Ctx, in []value) ([]value, error) {
+			a, err := floatIn(in, 0)
+			if err != nil {
+				return nil, err
+			}
+			b, err := floatIn(in, 1)
+			if err != nil {
+				return nil, err
+			}
+			return []value{{f: fromONNX(c.Tape, matmul(c.Tape, toONNX(c.Tape, a), toONNX(c.Tape, b)))}}, nil
+		}, nil
 	case "Concat":
 		a, err := attrsOf(n, "axis")
 		if err != nil {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -33,17 +34,16 @@ var (
 	ortWhy  string
 )
 
-// ortRunner returns the built ortcheck program and the library, or
-// skips the test saying what is missing.
-func ortRunner(t *testing.T) (bin, lib string) {
-	t.Helper()
+// ortAvailable builds the ortcheck program once and returns it and the
+// library, or why they are not there.
+func ortAvailable() (bin, lib, why string) {
 	lib = os.Getenv("FOVEA_ORT_LIB")
 	if lib == "" {
 		home, _ := os.UserHomeDir()
 		lib = filepath.Join(home, ".cache/fovea-peer/ortpkg/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")
 	}
 	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime check skipped: no libonnxruntime at %s (see ort_test.go, or set FOVEA_ORT_LIB)", lib)
+		return "", "", fmt.Sprintf("no libonnxruntime at %s (see ort_test.go, or set FOVEA_ORT_LIB)", lib)
 	}
 	ortOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fovea-ortcheck")
@@ -51,7 +51,7 @@ func ortRunner(t *testing.T) (bin, lib string) {
 			ortWhy = err.Error()
 			return
 		}
-		bin = filepath.Join(dir, "ortcheck")
+		bin := filepath.Join(dir, "ortcheck")
 		cmd := exec.Command("go", "build", "-o", bin, ".")
 		cmd.Dir = "testdata/ortcheck"
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOFLAGS=")
@@ -62,9 +62,20 @@ func ortRunner(t *testing.T) (bin, lib string) {
 		ortBin = bin
 	})
 	if ortBin == "" {
-		t.Skipf("ONNX Runtime check skipped: %s", ortWhy)
+		return "", "", ortWhy
 	}
-	return ortBin, lib
+	return ortBin, lib, ""
+}
+
+// ortRunner returns the built ortcheck program and the library, or
+// skips the test saying what is missing.
+func ortRunner(t *testing.T) (bin, lib string) {
+	t.Helper()
+	bin, lib, why := ortAvailable()
+	if why != "" {
+		t.Skipf("ONNX Runtime check skipped: %s", why)
+	}
+	return bin, lib
 }
 
 func writeF32(path string, d []float32) error {
@@ -85,6 +96,41 @@ func readF32(path string) ([]float32, error) {
 		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return d, nil
+}
+
+// runORTIfThere is runORT, or nil when ONNX Runtime is not there (the
+// rest of the calling test goes on).
+func runORTIfThere(t *testing.T, path string, x *tensor.Tensor) ([]float32, []int) {
+	t.Helper()
+	if _, _, why := ortAvailable(); why != "" {
+		t.Logf("ONNX Runtime check skipped: %s", why)
+		return nil, nil
+	}
+	return runORT(t, path, x)
+}
+
+// ortAccepts reports whether ONNX Runtime, when it is there, runs the
+// file at path at all (true when it is not there).
+func ortAccepts(t *testing.T, path string, x *tensor.Tensor) bool {
+	t.Helper()
+	bin, lib, why := ortAvailable()
+	if why != "" {
+		return true
+	}
+	in, s := x.Data(), x.Shape()
+	if len(s) == 4 {
+		in, s = nhwcToNCHW(in, s)
+	}
+	dir := t.TempDir()
+	if err := writeF32(filepath.Join(dir, "x.f32"), in); err != nil {
+		t.Fatal(err)
+	}
+	dims := make([]string, len(s))
+	for i, d := range s {
+		dims[i] = strconv.Itoa(d)
+	}
+	return exec.Command(bin, "-lib", lib, "-model", path, "-in", filepath.Join(dir, "x.f32"), "-shape", strings.Join(dims, ","),
+		"-out", filepath.Join(dir, "y.f32"), "-output-name", "output").Run() == nil
 }
 
 // runORT runs the file at path on x (NHWC, given to ONNX Runtime NCHW)
