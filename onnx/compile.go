@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/foveaml/fovea/ag"
@@ -50,7 +51,6 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 		producer: map[string]*pb.NodeProto{}, roles: map[string]string{}, vars: map[string]**ag.Var{},
 		bnStats: map[string]*tensor.Tensor{}, calls: map[string]bool{}, absorbed: map[*pb.NodeProto]bool{},
 		index: map[*pb.NodeProto]int{}, readers: map[string][]*pb.NodeProto{}, display: map[string]string{}, taken: map[string]bool{}, deferred: map[*pb.NodeProto]*step{}}
-	cp.m.headPar = [2]int{-1, -1}
 	for _, kv := range mp.MetadataProps {
 		cp.m.meta[kv.GetKey()] = kv.GetValue()
 	}
@@ -106,9 +106,7 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 		cp.graphOut[o.GetName()] = true
 	}
 	cp.aliasIdentities(order)
-	if err := cp.types(order); err != nil {
-		return nil, err
-	}
+	cp.types(order)
 	for _, n := range order {
 		if cp.absorbed[n] {
 			if s := cp.deferred[n]; s != nil {
@@ -144,11 +142,6 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 	for len(cp.m.init) < len(cp.slots) {
 		cp.m.init = append(cp.m.init, value{})
 	}
-	for i, p := range cp.m.params {
-		if cp.m.head != nil && *p.v == cp.m.head.Weight {
-			cp.m.headPar[0] = i
-		}
-	}
 	return cp.m, nil
 }
 
@@ -158,7 +151,21 @@ func (cp *compiler) desc(n *pb.NodeProto) string {
 	if name == "" && len(n.Output) > 0 {
 		name = "-> " + n.Output[0]
 	}
-	return fmt.Sprintf("node %q (%s, opset %d)", name, n.GetOpType(), cp.opset)
+	return fmt.Sprintf("node %q (%s, opset %d)", name, printable(n.GetOpType()), cp.opset)
+}
+
+// printable returns an op type as it is when it is a plain name, else
+// quoted, so that an error stays one readable line.
+func printable(s string) string {
+	for _, r := range s {
+		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return strconv.Quote(s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 // slot returns the environment slot of a value, making one if needed.
@@ -216,7 +223,7 @@ func (cp *compiler) inputs(g *pb.GraphProto) error {
 func (cp *compiler) sort(g *pb.GraphProto) ([]*pb.NodeProto, error) {
 	for _, n := range g.Node {
 		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-			return nil, fmt.Errorf("node %q (%s): operator domain %q; fovea runs the default ONNX domain only", n.GetName(), n.GetOpType(), d)
+			return nil, fmt.Errorf("node %q (%s): operator domain %q; fovea runs the default ONNX domain only", n.GetName(), printable(n.GetOpType()), d)
 		}
 		for _, o := range n.Output {
 			if o == "" {
@@ -290,7 +297,7 @@ func (cp *compiler) aliasIdentities(order []*pb.NodeProto) {
 
 // types finds which values are integer tensors (shapes and their
 // arithmetic) and which are float ones.
-func (cp *compiler) types(order []*pb.NodeProto) error {
+func (cp *compiler) types(order []*pb.NodeProto) {
 	for _, n := range order {
 		if cp.absorbed[n] {
 			continue
@@ -334,7 +341,6 @@ func (cp *compiler) types(order []*pb.NodeProto) error {
 			cp.isInt[o] = out
 		}
 	}
-	return nil
 }
 
 // tensorOf decodes an initializer once.
@@ -484,7 +490,7 @@ func (cp *compiler) callName(n *pb.NodeProto, param string) string {
 		name = strings.Trim(n.GetName(), "/")
 	}
 	if name == "" {
-		name = fmt.Sprintf("%s_%d", n.GetOpType(), cp.index[n])
+		name = fmt.Sprintf("%s_%d", strings.Trim(printable(n.GetOpType()), `"`), cp.index[n])
 	}
 	base := name
 	for k := 1; cp.calls[name]; k++ {
@@ -531,22 +537,6 @@ func (cp *compiler) nameAfter(init, layer, suffix string) {
 	}
 	cp.display[init] = cand
 	cp.taken[cand] = true
-}
-
-// soleReader returns the one node reading value v when nothing else
-// does (no other node, not a graph output), else nil.
-func (cp *compiler) soleReader(order map[*pb.NodeProto]int, v string, nodes []*pb.NodeProto) *pb.NodeProto {
-	if cp.uses[v] != 1 || cp.graphOut[v] {
-		return nil
-	}
-	for _, n := range nodes {
-		for _, in := range n.Input {
-			if in == v {
-				return n
-			}
-		}
-	}
-	return nil
 }
 
 // attributes reads a node's attributes with their types checked.

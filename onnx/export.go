@@ -35,13 +35,14 @@ type ExportOptions struct {
 	InputName, OutputName string
 }
 
-// traceBatch is the batch the model is traced at: not 1, so that the
-// batch dimension is told apart from dimensions of size 1.
-const traceBatch = 2
+// traceBatch is the batch the model is traced at: not 1 or 2, so that
+// the batch axis is seldom mistaken for another of the same size where
+// a Reshape keeps it.
+const traceBatch = 3
 
 // Export writes model as an ONNX model (opset 17) to w: the graph of the
 // ops its forward pass runs at inference, NCHW, with a dynamic batch
-// dimension, its parameters as initializers under their fovea names
+// dimension (an imported Model whose graph fixes its batch keeps it), its parameters as initializers under their fovea names
 // (filters OIHW and dense weights [out, in], as PyTorch has them). It
 // traces one forward pass on a zero input (ag.Tape.SetTracer), so any
 // model built from nn layers and ag ops exports; an op with no ONNX
@@ -93,7 +94,13 @@ func ExportProto(model nn.Layer, o ExportOptions) (*pb.ModelProto, error) {
 	for _, b := range nn.BuffersOf(model) {
 		e.statNames[b.Var.Value()] = b.Name
 	}
-	x := ag.Const(tensor.Zeros(append([]int{traceBatch}, in...)...))
+	// An imported graph with a fixed batch (constant Reshape shapes)
+	// runs at that batch only; it keeps it.
+	batch, fixed := traceBatch, false
+	if m, ok := model.(*Model); ok && len(m.inDims) > 0 && m.inDims[0] > 0 {
+		batch, fixed = int(m.inDims[0]), true
+	}
+	x := ag.Const(tensor.Zeros(append([]int{batch}, in...)...))
 	e.names[x] = o.InputName
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
@@ -121,8 +128,8 @@ func ExportProto(model nn.Layer, o ExportOptions) (*pb.ModelProto, error) {
 		out = e.node("Identity", []string{out}, nil)
 	}
 	e.rename(out, o.OutputName)
-	e.g.Input = []*pb.ValueInfoProto{valueInfo(o.InputName, onnxShape(x))}
-	e.g.Output = []*pb.ValueInfoProto{valueInfo(o.OutputName, onnxShape(y))}
+	e.g.Input = []*pb.ValueInfoProto{valueInfo(o.InputName, onnxShape(x), !fixed)}
+	e.g.Output = []*pb.ValueInfoProto{valueInfo(o.OutputName, onnxShape(y), !fixed)}
 	mp := &pb.ModelProto{
 		IrVersion:       proto.Int64(8),
 		ProducerName:    proto.String("fovea"),
@@ -141,12 +148,13 @@ func ExportProto(model nn.Layer, o ExportOptions) (*pb.ModelProto, error) {
 	return mp, nil
 }
 
-// valueInfo describes a float tensor with a dynamic first (batch) axis.
-func valueInfo(name string, shape []int) *pb.ValueInfoProto {
+// valueInfo describes a float tensor, its first (batch) axis dynamic or
+// not.
+func valueInfo(name string, shape []int, dynamic bool) *pb.ValueInfoProto {
 	sh := &pb.TensorShapeProto{}
 	for i, d := range shape {
 		dim := &pb.TensorShapeProto_Dimension{}
-		if i == 0 {
+		if i == 0 && dynamic {
 			dim.Value = &pb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
 		} else {
 			dim.Value = &pb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}

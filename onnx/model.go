@@ -65,7 +65,6 @@ type Model struct {
 	opset    int64
 	head     *nn.Dense // the last Gemm, for NewHead
 	headName string
-	headPar  [2]int // indexes into params of the head's weight and bias (-1 none)
 }
 
 // paramRef names a parameter held in a layer's field, so that NewHead's

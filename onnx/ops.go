@@ -440,7 +440,7 @@ func (cp *compiler) intOp(n *pb.NodeProto) (func(*nn.Ctx, []value) ([]value, err
 			return out, nil
 		}), nil
 	}
-	return nil, fmt.Errorf("operator %s on integer tensors is not supported", op)
+	return nil, fmt.Errorf("operator %s on integer tensors is not supported", printable(op))
 }
 
 // reshaper returns the output shape function of Reshape, Flatten,

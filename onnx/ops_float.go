@@ -361,7 +361,7 @@ func (cp *compiler) floatOp(n *pb.NodeProto) (runFunc, error) {
 			return []value{{f: ag.Const(t)}}, nil
 		}, nil
 	}
-	return nil, fmt.Errorf("operator %s is not supported", op)
+	return nil, fmt.Errorf("operator %s is not supported", printable(op))
 }
 
 // arith is broadcasting Add, Sub, Mul, Div or Pow on stored values: a
