@@ -187,12 +187,17 @@ func (m *Model) Params() []nn.Param {
 // Buffers implements nn.Buffered: the batch norms' running statistics.
 func (m *Model) Buffers() []nn.Param { return m.buffers }
 
-// About implements nn.Describer: the input's [H, W, C] when the graph
-// fixes it, and the last Gemm as the head.
+// About implements nn.Describer: the shape of one example when the
+// graph fixes it ([H, W, C] for an image), and the last Gemm as the head.
 func (m *Model) About() nn.About {
 	var a nn.About
-	if len(m.inDims) == 4 && m.inDims[1] > 0 && m.inDims[2] > 0 && m.inDims[3] > 0 {
-		a.Input = []int{int(m.inDims[2]), int(m.inDims[3]), int(m.inDims[1])}
+	switch d := m.inDims; {
+	case len(d) == 4 && d[1] > 0 && d[2] > 0 && d[3] > 0:
+		a.Input = []int{int(d[2]), int(d[3]), int(d[1])}
+	case len(d) >= 2 && !slices.ContainsFunc(d[1:], func(v int64) bool { return v < 1 }):
+		for _, v := range d[1:] {
+			a.Input = append(a.Input, int(v))
+		}
 	}
 	if m.headName != "" {
 		a.Heads = []string{m.headName}

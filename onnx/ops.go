@@ -45,6 +45,9 @@ func (cp *compiler) node(n *pb.NodeProto) (*step, error) {
 			return nil, err
 		}
 		s.ins = append(s.ins, slot)
+		if v, ok := cp.vars[in]; ok && cp.roles[in] == "raw" {
+			s.params = append(s.params, nn.Param{Name: in, Var: *v})
+		}
 	}
 	for _, o := range n.Output {
 		if o == "" {

@@ -21,28 +21,46 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	w := fs.String("weights", "", "weights to export: a fovea model file or checkpoint, a torchvision state dict, or an .onnx file")
 	out := fs.String("out", "", "the ONNX file to write (opset 17, NCHW input, dynamic batch)")
 	model := fs.String("model", "", "the zoo model the weights are for (default: the one their metadata names)")
+	shape := fs.String("shape", "", "the shape of one example, H,W,C for images (default: the model's)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if *w == "" || *out == "" || fs.NArg() > 0 {
 		return usagef("want --weights FILE --out MODEL.onnx")
 	}
-	m, in, meta, err := loadAnyModel(*w, *model)
+	var in []int
+	if *shape != "" {
+		for _, f := range strings.Split(*shape, ",") {
+			d, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || d < 1 {
+				return usagef("--shape %q: want positive sizes separated by commas, such as 224,224,3", *shape)
+			}
+			in = append(in, d)
+		}
+	}
+	m, modelIn, meta, err := loadAnyModel(*w, *model)
 	if err != nil {
 		return err
+	}
+	if in == nil {
+		in = modelIn
+	}
+	if in == nil {
+		return usagef("%s does not fix the shape of its input; give it with --shape (H,W,C for images)", *w)
 	}
 	if err := onnx.ExportFile(*out, m, onnx.ExportOptions{Input: in, Metadata: meta}); err != nil {
 		return fmt.Errorf("%s: %w", *out, err)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s, input [N %d %d %d] NCHW)\n", *out, describeModel(meta), in[2], in[0], in[1])
-	return nil
-}
-
-func describeModel(meta map[string]string) string {
-	if n := meta["model"]; n != "" {
-		return n
+	name := meta["model"]
+	if name == "" {
+		name = "model"
 	}
-	return "model"
+	shown := fmt.Sprint(in)
+	if len(in) == 3 {
+		shown = fmt.Sprintf("[N %d %d %d] NCHW", in[2], in[0], in[1])
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, input %s, opset %d)\n", *out, name, shown, onnx.ExportOpset)
+	return nil
 }
 
 // loadAnyModel reads any weights fovea reads: an ONNX file, a fovea
