@@ -191,7 +191,7 @@ func (cp *compiler) inputs(g *pb.GraphProto) error {
 		for i, in := range ins {
 			names[i] = in.GetName()
 		}
-		return fmt.Errorf("the graph has %d inputs %v besides its initializers; fovea runs graphs of one input", len(ins), names)
+		return fmt.Errorf("the graph has %d inputs %q besides its initializers; fovea runs graphs of one input", len(ins), names)
 	}
 	in := ins[0]
 	cp.m.inName = in.GetName()

@@ -57,7 +57,7 @@ func (cp *compiler) node(n *pb.NodeProto) (*step, error) {
 		}
 	}
 	var err error
-	if cp.isInt[n.Output[0]] && op != "Shape" && op != "Size" || op == "Shape" || op == "Size" {
+	if cp.isInt[n.Output[0]] || op == "Shape" || op == "Size" {
 		s.run, err = cp.intOp(n)
 	} else {
 		s.call = cp.callName(n, "")

@@ -290,11 +290,11 @@ func (e *externalReader) read(t *pb.TensorProto, want int) ([]byte, error) {
 		return nil, fmt.Errorf("external data: %v", err)
 	}
 	if !st.Mode().IsRegular() || off > st.Size() || st.Size()-off < length {
-		return nil, fmt.Errorf("external data %s holds %d bytes; the tensor wants %d from offset %d", loc, st.Size(), length, off)
+		return nil, fmt.Errorf("external data %q holds %d bytes; the tensor wants %d from offset %d", loc, st.Size(), length, off)
 	}
 	buf := make([]byte, length)
 	if _, err := f.ReadAt(buf, off); err != nil && !(err == io.EOF && length == 0) {
-		return nil, fmt.Errorf("external data %s: %v", loc, err)
+		return nil, fmt.Errorf("external data %q: %v", loc, err)
 	}
 	e.total += length
 	return buf, nil
