@@ -9,9 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
+	pb "github.com/foveaml/fovea/onnx/onnxpb"
 	"github.com/foveaml/fovea/tensor"
 	"github.com/foveaml/fovea/weights"
 )
@@ -187,5 +190,45 @@ func checkZooNames(t *testing.T, m *Model, bn bool) {
 	}
 	if e := relErr(b.Data(), a.Data()); e > 1e-5 {
 		t.Errorf("fovea's resnet18 with the imported weights differs: relative error %.3g", e)
+	}
+}
+
+// TestLaterOpsets: the fixture's ops mean the same up to opset 21, so
+// the graph relabelled to opsets 18 and 21 gives PyTorch's output too;
+// opset 22 is refused.
+func TestLaterOpsets(t *testing.T) {
+	b, err := os.ReadFile("testdata/ops_op17.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := fixtureInput(t, "ops_op17")
+	ref, _, _ := weights.Load("testdata/ops_op17.ref.safetensors")
+	for _, opset := range []int64{18, 21, 22} {
+		mp := &pb.ModelProto{}
+		if err := proto.Unmarshal(b, mp); err != nil {
+			t.Fatal(err)
+		}
+		mp.OpsetImport[0].Version = proto.Int64(opset)
+		mb, _ := proto.Marshal(mp)
+		m, err := Read(mb)
+		if opset > MaxOpset {
+			if err == nil || !strings.Contains(err.Error(), "opset 22") {
+				t.Errorf("opset 22: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := nn.NewPredictor(m).Logits(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := relErr(y.Data(), ref["output"].Data()); e > 1e-5 {
+			t.Errorf("opset %d: relative error %.3g", opset, e)
+		}
+	}
+	if _, err := (Options{MaxBytes: 1000}).Read(b); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("a file over MaxBytes: %v", err)
 	}
 }
