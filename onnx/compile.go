@@ -417,6 +417,8 @@ func (cp *compiler) param(name, role string) (**ag.Var, error) {
 	switch role {
 	case "filter":
 		d, dims = oihwToHWIO(d, dims)
+	case "transposed filter":
+		d, dims = iohwToHWOI(d, dims)
 	case "vector":
 		dims = []int{len(d)}
 	case "raw":

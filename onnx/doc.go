@@ -34,7 +34,8 @@
 // (nn.FreezeUpTo, nn.FreezeAllButHead), takes a new head (NewHead: the
 // last Gemm) and saves and loads its state as a zoo model does.
 //
-// The ops: Conv (groups, dilations, pads, auto_pad), BatchNormalization,
+// The ops: Conv (groups, dilations, pads, auto_pad), ConvTranspose
+// (ungrouped, pads and output_padding), BatchNormalization,
 // Relu, LeakyRelu, Sigmoid, Tanh, Clip, Neg, Exp, Sqrt, Abs, Reciprocal,
 // MaxPool and AveragePool (2-D, ceil_mode, pads, count_include_pad),
 // GlobalAveragePool, GlobalMaxPool, LRN (odd sizes), Gemm, MatMul, Add,

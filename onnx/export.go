@@ -277,6 +277,8 @@ func (e *exporter) leaf(v *ag.Var, layout string) string {
 	switch {
 	case layout == "filter" && len(s) == 4:
 		d, s = hwioToOIHW(d, s)
+	case layout == "transposed filter" && len(s) == 4:
+		d, s = hwoiToIOHW(d, s)
 	case layout == "gemm" && len(s) == 2:
 		d, s = transpose2(d, s[0], s[1]), []int{s[1], s[0]}
 	case layout == "data" && len(s) == 4:
@@ -395,7 +397,7 @@ func (e *exporter) op(op ag.Op) error {
 	// inputs are named here.
 	vals := op.Inputs
 	switch op.Name {
-	case "Conv2D", "Conv2DFused", "BatchNorm", "Dense":
+	case "Conv2D", "Conv2DFused", "BatchNorm", "Dense", "onnx.ConvTranspose":
 		vals = slices.Clone(vals)
 		for i := 1; i < len(vals) && i < 5; i++ {
 			vals[i] = nil
@@ -509,6 +511,17 @@ func (e *exporter) op(op ag.Op) error {
 		}
 		out = e.node("LRN", ins, []*pb.AttributeProto{attrInt("size", l.Size), attrFloat("alpha", l.Alpha),
 			attrFloat("beta", l.Beta), attrFloat("bias", l.K)})
+	case "onnx.ConvTranspose":
+		a := op.Attrs.(convTAttrs)
+		ins := []string{ins[0], e.leaf(op.Inputs[1], "transposed filter")}
+		if len(op.Inputs) > 2 {
+			ins = append(ins, e.leaf(op.Inputs[2], "data"))
+		}
+		p := a.p
+		out = e.node("ConvTranspose", ins, []*pb.AttributeProto{
+			attrInts("kernel_shape", p.KH, p.KW), attrInts("strides", p.SH, p.SW),
+			attrInts("pads", p.PadT, p.PadL, p.PadB, p.PadR), attrInts("dilations", p.DH, p.DW),
+			attrInts("output_padding", a.outPad[0], a.outPad[1])})
 	case "onnx.MatMul":
 		out = e.fromStorage(e.node("MatMul", []string{e.toStorage(op.Inputs[0], ins[0]), e.toStorage(op.Inputs[1], ins[1])}, nil),
 			op.Output.Shape())

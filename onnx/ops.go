@@ -18,6 +18,8 @@ func (cp *compiler) node(n *pb.NodeProto) (*step, error) {
 	switch op {
 	case "Conv":
 		return cp.convUnit(n)
+	case "ConvTranspose":
+		return cp.convTranspose(n)
 	case "BatchNormalization":
 		return cp.batchNorm(n)
 	case "Gemm":

@@ -49,7 +49,7 @@ def redraw(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.ConvTranspose2d)):
                 fan_in = m.weight[0].numel()
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * math.sqrt(2.0 / fan_in))
                 if m.bias is not None:
@@ -127,6 +127,19 @@ class Shapes(nn.Module):
         return y.unsqueeze(1).squeeze(1)
 
 
+class Deconv(nn.Module):
+    """ConvTranspose (stride, padding, output_padding, dilation) between convolutions."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 5, 3, stride=2, padding=1, output_padding=1)
+        self.up2 = nn.ConvTranspose2d(5, 2, 2, stride=1, dilation=2, bias=False)
+
+    def forward(self, x):
+        return self.up2(torch.relu(self.up(torch.relu(self.conv(x)))))
+
+
 def small(out):
     torch.manual_seed(0)
     for opset in (9, 11, 13, 17):
@@ -137,6 +150,9 @@ def small(out):
     export(m, torch.randn(2, 3, 8, 8), os.path.join(out, 'ops_folded_op13'), 13)
     m = redraw(Ops(), 2).eval()
     export(m, torch.randn(2, 3, 8, 8), os.path.join(out, 'ops_op7'), 7, bn=True, dynamic=False)
+    for opset in (9, 17):
+        m = redraw(Deconv(), 4).eval()
+        export(m, torch.randn(2, 3, 8, 8), os.path.join(out, 'deconv_op%d' % opset), opset)
     for opset in (11, 17):
         m = redraw(Shapes(), 3).eval()
         export(m, torch.randn(2, 3, 8, 8), os.path.join(out, 'shapes_op%d' % opset), opset, dynamic=False)
