@@ -25,6 +25,9 @@ type gatherAttrs struct {
 // gather returns the op whose output element i is the element idx[i] of
 // the inputs' values laid end to end (fill where idx[i] < 0).
 func gather(tp *ag.Tape, name string, attrs any, xs []*ag.Var, shape []int, idx []int32, fill float32) *ag.Var {
+	if tp.Err() != nil || slices.Contains(xs, nil) {
+		return nil
+	}
 	if err := checkActivation(shape); err != nil {
 		return tp.Fail(name, err)
 	}
@@ -114,6 +117,9 @@ func forEach(shape []int, f func(pos int, idx []int)) {
 // permute returns x with its axes reordered: output axis i is input axis
 // perm[i]. A permutation that only moves axes of size 1 is a reshape.
 func permute(tp *ag.Tape, x *ag.Var, perm []int) *ag.Var {
+	if x == nil || tp.Err() != nil {
+		return nil
+	}
 	s := x.Shape()
 	shape := make([]int, len(perm))
 	for i, p := range perm {
@@ -160,6 +166,9 @@ type windowAttrs struct {
 // each axis (count = the output's extent), with fill where pads move the
 // window outside x (pad's case: start negative, or past the end).
 func window(tp *ag.Tape, name string, x *ag.Var, start, step, count []int, fill float32) *ag.Var {
+	if x == nil || tp.Err() != nil {
+		return nil
+	}
 	s := x.Shape()
 	st := strides(s)
 	if err := checkActivation(count); err != nil {
@@ -185,6 +194,9 @@ func window(tp *ag.Tape, name string, x *ag.Var, start, step, count []int, fill 
 
 // concatAxis joins xs along axis, which need not be the last.
 func concatAxis(tp *ag.Tape, xs []*ag.Var, axis int) *ag.Var {
+	if len(xs) == 0 || tp.Err() != nil || slices.Contains(xs, nil) {
+		return nil
+	}
 	shape := xs[0].Shape()
 	total := 0
 	for _, x := range xs {
@@ -312,6 +324,9 @@ type binaryAttrs struct{ op string }
 // applyBinary runs op on a and b with numpy broadcasting; both are in
 // one layout (see layout.go).
 func applyBinary(tp *ag.Tape, opName string, a, b *ag.Var) *ag.Var {
+	if a == nil || b == nil || tp.Err() != nil {
+		return nil
+	}
 	op := binaryOps[opName]
 	sa, sb := a.Shape(), b.Shape()
 	shape, err := broadcast(sa, sb)
@@ -371,6 +386,9 @@ type unaryAttrs struct {
 // applyUnary runs an element-wise function with derivative d (of x and
 // y) on x.
 func applyUnary(tp *ag.Tape, attrs unaryAttrs, x *ag.Var, f func(float32) float32, d func(x, y float32) float32) *ag.Var {
+	if x == nil || tp.Err() != nil {
+		return nil
+	}
 	return tp.Apply(ag.Func{
 		Name:  "onnx." + attrs.op,
 		Attrs: attrs,
@@ -433,6 +451,9 @@ var unaries = map[string][2]any{
 // order: a [..., M, K] by b [..., K, N], the batch axes broadcast, a 1-D
 // operand taken as a row (a) or a column (b) and its axis dropped after.
 func matmul(tp *ag.Tape, a, b *ag.Var) *ag.Var {
+	if a == nil || b == nil || tp.Err() != nil {
+		return nil
+	}
 	sa, sb := a.Shape(), b.Shape()
 	if len(sa) == 0 || len(sb) == 0 {
 		return tp.Fail("onnx.MatMul", fmt.Errorf("scalar operands %v and %v", sa, sb))

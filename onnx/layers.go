@@ -511,6 +511,9 @@ func (cp *compiler) matmulConst(n *pb.NodeProto) (*step, error) {
 			return fmt.Errorf("A must be a float tensor of rank 2 or more")
 		}
 		xo := toONNX(c.Tape, x)
+		if xo == nil {
+			return nil
+		}
 		s := xo.Shape()
 		if s[len(s)-1] != k {
 			return fmt.Errorf("A has shape %v; want its last axis %d for B %q", s, k, n.Input[1])

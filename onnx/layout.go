@@ -34,6 +34,9 @@ func onnxShape(v *ag.Var) []int {
 
 // toONNX returns v in ONNX's order.
 func toONNX(tp *ag.Tape, v *ag.Var) *ag.Var {
+	if v == nil {
+		return nil
+	}
 	if v.Value().Rank() != 4 {
 		return v
 	}

@@ -235,6 +235,9 @@ func (cp *compiler) floatOp(n *pb.NodeProto) (runFunc, error) {
 				return nil, err
 			}
 			xo := toONNX(c.Tape, x)
+			if xo == nil {
+				return nil, nil
+			}
 			s := xo.Shape()
 			pos := &ints{shape: s, d: make([]int64, xo.Value().Len())}
 			for i := range pos.d {
@@ -368,6 +371,9 @@ func (cp *compiler) floatOp(n *pb.NodeProto) (runFunc, error) {
 // lower-rank operand of a rank-4 one is first given ONNX's leading 1s
 // and the NHWC layout.
 func arith(tp *ag.Tape, op string, a, b *ag.Var) *ag.Var {
+	if a == nil || b == nil || tp.Err() != nil {
+		return nil
+	}
 	ra, rb := a.Value().Rank(), b.Value().Rank()
 	lift := func(v *ag.Var, r int) *ag.Var {
 		s := v.Shape()
@@ -400,6 +406,9 @@ func arith(tp *ag.Tape, op string, a, b *ag.Var) *ag.Var {
 // softmax normalises x along an ONNX axis; before opset 13, over all
 // axes from it on (the input taken as a matrix).
 func softmax(tp *ag.Tape, x *ag.Var, axis int64, perAxis bool) (*ag.Var, error) {
+	if x == nil || tp.Err() != nil {
+		return nil, nil
+	}
 	r := x.Value().Rank()
 	ax, err := normAxis(axis, r)
 	if err != nil {
@@ -412,6 +421,9 @@ func softmax(tp *ag.Tape, x *ag.Var, axis int64, perAxis bool) (*ag.Var, error) 
 		return tp.Reshape(tp.Softmax(tp.Reshape(x, -1, c)), s...), nil
 	}
 	xo := toONNX(tp, x)
+	if xo == nil {
+		return nil, nil
+	}
 	os := xo.Shape()
 	if !perAxis || ax == r-1 {
 		inner := 1
@@ -432,6 +444,9 @@ func softmax(tp *ag.Tape, x *ag.Var, axis int64, perAxis bool) (*ag.Var, error) 
 		back[p] = i
 	}
 	moved := permute(tp, xo, perm)
+	if moved == nil {
+		return nil, nil
+	}
 	ms := moved.Shape()
 	y := tp.Reshape(tp.Softmax(tp.Reshape(moved, -1, ms[r-1])), ms...)
 	return fromONNX(tp, permute(tp, y, back)), nil
