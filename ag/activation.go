@@ -25,6 +25,9 @@ func (t *Tape) apply(a *activation, x *Var) *Var {
 	y := t.newOutput(x.val.Shape(), x)
 	yd := y.val.Data()
 	a.forward(yd, x.val.Data())
+	if t.tracer != nil {
+		t.trace(a.name, nil, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		a.backward(dx, dy, yd)

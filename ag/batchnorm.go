@@ -63,6 +63,9 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 	} else {
 		bn.ForwardInfer(yd, xd, d)
 	}
+	if t.tracer != nil {
+		t.trace(op, BatchNormAttrs{Stats: s, Train: train}, y, x, gamma, beta)
+	}
 	return t.record(y, func(dy []float32) {
 		dx, dg, db := t.sink(x), t.sink(gamma), t.sink(beta)
 		if train {

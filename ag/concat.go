@@ -40,6 +40,9 @@ func (t *Tape) Concat(xs ...*Var) *Var {
 	}
 	y := t.newOutput(shape, xs...)
 	kern.ConcatChannels(y.val.Data(), parts, pixels)
+	if t.tracer != nil {
+		t.trace(op, nil, y, xs...)
+	}
 	return t.record(y, func(dy []float32) {
 		for i, x := range xs {
 			parts[i] = t.sink(x)

@@ -44,6 +44,9 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	if b != nil {
 		bias = b.val.Data()
 	}
+	if t.tracer != nil {
+		defer t.trace(op, o, y, x, w, b)
+	}
 	if g := max(o.Groups, 1); g > 1 {
 		return t.record(y, t.convGroups(y, x, w, bias, b, d, p, g))
 	}

@@ -92,5 +92,8 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 		ep.Res = f.Res.val.Data()
 	}
 	kern.Conv2DFused(y.val.Data(), x.val.Data(), w.val.Data(), d, p, ep)
+	if t.tracer != nil {
+		t.trace(op, FusedAttrs{Conv: o, Stats: f.Stats, ReLU: f.ReLU}, y, x, w, f.Bias, f.Gamma, f.Beta, f.Res)
+	}
 	return t.record(y, nil)
 }

@@ -32,6 +32,9 @@ func (t *Tape) Dense(x, w, b *Var) *Var {
 	if b != nil && out > 0 {
 		kern.AddBias(yd, b.val.Data())
 	}
+	if t.tracer != nil {
+		t.trace(op, nil, y, x, w, b)
+	}
 	return t.record(y, func(dy []float32) {
 		if x.requires {
 			dx, beta := t.sinkBeta(x)

@@ -23,6 +23,9 @@ func (t *Tape) Dropout(x *Var, p float32, seed uint64, train bool) *Var {
 	kern.DropoutMask(mask, p, seed)
 	y := t.newOutput(x.val.Shape(), x)
 	kern.Dropout(y.val.Data(), x.val.Data(), mask)
+	if t.tracer != nil {
+		t.trace(op, DropoutAttrs{P: p, Seed: seed}, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		kern.DropoutBackward(dx, dy, mask)

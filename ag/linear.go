@@ -53,6 +53,9 @@ func (t *Tape) combine(op string, ws []float32, xs ...*Var) *Var {
 			kern.Axpy(yd, weight(i+1), x.val.Data())
 		}
 	}
+	if t.tracer != nil {
+		t.trace(op, ws, y, xs...)
+	}
 	return t.record(y, func(dy []float32) {
 		for i, x := range xs {
 			if x.requires {

@@ -27,6 +27,9 @@ func (t *Tape) SoftmaxCrossEntropy(logits *Var, labels []int32, smoothing float3
 		return t.fail(op, "%v", err)
 	}
 	y.val.Data()[0] = loss
+	if t.tracer != nil {
+		t.trace(op, nil, y, logits)
+	}
 	return t.record(y, func(dy []float32) { t.accum(logits, dy[0], dlogits) })
 }
 
@@ -44,6 +47,9 @@ func (t *Tape) Softmax(x *Var) *Var {
 	y := t.newOutput(x.val.Shape(), x)
 	yd := y.val.Data()
 	kern.Softmax(yd, x.val.Data(), rows, classes)
+	if t.tracer != nil {
+		t.trace(op, nil, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		kern.SoftmaxBackward(dx, dy, yd, rows, classes)

@@ -27,6 +27,9 @@ func (t *Tape) LRN(x *Var, l LRN) *Var {
 	k, d := kern.LRN(l), dims(x.val)
 	y := t.newOutput(x.val.Shape(), x)
 	k.Forward(y.val.Data(), x.val.Data(), d)
+	if t.tracer != nil {
+		t.trace(op, l, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		k.Backward(dx, dy, x.val.Data(), d)

@@ -16,6 +16,9 @@ func (t *Tape) Mul(a, b *Var) *Var {
 	}
 	y := t.newOutput(a.val.Shape(), a, b)
 	kern.Mul(y.val.Data(), a.val.Data(), b.val.Data())
+	if t.tracer != nil {
+		t.trace(op, nil, y, a, b)
+	}
 	return t.record(y, func(dy []float32) {
 		// d(a⊙b)/da = b and /db = a.
 		for _, p := range [][2]*Var{{a, b}, {b, a}} {

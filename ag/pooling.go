@@ -67,6 +67,9 @@ func (t *Tape) MaxPool(x *Var, p Pool2D) *Var {
 		argmax = t.allocInt(y.val.Len())
 	}
 	kern.MaxPool(y.val.Data(), argmax, x.val.Data(), d, k)
+	if t.tracer != nil {
+		t.trace(op, p, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		kern.MaxPoolBackward(dx, dy, argmax, d, k)
@@ -91,6 +94,9 @@ func (t *Tape) AvgPool(x *Var, p Pool2D) *Var {
 	d := dims(x.val)
 	y := t.newOutput(shapeOf(k.Out(d)), x)
 	kern.AvgPool(y.val.Data(), x.val.Data(), d, k)
+	if t.tracer != nil {
+		t.trace(op, p, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		kern.AvgPoolBackward(dx, dy, d, k)
@@ -108,6 +114,9 @@ func (t *Tape) GlobalAvgPool(x *Var) *Var {
 	d := dims(x.val)
 	y := t.newOutput([]int{d.N, d.C}, x)
 	kern.GlobalAvgPool(y.val.Data(), x.val.Data(), d)
+	if t.tracer != nil {
+		t.trace(op, nil, y, x)
+	}
 	return t.record(y, func(dy []float32) {
 		dx := t.sink(x)
 		kern.GlobalAvgPoolBackward(dx, dy, d)

@@ -12,6 +12,9 @@ func (t *Tape) Reshape(x *Var, shape ...int) *Var {
 		return t.fail(op, "%v", err)
 	}
 	y := t.output(r.Data(), r.Shape(), x)
+	if t.tracer != nil {
+		t.trace(op, r.Shape(), y, x)
+	}
 	return t.record(y, func(dy []float32) { t.accum(x, 1, dy) })
 }
 

@@ -21,6 +21,7 @@ type Tape struct {
 	noGrad  bool
 	done    bool // Backward has run since the last Reset
 	err     error
+	tracer  func(Op) // see SetTracer
 	// local, when not nil, holds the gradients of leaves that Backward
 	// accumulates on this tape instead of in the leaves (see
 	// SetLocalLeafGrads), with the order they were first touched in.

@@ -68,3 +68,29 @@ func TestInferRunner(t *testing.T) {
 		t.Error("unknown model: no error")
 	}
 }
+
+// TestONNXRunner imports a small checked-in graph and runs it twice on
+// the reused tape: the same logits both times, of the batch's shape.
+func TestONNXRunner(t *testing.T) {
+	run, load, err := onnxRunner("../onnx/testdata/ops_op13.onnx", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if load <= 0 {
+		t.Errorf("import took %v", load)
+	}
+	y, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(y.Shape(), []int{2, 5}) {
+		t.Fatalf("output %v, want [2 5]", y.Shape())
+	}
+	first := slices.Clone(y.Data())
+	if y, err = run(); err != nil || !slices.Equal(y.Data(), first) {
+		t.Fatalf("second run differs (%v)", err)
+	}
+	if n := onnxCaseName("vgg16"); n != "onnx_vgg16_b8_224" {
+		t.Errorf("case name %q", n)
+	}
+}

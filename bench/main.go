@@ -34,6 +34,14 @@
 // serve load-tests `fovea serve`'s handler on the loopback interface
 // (see serve.go).
 //
+//	go run ./bench onnx [-reps 5] [-run NAME] [-ort PATH|off]
+//
+// onnx times PyTorch's ONNX exports of the same four models imported into
+// fovea next to fovea's own build of them, with the import's duration and
+// ONNX Runtime's rate (see onnx.go):
+//
+//	case  onnx_img/s  native_img/s  ratio  import_s  ort  ratio_ort
+//
 // The PyTorch column comes from the peer script (PyTorch 1.13 from Debian's
 // python3-torch, 2 threads, the faster of NCHW and channels_last); when
 // python3 or torch is missing it is left empty with a message. fovea's
@@ -270,11 +278,12 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|serve [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|onnx|serve [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
 			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
-			"next to PyTorch's and ONNX Runtime's (images/s); each in the same run. serve\n"+
+			"next to PyTorch's and ONNX Runtime's (images/s); onnx times PyTorch's ONNX exports\n"+
+			"of them imported into fovea next to fovea's own (images/s); each in the same run. serve\n"+
 			"load-tests the HTTP inference handler on 127.0.0.1 (requests/s, latency, memory).\n\n")
 		flag.PrintDefaults()
 	}
@@ -288,7 +297,7 @@ func main() {
 	requests := flag.Int("requests", 400, "serve: requests per client, at most")
 	duration := flag.Duration("duration", time.Minute, "serve: the most one pass may take")
 	maxBatch := flag.Int("max-batch", 16, "serve: the batching pass's largest batch (the other pass uses 1)")
-	if len(os.Args) < 2 || !slices.Contains([]string{"kernels", "train", "time99", "infer", "serve"}, os.Args[1]) {
+	if len(os.Args) < 2 || !slices.Contains([]string{"kernels", "train", "time99", "infer", "onnx", "serve"}, os.Args[1]) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -334,6 +343,13 @@ func main() {
 	if os.Args[1] == "infer" {
 		if err := runInfer(o); err != nil {
 			fmt.Fprintf(os.Stderr, "bench infer: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "onnx" {
+		if err := runONNX(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench onnx: %v\n", err)
 			os.Exit(1)
 		}
 		return

@@ -53,6 +53,8 @@ var commands = []struct {
 	{"explain", "show where a model looks in images (Grad-CAM, saliency) as a PNG", cmdExplain},
 	{"features", "list a model's feature stages, or draw its filters or an image's feature maps", cmdFeatures},
 	{"embed", "write one feature vector per image (safetensors or CSV)", cmdEmbed},
+	{"export", "write a model as an ONNX file", cmdExport},
+	{"run", "run a model's raw forward pass on a tensor file", cmdRun},
 }
 
 func usage(w io.Writer) {

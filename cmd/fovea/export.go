@@ -1,0 +1,162 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/foveaml/fovea/models"
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/onnx"
+	"github.com/foveaml/fovea/tensor"
+	"github.com/foveaml/fovea/weights"
+)
+
+// cmdExport writes a model as an ONNX file.
+func cmdExport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fovea export", flag.ContinueOnError)
+	w := fs.String("weights", "", "weights to export: a fovea model file or checkpoint, a torchvision state dict, or an .onnx file")
+	out := fs.String("out", "", "the ONNX file to write (opset 17, NCHW input, dynamic batch)")
+	model := fs.String("model", "", "the zoo model the weights are for (default: the one their metadata names)")
+	shape := fs.String("shape", "", "the shape of one example, H,W,C for images (default: the model's)")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if *w == "" || *out == "" || fs.NArg() > 0 {
+		return usagef("want --weights FILE --out MODEL.onnx")
+	}
+	var in []int
+	if *shape != "" {
+		for _, f := range strings.Split(*shape, ",") {
+			d, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || d < 1 {
+				return usagef("--shape %q: want positive sizes separated by commas, such as 224,224,3", *shape)
+			}
+			in = append(in, d)
+		}
+	}
+	m, modelIn, meta, err := loadAnyModel(*w, *model)
+	if err != nil {
+		return err
+	}
+	if in == nil {
+		in = modelIn
+	}
+	if in == nil {
+		return usagef("%s does not fix the shape of its input; give it with --shape (H,W,C for images)", *w)
+	}
+	if err := onnx.ExportFile(*out, m, onnx.ExportOptions{Input: in, Metadata: meta}); err != nil {
+		return fmt.Errorf("%s: %w", *out, err)
+	}
+	name := meta["model"]
+	if name == "" {
+		name = "model"
+	}
+	shown := fmt.Sprint(in)
+	if len(in) == 3 {
+		shown = fmt.Sprintf("[N %d %d %d] NCHW", in[2], in[0], in[1])
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, input %s, opset %d)\n", *out, name, shown, onnx.ExportOpset)
+	return nil
+}
+
+// loadAnyModel reads any weights fovea reads: an ONNX file, a fovea
+// model file or checkpoint, or a state dict for a zoo model (named by
+// the file's metadata or by name). It returns the model, the shape of
+// one input [H W C] when known, and the file's metadata with what is
+// about training (a checkpoint's epoch, optimiser state) left out.
+func loadAnyModel(path, name string) (nn.Layer, []int, map[string]string, error) {
+	if isONNX(path) {
+		m, err := onnx.Load(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return m, nn.AboutOf(m).Input, m.Metadata(), nil
+	}
+	ts, meta, err := weights.Load(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if meta["format"] == weights.CheckpointFormat {
+		model := map[string]*tensor.Tensor{}
+		for k, t := range ts {
+			if n, ok := strings.CutPrefix(k, "model."); ok {
+				model[n] = t
+			}
+		}
+		ts = model
+	}
+	clean := map[string]string{}
+	for k, v := range meta {
+		if n, ok := strings.CutPrefix(k, "meta."); ok {
+			clean[n] = v
+		}
+	}
+	if meta["format"] != weights.CheckpointFormat {
+		for k, v := range meta {
+			if k != "format" {
+				clean[k] = v
+			}
+		}
+	}
+	if name == "" {
+		if name = clean["model"]; name == "" {
+			return nil, nil, nil, usagef("%s names no model in its metadata; say which with --model (fovea models lists them)", path)
+		}
+	}
+	spec, err := models.Lookup(name)
+	if err != nil {
+		return nil, nil, nil, usageError{err.Error()}
+	}
+	classes, _ := strconv.Atoi(clean["classes"])
+	m, err := spec.New(models.Options{Classes: max(classes, 0)})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if classes <= 0 {
+		// A bare state dict: the head's bias tells the classes.
+		if heads := nn.Heads(m); len(heads) > 0 {
+			if b := ts[heads[len(heads)-1]+".bias"]; b != nil && b.Rank() == 1 && b.Dim(0) != nn.Classes(m) {
+				if m, err = spec.New(models.Options{Classes: b.Dim(0)}); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+		}
+	}
+	if _, err := models.LoadPretrainedTensors(m, ts, meta); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s into %s: %w", path, spec.Name, err)
+	}
+	if clean["model"] == "" {
+		clean["model"] = spec.Name
+	}
+	if clean["classes"] == "" {
+		clean["classes"] = strconv.Itoa(nn.Classes(m))
+	}
+	in := nn.AboutOf(m).Input
+	if in == nil {
+		in = spec.Input
+	}
+	return m, in, clean, nil
+}
+
+// isONNX tells an ONNX file from a safetensors one by its first bytes:
+// a safetensors file starts with its header's length, a little-endian
+// integer followed by "{".
+func isONNX(path string) bool {
+	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 9)
+	if n, _ := io.ReadFull(f, b); n < 9 {
+		return false
+	}
+	return b[8] != '{'
+}
