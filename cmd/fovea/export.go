@@ -158,5 +158,8 @@ func isONNX(path string) bool {
 	if n, _ := io.ReadFull(f, b); n < 9 {
 		return false
 	}
-	return b[8] != '{'
+	// An ONNX ModelProto opens with field 1 (ir_version, a varint): byte
+	// 0x08. A safetensors file has its JSON header at byte 8; PyTorch's
+	// files are zips ("PK") or pickles (0x80).
+	return b[0] == 0x08 && b[8] != '{'
 }

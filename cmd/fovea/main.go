@@ -54,6 +54,7 @@ var commands = []struct {
 	{"features", "list a model's feature stages, or draw its filters or an image's feature maps", cmdFeatures},
 	{"embed", "write one feature vector per image (safetensors or CSV)", cmdEmbed},
 	{"export", "write a model as an ONNX file", cmdExport},
+	{"convert", "write PyTorch (.pth), ONNX or other weights as a fovea model file", cmdConvert},
 	{"run", "run a model's raw forward pass on a tensor file", cmdRun},
 }
 
