@@ -153,13 +153,33 @@ func parseFloats(s string) []float32 {
 }
 
 // ReadFileInfo reads the FileInfo of the safetensors file at path from
-// its header alone, without reading its tensors.
+// its header alone, without reading its tensors. A PyTorch file (a zip
+// or a pickle, see weights.Load) describes nothing: its FileInfo is the
+// zero value.
 func ReadFileInfo(path string) (FileInfo, error) {
+	if isPyTorch(path) {
+		return FileInfo{}, nil
+	}
 	meta, err := readMeta(path)
 	if err != nil {
 		return FileInfo{}, err
 	}
 	return ParseFileInfo(meta), nil
+}
+
+// isPyTorch reports whether the file at path opens as torch.save's
+// files do: a zip ("PK\x03\x04") or a pickle (protocol opcode 0x80).
+func isPyTorch(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	if n, _ := io.ReadFull(f, b[:]); n < 2 {
+		return false
+	}
+	return string(b[:]) == "PK\x03\x04" || b[0] == 0x80
 }
 
 // readMeta returns the __metadata__ of a safetensors header.
