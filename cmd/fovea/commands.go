@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/internal/chart"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/optim"
@@ -243,14 +244,15 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	var e evalFlags
 	e.register(fs, "test data (default: the data the weights were trained on)")
 	asJSON := fs.Bool("json", false, "print the metrics as one JSON object")
+	plotPath := fs.String("plot", "", "also write the confusion matrix as a heat map PNG to this file")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	model, spec, _, p, err := e.load(fs)
+	model, spec, info, p, err := e.load(fs)
 	if err != nil {
 		return err
 	}
-	ds, _, err := e.evalData(p, nn.Classes(model))
+	ds, src, err := e.evalData(p, nn.Classes(model))
 	if err != nil {
 		return err
 	}
@@ -258,11 +260,29 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *plotPath != "" {
+		names := info.ClassNames
+		if names == nil {
+			names = src.Names
+		}
+		pl, err := chart.Confusion(fmt.Sprintf("%s on %s: top-1 %.4f", spec.Name, e.data.spec, m.Top1), m.Confusion, names)
+		if err != nil {
+			return err
+		}
+		side := min(1200, 360+24*len(m.Confusion))
+		if err := chart.Save(*plotPath, side, side, pl); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"model": spec.Name, "weights": e.weights, "data": e.data.spec,
-			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "per_class": m.PerClass, "confusion": m.Confusion})
+			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "per_class": m.PerClass, "confusion": m.Confusion,
+			"plot": *plotPath})
 	}
 	fmt.Fprint(stdout, m)
+	if *plotPath != "" {
+		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
+	}
 	return nil
 }
 
