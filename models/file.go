@@ -157,7 +157,7 @@ func parseFloats(s string) []float32 {
 // or a pickle, see weights.Load) describes nothing: its FileInfo is the
 // zero value.
 func ReadFileInfo(path string) (FileInfo, error) {
-	if isPyTorch(path) {
+	if weights.IsPyTorch(path) {
 		return FileInfo{}, nil
 	}
 	meta, err := readMeta(path)
@@ -165,21 +165,6 @@ func ReadFileInfo(path string) (FileInfo, error) {
 		return FileInfo{}, err
 	}
 	return ParseFileInfo(meta), nil
-}
-
-// isPyTorch reports whether the file at path opens as torch.save's
-// files do: a zip ("PK\x03\x04") or a pickle (protocol opcode 0x80).
-func isPyTorch(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var b [4]byte
-	if n, _ := io.ReadFull(f, b[:]); n < 2 {
-		return false
-	}
-	return string(b[:]) == "PK\x03\x04" || b[0] == 0x80
 }
 
 // readMeta returns the __metadata__ of a safetensors header.
