@@ -3,15 +3,13 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/foveaml/fovea/augment"
 	"github.com/foveaml/fovea/data"
-	"github.com/foveaml/fovea/internal/atomicfile"
+	"github.com/foveaml/fovea/inspect"
 )
 
 // cmdAugment draws a grid of images under sampled augmentations.
@@ -139,23 +137,29 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 			pix = 4
 		}
 	}
-	g := newGrid(max(h, oh)*pix, max(w, ow)*pix, min(*cols, *n+1), len(srcs)*((*n+1+*cols-1) / *cols))
+	// One source a row (or more), then its draws; inspect's tiles draw it.
+	perRow := min(*cols, *n+1)
+	per := ((*n + 1 + *cols - 1) / *cols) * perRow // tiles a source takes, padded
 	pcg := rand.NewPCG(0, 0)
 	rng := rand.New(pcg)
 	dst := make([]float32, oh*ow*oc)
+	var tiles []image.Image
 	for i, src := range srcs {
-		first := i * ((*n + 1 + *cols - 1) / *cols) * g.cols
-		g.draw(first, src, h, w, c, pix)
+		row := []image.Image{inspect.Picture{H: h, W: w, C: c, Pix: src}.Image(1)}
 		for j := range *n {
 			// The source the loader would hand this example in epoch j.
 			pcg.Seed(data.ExampleSeed(*seed, j, *index+i))
 			if err := pipe.Apply(dst, src, h, w, c, rng); err != nil {
 				return err
 			}
-			g.draw(first+1+j, dst, oh, ow, oc, pix)
+			row = append(row, inspect.Picture{H: oh, W: ow, C: oc, Pix: dst}.Image(1))
 		}
+		for len(row) < per {
+			row = append(row, image.NewRGBA(image.Rectangle{}))
+		}
+		tiles = append(tiles, row...)
 	}
-	if err := atomicfile.Write(*out, func(wr io.Writer) error { return png.Encode(wr, g.img) }); err != nil {
+	if err := inspect.WritePNG(*out, inspect.Tiles(tiles, perRow, pix)); err != nil {
 		return err
 	}
 	doc := augment.PresetDoc(*preset)
@@ -172,44 +176,4 @@ func greyToRGB(s []float32) []float32 {
 		out[3*i], out[3*i+1], out[3*i+2] = v, v, v
 	}
 	return out
-}
-
-// grid is a PNG of equal cells separated by gaps.
-type grid struct {
-	img          *image.RGBA
-	cellH, cellW int
-	cols         int
-}
-
-const gridGap = 2
-
-func newGrid(cellH, cellW, cols, rows int) *grid {
-	g := &grid{cellH: cellH, cellW: cellW, cols: cols}
-	g.img = image.NewRGBA(image.Rect(0, 0, cols*(cellW+gridGap)+gridGap, rows*(cellH+gridGap)+gridGap))
-	bg := color.RGBA{R: 96, G: 96, B: 112, A: 255}
-	for i := 0; i < len(g.img.Pix); i += 4 {
-		g.img.Pix[i], g.img.Pix[i+1], g.img.Pix[i+2], g.img.Pix[i+3] = bg.R, bg.G, bg.B, bg.A
-	}
-	return g
-}
-
-// draw puts the h×w×c image (values clipped to [0, 1]) into cell k,
-// centred, each pixel magnified pix times.
-func (g *grid) draw(k int, img []float32, h, w, c, pix int) {
-	x0 := gridGap + (k%g.cols)*(g.cellW+gridGap) + (g.cellW-w*pix)/2
-	y0 := gridGap + (k/g.cols)*(g.cellH+gridGap) + (g.cellH-h*pix)/2
-	byteOf := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
-	for y := range h * pix {
-		for x := range w * pix {
-			p := img[((y/pix)*w+x/pix)*c:]
-			var r, gr, b uint8
-			if c >= 3 {
-				r, gr, b = byteOf(p[0]), byteOf(p[1]), byteOf(p[2])
-			} else {
-				r = byteOf(p[0])
-				gr, b = r, r
-			}
-			g.img.SetRGBA(x0+x, y0+y, color.RGBA{R: r, G: gr, B: b, A: 255})
-		}
-	}
 }

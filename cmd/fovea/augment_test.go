@@ -35,7 +35,7 @@ func TestAugmentGrid(t *testing.T) {
 	}
 	// Two images of 1 + 5 cells in rows of 3: 4 rows of 28×4-pixel cells.
 	b := decodePNG(t, out).Bounds()
-	if want := image.Rect(0, 0, 3*(112+gridGap)+gridGap, 4*(112+gridGap)+gridGap); b != want {
+	if want := image.Rect(0, 0, 3*(112+2)+2, 4*(112+2)+2); b != want {
 		t.Errorf("grid is %v, want %v", b, want)
 	}
 	// The same seed draws the same grid; the file is replaced whole.
@@ -63,7 +63,7 @@ func TestAugmentColourPresetOnGreyAndFile(t *testing.T) {
 		t.Fatalf("image file: status %d: %s", status, stderr)
 	}
 	// Cells of 256×256 (the input; crops are 224), three in a row.
-	if b := decodePNG(t, out2).Bounds(); b.Dx() != 3*(256+gridGap)+gridGap || b.Dy() != 256+2*gridGap {
+	if b := decodePNG(t, out2).Bounds(); b.Dx() != 3*(256+2)+2 || b.Dy() != 256+2*2 {
 		t.Errorf("grid is %v", b)
 	}
 }
