@@ -11,8 +11,6 @@ import (
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/onnx"
-	"github.com/foveaml/fovea/tensor"
-	"github.com/foveaml/fovea/weights"
 )
 
 // cmdExport writes a model as an ONNX file.
@@ -76,70 +74,28 @@ func loadAnyModel(path, name string) (nn.Layer, []int, map[string]string, error)
 		}
 		return m, nn.AboutOf(m).Input, m.Metadata(), nil
 	}
-	ts, meta, err := weights.Load(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if meta["format"] == weights.CheckpointFormat {
-		model := map[string]*tensor.Tensor{}
-		for k, t := range ts {
-			if n, ok := strings.CutPrefix(k, "model."); ok {
-				model[n] = t
-			}
-		}
-		ts = model
-	}
-	clean := map[string]string{}
-	for k, v := range meta {
-		if n, ok := strings.CutPrefix(k, "meta."); ok {
-			clean[n] = v
-		}
-	}
-	if meta["format"] != weights.CheckpointFormat {
-		for k, v := range meta {
-			if k != "format" {
-				clean[k] = v
-			}
-		}
-	}
 	if name == "" {
-		if name = clean["model"]; name == "" {
+		if info, err := models.ReadFileInfo(path); err == nil && info.Model == "" {
 			return nil, nil, nil, usagef("%s names no model in its metadata; say which with --model (fovea models lists them)", path)
 		}
 	}
-	spec, err := models.Lookup(name)
-	if err != nil {
-		return nil, nil, nil, usageError{err.Error()}
-	}
-	classes, _ := strconv.Atoi(clean["classes"])
-	m, err := spec.New(models.Options{Classes: max(classes, 0)})
+	// The file is read as every command reads weights: Pretrained finds
+	// the model and its classes and converts a state dict's layout.
+	m, spec, _, err := models.Pretrained(name, path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if classes <= 0 {
-		// A bare state dict: the head's bias tells the classes.
-		if heads := nn.Heads(m); len(heads) > 0 {
-			if b := ts[heads[len(heads)-1]+".bias"]; b != nil && b.Rank() == 1 && b.Dim(0) != nn.Classes(m) {
-				if m, err = spec.New(models.Options{Classes: b.Dim(0)}); err != nil {
-					return nil, nil, nil, err
-				}
-			}
-		}
+	info, err := models.ReadFileInfo(path)
+	if err != nil {
+		info = models.FileInfo{} // a PyTorch file describes nothing
 	}
-	if _, err := models.LoadPretrainedTensors(m, ts, meta); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s into %s: %w", path, spec.Name, err)
-	}
-	if clean["model"] == "" {
-		clean["model"] = spec.Name
-	}
-	if clean["classes"] == "" {
-		clean["classes"] = strconv.Itoa(nn.Classes(m))
-	}
+	info.Model, info.Classes = spec.Name, nn.Classes(m)
+	info.ClassNames = info.NamesFor(info.Classes)
 	in := nn.AboutOf(m).Input
 	if in == nil {
 		in = spec.Input
 	}
-	return m, in, clean, nil
+	return m, in, info.Meta(), nil
 }
 
 // isONNX tells an ONNX file from a safetensors one by its first bytes:
