@@ -2,11 +2,8 @@ package models
 
 import (
 	_ "embed" // the ImageNet class names
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -152,47 +149,15 @@ func parseFloats(s string) []float32 {
 	return out
 }
 
-// ReadFileInfo reads the FileInfo of the safetensors file at path from
-// its header alone, without reading its tensors. A PyTorch file (a zip
-// or a pickle, see weights.Load) describes nothing: its FileInfo is the
-// zero value.
+// ReadFileInfo reads the FileInfo of the weights file at path from its
+// header alone (weights.LoadMetadata), without reading its tensors. A
+// PyTorch file describes nothing: its FileInfo is the zero value.
 func ReadFileInfo(path string) (FileInfo, error) {
-	if weights.IsPyTorch(path) {
-		return FileInfo{}, nil
-	}
-	meta, err := readMeta(path)
+	meta, err := weights.LoadMetadata(path)
 	if err != nil {
 		return FileInfo{}, err
 	}
 	return ParseFileInfo(meta), nil
-}
-
-// readMeta returns the __metadata__ of a safetensors header.
-func readMeta(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("models: %w", err)
-	}
-	defer f.Close()
-	var n [8]byte
-	if _, err := io.ReadFull(f, n[:]); err != nil {
-		return nil, fmt.Errorf("models: %s: not a safetensors file (no 8-byte header length)", path)
-	}
-	size := binary.LittleEndian.Uint64(n[:])
-	if size > weights.DefaultMaxHeader {
-		return nil, fmt.Errorf("models: %s: header of %d bytes, more than %d: not a safetensors file", path, size, weights.DefaultMaxHeader)
-	}
-	h := make([]byte, size)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return nil, fmt.Errorf("models: %s: truncated header", path)
-	}
-	var head struct {
-		Meta map[string]string `json:"__metadata__"`
-	}
-	if err := json.Unmarshal(h, &head); err != nil {
-		return nil, fmt.Errorf("models: %s: header is not safetensors JSON: %v", path, err)
-	}
-	return head.Meta, nil
 }
 
 //go:embed imagenet_classes.txt

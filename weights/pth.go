@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"os"
 	"path"
 	"strings"
 
@@ -794,22 +793,4 @@ func describeKey(v any) string {
 		return fmt.Sprintf("%.100q", s)
 	}
 	return "a " + typeName(v)
-}
-
-// IsPyTorch reports whether the file at path is one of torch.save's (a
-// zip or a legacy pickle) by its first bytes, as Load tells it: such a
-// file holds no fovea metadata.
-func IsPyTorch(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	head := make([]byte, 8)
-	n, _ := f.ReadAt(head, 0)
-	return sniff(f, st.Size(), head[:n]) != ""
 }

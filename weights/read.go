@@ -115,34 +115,7 @@ func (o Options) Read(r io.ReaderAt, size int64, name string) (map[string]*tenso
 		}
 		return ts, meta, nil
 	}
-	if size < 8 {
-		return nil, nil, fail("%d bytes are too few for a safetensors file (it starts with an 8-byte header length)", size)
-	}
-	if n < 8 {
-		return nil, nil, fail("reading the header length: %v", io.ErrUnexpectedEOF)
-	}
-	hlen := binary.LittleEndian.Uint64(head[:])
-	if hlen > uint64(maxHeader) {
-		return nil, nil, fail("header length %d is more than the limit of %d bytes; not a safetensors file?", hlen, maxHeader)
-	}
-	if hlen > uint64(size-8) {
-		return nil, nil, fail("header length %d is more than the %d bytes that follow it; the file is truncated or not safetensors", hlen, size-8)
-	}
-	// Read the header a piece at a time, so that a size that lies (an
-	// io.ReaderAt shorter than it says) costs no more memory than the
-	// bytes it really holds.
-	header := make([]byte, 0, min(hlen, chunk))
-	for uint64(len(header)) < hlen {
-		k := min(hlen-uint64(len(header)), chunk)
-		header = slices.Grow(header, int(k))
-		piece := header[len(header) : len(header)+int(k)]
-		if err := readFull(r, piece, 8+int64(len(header))); err != nil {
-			return nil, nil, fail("reading the header: %v", err)
-		}
-		header = header[:len(header)+int(k)]
-	}
-	dataStart := 8 + int64(hlen)
-	entries, meta, err := parseHeader(header, size-dataStart)
+	entries, meta, dataStart, err := readHeader(r, size, maxHeader, n, head)
 	if err != nil {
 		return nil, nil, fail("%v", err)
 	}
@@ -341,4 +314,64 @@ func checkEntry(name string, raw json.RawMessage, dataLen int64) (entry, error) 
 	}
 	e.n = int(n)
 	return e, nil
+}
+
+// readHeader reads and checks a safetensors header, of which head holds
+// the first n bytes: its tensors' entries, its metadata and where the
+// data starts.
+func readHeader(r io.ReaderAt, size, maxHeader int64, n int, head [8]byte) ([]entry, map[string]string, int64, error) {
+	if size < 8 {
+		return nil, nil, 0, fmt.Errorf("%d bytes are too few for a safetensors file (it starts with an 8-byte header length)", size)
+	}
+	if n < 8 {
+		return nil, nil, 0, fmt.Errorf("reading the header length: %v", io.ErrUnexpectedEOF)
+	}
+	hlen := binary.LittleEndian.Uint64(head[:])
+	if hlen > uint64(maxHeader) {
+		return nil, nil, 0, fmt.Errorf("header length %d is more than the limit of %d bytes; not a safetensors file?", hlen, maxHeader)
+	}
+	if hlen > uint64(size-8) {
+		return nil, nil, 0, fmt.Errorf("header length %d is more than the %d bytes that follow it; the file is truncated or not safetensors", hlen, size-8)
+	}
+	// Read the header a piece at a time, so that a size that lies (an
+	// io.ReaderAt shorter than it says) costs no more memory than the
+	// bytes it really holds.
+	header := make([]byte, 0, min(hlen, chunk))
+	for uint64(len(header)) < hlen {
+		k := min(hlen-uint64(len(header)), chunk)
+		header = slices.Grow(header, int(k))
+		piece := header[len(header) : len(header)+int(k)]
+		if err := readFull(r, piece, 8+int64(len(header))); err != nil {
+			return nil, nil, 0, fmt.Errorf("reading the header: %v", err)
+		}
+		header = header[:len(header)+int(k)]
+	}
+	dataStart := 8 + int64(hlen)
+	entries, meta, err := parseHeader(header, size-dataStart)
+	return entries, meta, dataStart, err
+}
+
+// LoadMetadata returns the metadata of the weights file at path from
+// its header alone, checked as Load checks it, without reading the
+// tensors; a PyTorch file has none (an empty map).
+func LoadMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	var head [8]byte
+	n, _ := f.ReadAt(head[:min(st.Size(), 8)], 0)
+	if sniff(f, st.Size(), head[:n]) != "" {
+		return map[string]string{}, nil
+	}
+	_, meta, _, err := readHeader(f, st.Size(), DefaultMaxHeader, n, head)
+	if err != nil {
+		return nil, oneLine(fmt.Errorf("weights: %s: %v", path, err))
+	}
+	return meta, nil
 }
