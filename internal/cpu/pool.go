@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -48,25 +49,58 @@ func (j *job) call(lo, hi int) {
 	j.fn(lo, hi)
 }
 
+// The pool: workers that sleep until a loop has chunks nobody has
+// claimed yet. A loop is listed in active while it has such chunks; an
+// idle worker takes the newest listed loop (in nested loops, the
+// innermost, whose caller is waiting on it) and claims chunks until none
+// are left. A listing, unlike a queued token, is never lost or stale: a
+// worker busy when a loop starts finds it when it next looks.
 var (
-	poolMu  sync.Mutex
-	started int
-	tokens  = make(chan *job, 1024)
+	poolMu   sync.Mutex
+	poolWake = sync.NewCond(&poolMu)
+	started  int
+	active   []*job
 )
 
 // ensureWorkers starts workers until w-1 of them exist (the caller of For
-// is the w-th). Workers live for the life of the process.
+// is the w-th). Workers live for the life of the process. poolMu is held.
 func ensureWorkers(w int) {
-	poolMu.Lock()
 	for started < w-1 {
 		started++
-		go func() {
-			for j := range tokens {
-				j.run()
-			}
-		}()
+		go worker()
 	}
-	poolMu.Unlock()
+}
+
+// worker claims chunks of listed loops for the life of the process.
+func worker() {
+	poolMu.Lock()
+	for {
+		j := claimable()
+		if j == nil {
+			poolWake.Wait()
+			continue
+		}
+		poolMu.Unlock()
+		j.run()
+		poolMu.Lock()
+	}
+}
+
+// claimable drops the loops whose chunks are all claimed from active and
+// returns the newest one left, or nil. poolMu is held.
+func claimable() *job {
+	keep := active[:0]
+	for _, j := range active {
+		if int(j.next.Load()) < j.chunks {
+			keep = append(keep, j)
+		}
+	}
+	clear(active[len(keep):])
+	active = keep
+	if len(active) == 0 {
+		return nil
+	}
+	return active[len(active)-1]
 }
 
 // For calls fn on consecutive sub-ranges [lo, hi) that together cover
@@ -130,20 +164,28 @@ func ForChunks(n, grain int, fn func(c, lo, hi int)) {
 	}
 }
 
-// run hands the chunks of [0, n) to the pool and takes its share.
+// run lists the chunks of [0, n) for the pool, wakes up to w-1 workers
+// and takes its share.
 func run(n, chunk int, fn func(lo, hi int), w int) {
 	chunks := (n + chunk - 1) / chunk
-	ensureWorkers(w)
 	j := &job{fn: fn, n: n, chunk: chunk, chunks: chunks}
 	j.wg.Add(chunks)
-	helpers := min(w, chunks) - 1
-	for i := 0; i < helpers; i++ {
-		select {
-		case tokens <- j:
-		default: // every worker is already busy with queued work
-		}
+	poolMu.Lock()
+	ensureWorkers(w)
+	active = append(active, j)
+	for range min(w, chunks) - 1 {
+		poolWake.Signal()
 	}
+	poolMu.Unlock()
 	j.run()
+	// Every chunk is claimed: unlist the loop now rather than when a
+	// worker next looks, so that its closure (and what it holds) is not
+	// kept alive by the list.
+	poolMu.Lock()
+	if i := slices.Index(active, j); i >= 0 {
+		active = slices.Delete(active, i, i+1)
+	}
+	poolMu.Unlock()
 	j.wg.Wait()
 	if p := j.panicked.Load(); p != nil {
 		panic(p.v)

@@ -123,3 +123,53 @@ func TestForPanicReachesCaller(t *testing.T) {
 		t.Fatalf("covered %d of 1000 after a panic", n.Load())
 	}
 }
+
+// TestForHelpedAfterBusyWorkers starts a loop while every worker is busy
+// and many other loops have started and finished without help: once a
+// worker is free it must still join the loop, however many hand-offs
+// went unanswered before (a bounded queue of them once dropped the new
+// loop's, and it ran on its caller alone).
+func TestForHelpedAfterBusyWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	poolMu.Lock()
+	w := max(2, started+1) // every worker an earlier test started
+	poolMu.Unlock()
+	runtime.GOMAXPROCS(w)
+	hold := make(chan struct{})
+	busy := make(chan struct{})
+	go For(w, 1, func(lo, hi int) { // occupies its caller and every worker
+		busy <- struct{}{}
+		<-hold
+	})
+	for range w {
+		<-busy
+	}
+	for range 5000 { // loops nobody helps: their callers run every chunk
+		For(4, 1, func(lo, hi int) {})
+	}
+	var inside, most atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		For(2, 1, func(lo, hi int) {
+			n := inside.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for most.Load() < 2 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			inside.Add(-1)
+		})
+		close(done)
+	}()
+	time.Sleep(10 * time.Millisecond)
+	close(hold)
+	<-done
+	if most.Load() < 2 {
+		t.Fatal("a loop started while the workers were busy never got a worker's help")
+	}
+}
