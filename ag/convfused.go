@@ -22,7 +22,20 @@ type Fused struct {
 	Res *Var
 	// ReLU applies max(·, 0) last.
 	ReLU bool
+	// Filters, when not nil, keeps w's filter in the packed forms the
+	// kernels read from call to call (see Filters): it must have been
+	// made for w, and w must not have changed since.
+	Filters *Filters
 }
+
+// Filters keeps one convolution's filter packed for the kernels (the
+// direct kernel's panels, Winograd's transformed filter), each form made
+// the first time it is needed and reused after, so that inference over
+// the same weights pays no packing per call. It holds the weights as
+// they were when each form was made: drop it when they change. The zero
+// value is ready to use; it is safe for concurrent use. nn's PackCache
+// keeps one per convolution of a model.
+type Filters = kern.Filters
 
 // Conv2DFused computes, in one pass over the output,
 //
@@ -91,7 +104,7 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 	if f.Res != nil {
 		ep.Res = f.Res.val.Data()
 	}
-	kern.Conv2DFused(y.val.Data(), x.val.Data(), w.val.Data(), d, p, ep)
+	kern.Conv2DFused(y.val.Data(), x.val.Data(), w.val.Data(), f.Filters, d, p, ep)
 	if t.tracer != nil {
 		t.trace(op, FusedAttrs{Conv: o, Stats: f.Stats, ReLU: f.ReLU}, y, x, w, f.Bias, f.Gamma, f.Beta, f.Res)
 	}

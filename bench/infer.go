@@ -74,9 +74,10 @@ func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error)
 	x := tensor.RandNormal(rng, 0, 1, append([]int{batch}, spec.Input...)...)
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
+	packs := nn.NewPackCache() // filters packed once, as a Predictor does
 	return func() (*tensor.Tensor, error) {
 		tp.Reset()
-		y := m.Forward(&nn.Ctx{Tape: tp}, ag.Const(x))
+		y := m.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(x))
 		if err := tp.Err(); err != nil {
 			return nil, err
 		}

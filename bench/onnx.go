@@ -79,9 +79,10 @@ func onnxRunner(path string, batch int) (func() (*tensor.Tensor, error), time.Du
 	x := tensor.RandNormal(rand.New(rand.NewPCG(1, 2)), 0, 1, append([]int{batch}, in...)...)
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
+	packs := nn.NewPackCache() // filters packed once, as a Predictor does
 	return func() (*tensor.Tensor, error) {
 		tp.Reset()
-		y := m.Forward(&nn.Ctx{Tape: tp}, ag.Const(x))
+		y := m.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(x))
 		if err := tp.Err(); err != nil {
 			return nil, err
 		}

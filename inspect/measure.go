@@ -78,9 +78,10 @@ func Measure(model nn.Layer, in []int, cfg MeasureConfig) (Measurement, error) {
 
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
+	packs := nn.NewPackCache() // filters packed once, as a Predictor does
 	infer := func() error {
 		defer tp.Reset()
-		model.Forward(&nn.Ctx{Tape: tp}, ag.Const(x))
+		model.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(x))
 		return tp.Err()
 	}
 	var err error

@@ -53,6 +53,8 @@ type FeatureExtractor struct {
 	// fuse is set when no name is a layer a fused unit would skip (its
 	// convolution, batch norm or ReLU), so that units may fuse.
 	fuse bool
+	// packs keeps the fused units' filters packed between Extract calls.
+	packs *PackCache
 }
 
 // NewFeatureExtractor returns an extractor of the outputs of model's
@@ -76,7 +78,7 @@ func NewFeatureExtractor(model Layer, in []int, names ...string) (*FeatureExtrac
 			return nil, fmt.Errorf("nn.FeatureExtractor: layer %q named twice", n)
 		}
 	}
-	f := &FeatureExtractor{model: model, names: slices.Clone(names)}
+	f := &FeatureExtractor{model: model, names: slices.Clone(names), packs: NewPackCache()}
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
 	defer tp.Reset()
@@ -194,7 +196,7 @@ func (f *FeatureExtractor) Extract(x *tensor.Tensor) ([]*tensor.Tensor, error) {
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
 	defer tp.Reset()
-	vs, err := f.Forward(&Ctx{Tape: tp}, ag.Const(x))
+	vs, err := f.Forward(&Ctx{Tape: tp, Packs: f.packs}, ag.Const(x))
 	if err != nil {
 		return nil, err
 	}

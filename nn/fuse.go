@@ -30,7 +30,7 @@ type unitNames struct{ conv, bn, relu string }
 // the layer-by-layer path, so Summary lists the layers in that order).
 func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *ag.Var {
 	if c.fusable(u.Conv, u.BN, x) {
-		f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU}
+		f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU, Filters: c.Packs.of(u.Conv.Weight)}
 		if u.BN != nil {
 			f.Gamma, f.Beta, f.Stats = u.BN.Weight, u.BN.Bias, u.BN.Stats
 		}

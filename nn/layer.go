@@ -39,6 +39,10 @@ type Ctx struct {
 	// feature extraction, profiles and Grad-CAM read a model (see
 	// LayerCall). Convolution units then run layer by layer, not fused.
 	Observe func(call LayerCall) *ag.Var
+	// Packs, when not nil, keeps the fused convolutions' filters packed
+	// from pass to pass (see PackCache): set it for inference over
+	// weights that do not change between the passes.
+	Packs *PackCache
 
 	path  []string
 	calls int // layer calls so far, for LayerCall.Leaf

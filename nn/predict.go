@@ -12,19 +12,25 @@ import (
 // norms on their running statistics, dropout off, convolution units
 // fused (see Unit), and each call's activations recycled for the next.
 // It is safe for concurrent use by several goroutines: each call runs on
-// a tape of its own, and the model is only read. Changing the model's
-// weights while a call runs (training it, loading into it) is not safe.
+// a tape of its own, and the model is only read.
+//
+// A Predictor packs each convolution's filter for the kernels on its
+// first call and keeps it (see PackCache), as an inference session does:
+// it answers for the weights the model had then. After changing them
+// (training, loading into the model) make a new Predictor, or call
+// Refresh; changing them while a call runs is not safe.
 //
 //	p := nn.NewPredictor(model)
 //	probs, err := p.Probabilities(batch) // [N, classes], rows sum to 1
 type Predictor struct {
 	model Layer
 	tapes sync.Pool
+	packs *PackCache
 }
 
 // NewPredictor returns a Predictor for model.
 func NewPredictor(model Layer) *Predictor {
-	p := &Predictor{model: model}
+	p := &Predictor{model: model, packs: NewPackCache()}
 	p.tapes.New = func() any {
 		tp := ag.NewTape()
 		tp.SetGradEnabled(false)
@@ -32,6 +38,10 @@ func NewPredictor(model Layer) *Predictor {
 	}
 	return p
 }
+
+// Refresh drops the filters p has packed, so that the next call reads
+// the model's weights as they are then.
+func (p *Predictor) Refresh() { p.packs.Reset() }
 
 // Model returns the model p runs.
 func (p *Predictor) Model() Layer { return p.model }
@@ -63,7 +73,7 @@ func (p *Predictor) run(x *tensor.Tensor, softmax bool) (*tensor.Tensor, error) 
 		tp.Reset()
 		p.tapes.Put(tp)
 	}()
-	y := p.model.Forward(&Ctx{Tape: tp}, ag.Const(x))
+	y := p.model.Forward(&Ctx{Tape: tp, Packs: p.packs}, ag.Const(x))
 	if err := tp.Err(); err != nil {
 		return nil, fmt.Errorf("nn.Predictor: input %v: %w", x.Shape(), err)
 	}

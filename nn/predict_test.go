@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,5 +122,34 @@ func TestPredictor(t *testing.T) {
 		if _, err := p.Logits(c.x); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v", c.want, err)
 		}
+	}
+}
+
+// A Predictor packs the filters once and answers for the weights it saw
+// first; Refresh makes it read them again, as a new Predictor would.
+func TestPredictorPacksOnce(t *testing.T) {
+	m := newTestBlock(t)
+	x := tensor.RandNormal(rng(), 0, 1, 2, 6, 6, 4)
+	p := NewPredictor(m)
+	before, err := p.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.packs.Bytes() == 0 {
+		t.Fatal("the Predictor kept no packed filter")
+	}
+	w := m.Conv.Weight.Value().Data()
+	for i := range w {
+		w[i] *= -1.5 // a training step, in place
+	}
+	stale, _ := p.Logits(x)
+	if !slices.Equal(stale.Data(), before.Data()) {
+		t.Fatal("a Predictor read changed convolution weights without Refresh: it packs at every call")
+	}
+	p.Refresh()
+	got, _ := p.Logits(x)
+	want, _ := NewPredictor(m).Logits(x)
+	if !slices.Equal(got.Data(), want.Data()) || slices.Equal(got.Data(), before.Data()) {
+		t.Fatal("after Refresh the Predictor does not answer for the new weights")
 	}
 }

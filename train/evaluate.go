@@ -91,10 +91,11 @@ func forEachOutput(model nn.Layer, ds data.Dataset, cfg EvalConfig, fn func(*ag.
 	}
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
+	packs := nn.NewPackCache() // the weights do not change during the pass
 	it := loader.Epoch(0)
 	defer it.Close()
 	for b, ok := it.Next(); ok; b, ok = it.Next() {
-		c := &nn.Ctx{Tape: tp}
+		c := &nn.Ctx{Tape: tp, Packs: packs}
 		logits := model.Forward(c, ag.Const(b.X))
 		if err := tp.Err(); err != nil {
 			tp.Reset()

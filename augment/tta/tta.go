@@ -90,6 +90,7 @@ func forEachAveraged(model nn.Layer, ds data.Dataset, size int, cfg train.EvalCo
 	}
 	in, view := h*w*c, size*size*c
 	tp := ag.NewTape()
+	packs := nn.NewPackCache() // the weights do not change during the pass
 	tp.SetGradEnabled(false)
 	var views []float32
 	it := loader.Epoch(0)
@@ -107,7 +108,7 @@ func forEachAveraged(model nn.Layer, ds data.Dataset, size int, cfg train.EvalCo
 		if err != nil {
 			return fmt.Errorf("tta: %w", err)
 		}
-		logits := model.Forward(&nn.Ctx{Tape: tp}, ag.Const(xt))
+		logits := model.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(xt))
 		if err := tp.Err(); err != nil {
 			tp.Reset()
 			return fmt.Errorf("tta: %w", err)

@@ -155,7 +155,7 @@ func ptr(s []float32, i int) *float32 { return &s[:cap(s)][i] }
 // MR consecutive output pixels of one row by NR output channels, and the
 // reduction runs over the taps as segments, so no im2col matrix is built.
 func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
-	Conv2DFused(y, x, w, d, p, Epilogue{Shift: bias})
+	Conv2DFused(y, x, w, nil, d, p, Epilogue{Shift: bias})
 }
 
 // Epilogue is what a convolution applies to each output value once its
@@ -177,7 +177,9 @@ type Epilogue struct {
 
 // Conv2DFused computes Conv2D without a bias and applies ep to every
 // output value (see Epilogue): one pass over y instead of up to four.
-func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
+// With f not nil the filter's packed forms are kept in f and taken from
+// it (see Filters): f must be w's, as w is now.
+func Conv2DFused(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	p = p.norm(d)
 	od := p.Out(d)
 	checkLen("conv input", x, d.Len())
@@ -195,22 +197,22 @@ func Conv2DFused(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	if od.Len() == 0 {
 		return
 	}
-	if winoForward(w, d, p) {
-		conv2DWinograd(y, x, w, d, p, ep)
+	if winoForward(f, d, p) {
+		conv2DWinograd(y, x, w, f, d, p, ep)
 		return
 	}
-	conv2DDirect(y, x, w, d, p, ep)
+	conv2DDirect(y, x, w, f, d, p, ep)
 }
 
 // conv2DDirect is Conv2DFused on the direct kernel (p normed, the
 // arguments checked).
-func conv2DDirect(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
+func conv2DDirect(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	k, virtual := convPlan(od, p, d.W+p.PadL+p.PadR)
 	slack := (k.MR*p.SW + p.KW*p.DW + 2) * d.C
 	xp := pad(x, d, p.PadT, p.PadL, 1, 1, d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR, slack)
 	defer xp.release()
-	convCore(k, y, od, xp, w, ep, p, virtual)
+	convCore(k, y, od, xp, w, f, ep, p, virtual)
 }
 
 // convPlan picks the micro-kernel for a convolution to output dims od
@@ -316,7 +318,7 @@ func (e Epilogue) run(dst, src []float32, i, ld, rows, j0, cols int) {
 // (unit strides only) tiles run across row ends. It is shared by the
 // forward pass and by backward-data, which is a forward convolution of
 // the output gradient.
-func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep Epilogue, p Conv, virtual bool) {
+func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *Filters, ep Epilogue, p Conv, virtual bool) {
 	cin := xp.c
 	taps := p.KH * p.KW
 	// Cut the input channels into chunks whose packed filter panel stays
@@ -326,9 +328,11 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 	chunk = (cin + chunks - 1) / chunks
 	panels := (p.Cout + k.NR - 1) / k.NR
 	kAll := taps * cin
-	bp := scratch.Get(kAll * panels * k.NR)
-	defer scratch.Put(bp)
-	packFilter(*bp, w, cin, taps, p.Cout, chunk, k.NR)
+	packed, release := f.get(filterForm{nr: k.NR, chunk: chunk, n: kAll * panels * k.NR}, func(u []float32) {
+		packFilter(u, w, cin, taps, p.Cout, chunk, k.NR)
+	})
+	defer release()
+	bp := &packed
 
 	// Each task is a band of output rows of one image. With unit strides
 	// consecutive input pixels sit one after another across row ends, so

@@ -32,7 +32,7 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		return
 	}
 	// The backward convolution runs from dy's Cout channels to Cin.
-	if winoBackwardData(w, d, p) {
+	if winoBackwardData(d, p) {
 		convBackwardDataWinograd(dx, dy, w, d, p)
 		return
 	}
@@ -58,7 +58,7 @@ func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv) {
 	wt := scratch.Get(len(w))
 	defer scratch.Put(wt)
 	flipFilter(*wt, w, p.KH*p.KW, d.C, p.Cout)
-	convCore(k, dx, d, dyp, *wt, Epilogue{}, q, virtual)
+	convCore(k, dx, d, dyp, *wt, nil, Epilogue{}, q, virtual)
 }
 
 // convBackwardDataScatter is Conv2DBackwardData as a product and a

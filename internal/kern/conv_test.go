@@ -150,6 +150,7 @@ func TestConv2DFused(t *testing.T) {
 			conv := refConv(x, w, nil, c.d, c.p)
 			scale, shift := randSlice(r, c.p.Cout, -2, 2), randSlice(r, c.p.Cout, -1, 1)
 			res := randSlice(r, od.Len(), -1, 1)
+			var kept Filters // odd masks take the packed filter from here
 			for mask := range 16 {
 				var ep Epilogue
 				if mask&1 != 0 {
@@ -163,7 +164,11 @@ func TestConv2DFused(t *testing.T) {
 				}
 				ep.ReLU = mask&8 != 0
 				y, check := guardedFill(t, od.Len(), nan32)
-				Conv2DFused(y, x, w, c.d, c.p, ep)
+				f := &kept
+				if mask%2 == 0 {
+					f = nil
+				}
+				Conv2DFused(y, x, w, f, c.d, c.p, ep)
 				check()
 				tol := 2e-5 * math.Sqrt(float64(c.p.KH*c.p.KW*c.d.C))
 				for i, v := range conv {

@@ -301,17 +301,15 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 // the micro-kernel's B: for each point ξ, each panel of NR output
 // channels, the rows ci, NR floats each (zero past cout). With flip the
 // filter is first turned half a circle with its channels swapped (the
-// backward-data convolution), cin and cout naming the result's. The
-// result comes from the filter cache when w is one it has seen; release
-// hands it back.
-func winoFilter(pl winoPlan, w []float32, flip bool) (u []float32, release func()) {
-	n := pl.filterLen()
-	if u := winoCache.lookup(w, flip, pl.k.NR, n); u != nil {
-		return u, func() {}
-	}
-	up := scratch.Get(n)
-	u = *up
-	if flip {
+// backward-data convolution), cin and cout naming the result's. It is
+// taken from f, or made there, when f is not nil (see Filters); release
+// hands back what was made for this call alone.
+func winoFilter(pl winoPlan, w []float32, f *Filters, flip bool) (u []float32, release func()) {
+	return f.get(winoForm(pl, flip), func(u []float32) {
+		if !flip {
+			winoTransformFilter(pl, u, w, 4*pl.cin*pl.cout)
+			return
+		}
 		// Swap the channels of each tap, then read the taps last first.
 		wt := scratch.Get(len(w))
 		defer scratch.Put(wt)
@@ -322,13 +320,12 @@ func winoFilter(pl winoPlan, w []float32, flip bool) (u []float32, release func(
 			}
 		})
 		winoTransformFilter(pl, u, (*wt)[8*tapLen:], -4*tapLen)
-	} else {
-		winoTransformFilter(pl, u, w, 4*pl.cin*pl.cout)
-	}
-	if winoCache.store(w, flip, pl.k.NR, u) {
-		return u, func() {} // the cache keeps its own copy
-	}
-	return u, func() { scratch.Put(up) }
+	})
+}
+
+// winoForm is the form of a filter winoFilter makes for pl.
+func winoForm(pl winoPlan, flip bool) filterForm {
+	return filterForm{wino: true, flip: flip, nr: pl.k.NR, n: pl.filterLen()}
 }
 
 // transpose sets dst (cols×rows) to the transpose of src (rows×cols), in
@@ -502,31 +499,29 @@ func winoClearRows(v []float32, vs, cin, nt, rows int) {
 // winoSeg is the segment list of a plain matrix for the micro-kernel.
 var winoSeg = []int{0}
 
-// winoForward and winoBackwardData report whether Conv2DFused and
-// Conv2DBackwardData of p (normed) over dims d run by Winograd.
-func winoForward(w []float32, d Dims, p Conv) bool {
+// winoForward and winoBackwardData report whether Conv2DFused (keeping
+// its filters in f, which may be nil) and Conv2DBackwardData of p
+// (normed) over dims d run by Winograd.
+func winoForward(f *Filters, d Dims, p Conv) bool {
 	if !winoFast || !winoShape(p) {
 		return false
 	}
-	nr := kernelFor(p.Cout).NR
-	kept := winoCache.kept(w, false, nr, 36*ceilDiv(p.Cout, nr)*nr*d.C)
-	return useWinograd(d, p, kept)
+	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
+	return useWinograd(d, p, f.has(winoForm(pl, false)))
 }
 
-func winoBackwardData(w []float32, d Dims, p Conv) bool {
+func winoBackwardData(d Dims, p Conv) bool {
 	if !winoFast || !winoShape(p) {
 		return false
 	}
-	nr := kernelFor(d.C).NR
-	kept := winoCache.kept(w, true, nr, 36*ceilDiv(d.C, nr)*nr*p.Cout)
-	return useWinograd(p.Out(d), winoBackward(p, d.C), kept)
+	return useWinograd(p.Out(d), winoBackward(p, d.C), false)
 }
 
 // conv2DWinograd is Conv2DFused by Winograd (winoShape(p) holds, p normed).
-func conv2DWinograd(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
+func conv2DWinograd(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
-	u, release := winoFilter(pl, w, false)
+	u, release := winoFilter(pl, w, f, false)
 	defer release()
 	winogradConv(pl, y, x, u, d, p, ep)
 }
@@ -538,7 +533,7 @@ func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
 	od := p.Out(d)
 	q := winoBackward(p, d.C)
 	pl := newWinoPlan(kernelFor(d.C), d, p.Cout, d.C)
-	u, release := winoFilter(pl, w, true)
+	u, release := winoFilter(pl, w, nil, true)
 	defer release()
 	winogradConv(pl, dx, dy, u, od, q, Epilogue{})
 }

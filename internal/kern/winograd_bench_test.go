@@ -41,8 +41,8 @@ func BenchmarkWinograd(b *testing.B) {
 			name string
 			run  func()
 		}{
-			{"fwd/direct", func() { conv2DDirect(y, x, w, c.d, p, Epilogue{}) }},
-			{"fwd/winograd", func() { conv2DWinograd(y, x, w, c.d, p, Epilogue{}) }},
+			{"fwd/direct", func() { conv2DDirect(y, x, w, nil, c.d, p, Epilogue{}) }},
+			{"fwd/winograd", func() { conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{}) }},
 			{"bwddata/direct", func() { convBackwardDataDirect(x, y, w, c.d, p) }},
 			{"bwddata/winograd", func() { w[0] += 1e-3; convBackwardDataWinograd(x, y, w, c.d, p) }},
 		} {
@@ -73,7 +73,7 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 			name         string
 			direct, wino func()
 		}{
-			{"fwd", func() { conv2DDirect(y, x, w, c.d, p, Epilogue{}) }, func() { conv2DWinograd(y, x, w, c.d, p, Epilogue{}) }},
+			{"fwd", func() { conv2DDirect(y, x, w, nil, c.d, p, Epilogue{}) }, func() { conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{}) }},
 			{"bwddata", func() { convBackwardDataDirect(dx, y, w, c.d, p) }, func() { w[0] += 1e-3; convBackwardDataWinograd(dx, y, w, c.d, p) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -189,7 +190,7 @@ func TestWinogradConv(t *testing.T) {
 				}
 				ep.ReLU = mask&8 != 0
 				y, check := guardedFill(t, od.Len(), nan32)
-				conv2DWinograd(y, x, w, c.d, p, ep)
+				conv2DWinograd(y, x, w, nil, c.d, p, ep)
 				check()
 				tol := 1e-4 * math.Sqrt(float64(9*c.d.C))
 				for i, v := range conv {
@@ -313,12 +314,12 @@ func TestWinogradError(t *testing.T) {
 		x, w := heConv(r, c.d, c.cout)
 		want := refConv(x, w, nil, c.d, p)
 		y := make([]float32, len(want))
-		conv2DWinograd(y, x, w, c.d, p, Epilogue{})
+		conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{})
 		wMax, wRMS := convError(y, want)
 		direct := make([]float32, len(want))
 		k, virtual := convPlan(p.Out(c.d), p, c.d.W+2)
 		xp := pad(x, c.d, 1, 1, 1, 1, c.d.H+2, c.d.W+2, (k.MR+5)*c.d.C)
-		convCore(k, direct, p.Out(c.d), xp, w, Epilogue{}, p, virtual)
+		convCore(k, direct, p.Out(c.d), xp, w, nil, Epilogue{}, p, virtual)
 		xp.release()
 		dMax, dRMS := convError(direct, want)
 		t.Logf("%v→%d: Winograd max %.2e rms %.2e; direct max %.2e rms %.2e", c.d, c.cout, wMax, wRMS, dMax, dRMS)
@@ -329,37 +330,56 @@ func TestWinogradError(t *testing.T) {
 	}
 }
 
-// TestWinogradCache checks that a filter's kept transform is used only
-// while the weights are unchanged: a weight updated in place between
-// calls changes the output as it should.
-func TestWinogradCache(t *testing.T) {
-	winoCache.reset()
-	defer winoCache.reset()
+// TestFilters checks that the packed forms a Filters keeps give the
+// same output, bit for bit, as packing at every call, on the direct and
+// the Winograd kernels, that each is made once, and that the cost model
+// counts a kept Winograd filter as free.
+func TestFilters(t *testing.T) {
 	r := newRand(13)
-	d := Dims{1, 8, 8, 32}
-	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}.norm(d)
-	x := randSlice(r, d.Len(), -1, 1)
-	w := randSlice(r, p.WeightLen(d.C), -1, 1)
-	y := make([]float32, p.Out(d).Len())
-	for step := 0; step < 6; step++ {
-		if step == 3 || step == 5 {
-			w[len(w)/2] += 0.5 // a training step, in place
+	d := Dims{2, 8, 8, 32}
+	for _, p := range []Conv{
+		{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}, // Winograd's shape
+		{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40},
+		{KH: 1, KW: 1, Cout: 72},
+	} {
+		p = p.norm(d)
+		x := randSlice(r, d.Len(), -1, 1)
+		w := randSlice(r, p.WeightLen(d.C), -1, 1)
+		n := p.Out(d).Len()
+		want, got := make([]float32, n), make([]float32, n)
+		var f Filters
+		for step := range 3 {
+			conv2DDirect(want, x, w, nil, d, p, Epilogue{})
+			conv2DDirect(got, x, w, &f, d, p, Epilogue{})
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+v step %d: the direct kernel on kept filters differs from packing each call", p, step)
+			}
+			if winoShape(p) {
+				conv2DWinograd(want, x, w, nil, d, p, Epilogue{})
+				conv2DWinograd(got, x, w, &f, d, p, Epilogue{})
+				if !slices.Equal(got, want) {
+					t.Fatalf("%+v step %d: Winograd on kept filters differs from transforming each call", p, step)
+				}
+			}
+			held := f.Bytes()
+			if held == 0 {
+				t.Fatalf("%+v: nothing kept", p)
+			}
+			if step > 0 && held != f.Bytes() {
+				t.Fatalf("%+v: a form made again", p)
+			}
 		}
-		conv2DWinograd(y, x, w, d, p, Epilogue{})
-		assertClose(t, fmt.Sprintf("step %d", step), y, refConv(x, w, nil, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
-		dx := make([]float32, d.Len())
-		dy := y
-		convBackwardDataWinograd(dx, dy, w, d, p)
-		want, _, _ := refConvBackward(x, w, dy, d, p)
-		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
-	}
-	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
-	if winoCache.lookup(w, false, pl.k.NR, 36*pl.panels*pl.cin*pl.k.NR) != nil {
-		t.Errorf("a transform kept after one sight of the weights")
-	}
-	conv2DWinograd(y, x, w, d, p, Epilogue{})
-	if winoCache.lookup(w, false, pl.k.NR, 36*pl.panels*pl.cin*pl.k.NR) == nil {
-		t.Errorf("no transform kept after two sights of unchanged weights")
+		if winoShape(p) {
+			pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
+			if !f.has(winoForm(pl, false)) {
+				t.Fatalf("%+v: the Winograd transform was not kept", p)
+			}
+		}
+		// A new Filters for changed weights follows them.
+		w[len(w)/2] += 0.5
+		var f2 Filters
+		conv2DDirect(got, x, w, &f2, d, p, Epilogue{})
+		assertClose(t, fmt.Sprintf("%+v after a change", p), got, refConv(x, w, nil, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
 	}
 }
 

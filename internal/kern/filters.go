@@ -1,0 +1,73 @@
+package kern
+
+import (
+	"sync"
+
+	"github.com/foveaml/fovea/internal/scratch"
+)
+
+// Filters keeps one convolution's filter in the packed forms its kernels
+// read — the direct kernel's panels, Winograd's transformed filter —
+// each made the first time a convolution asks for it and reused after:
+// for inference, where the same weights run again and again, so that a
+// call pays no packing. The forms are those of the weights as they were
+// when made: whoever holds a Filters drops it when the weights change.
+// The zero value is ready to use; a nil *Filters keeps nothing (each call
+// packs into scratch memory). It is safe for concurrent use.
+type Filters struct {
+	mu    sync.Mutex
+	forms map[filterForm][]float32
+	held  int
+}
+
+// filterForm names one packed form of a filter: the direct kernel's for
+// a panel width and chunk of input channels, or Winograd's (flipped for
+// backward-data) for a panel width; n is its length.
+type filterForm struct {
+	wino, flip   bool
+	nr, chunk, n int
+}
+
+// Bytes returns the memory f holds.
+func (f *Filters) Bytes() int64 {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return 4 * int64(f.held)
+}
+
+// has reports whether f holds form.
+func (f *Filters) has(form filterForm) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forms[form] != nil
+}
+
+// get returns form, made by fill the first time f is asked for it. With
+// a nil f it is made in scratch memory every time, and release hands it
+// back; otherwise release does nothing.
+func (f *Filters) get(form filterForm, fill func(u []float32)) (u []float32, release func()) {
+	if f == nil {
+		up := scratch.Get(form.n)
+		fill(*up)
+		return *up, func() { scratch.Put(up) }
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if u := f.forms[form]; u != nil {
+		return u, func() {}
+	}
+	u = make([]float32, form.n)
+	fill(u)
+	if f.forms == nil {
+		f.forms = map[filterForm][]float32{}
+	}
+	f.forms[form] = u
+	f.held += form.n
+	return u, func() {}
+}
