@@ -224,7 +224,7 @@ func conv2DDirect(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 // row; 7- and 14-row tiles waste nothing there.
 func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 	base := kernelFor(p.Cout)
-	band, bands := convBands(od)
+	band, bands, _ := convBands(od, ceilDiv(p.Cout, base.NR))
 	best := math.Inf(1)
 	for _, c := range gemm.Siblings(base) {
 		// A 7-row tile does fewer multiply-adds per load of the filter.
@@ -253,13 +253,25 @@ func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// convBands returns the rows of output a task of convCore covers and the
-// number of such bands per image: enough tasks for every worker even
-// when the batch is small.
-func convBands(od Dims) (band, bands int) {
-	band = max(1, od.H/max(1, (4*cpu.Workers()+od.N-1)/od.N))
-	return band, (od.H + band - 1) / band
+// convBands cuts the work of convCore into tasks: bands of band output
+// rows (bands per image), and the panels of output channels into groups,
+// each task one band of one image for one group of panels. There are
+// enough tasks for every worker even when the batch is small; a band
+// keeps at least convBandPixels pixels where it can (a shorter one
+// leaves the micro-kernel short tiles), and the panels are split only
+// when bands alone give too few tasks (a batch of one small image).
+func convBands(od Dims, panels int) (band, bands, groups int) {
+	want := max(1, ceilDiv(4*cpu.Workers(), od.N)) // tasks per image
+	most := max(1, min(od.H, od.H*od.W/convBandPixels))
+	band = max(1, od.H/min(want, most))
+	bands = ceilDiv(od.H, band)
+	groups = max(1, min(panels, ceilDiv(want, bands)))
+	return band, bands, groups
 }
+
+// convBandPixels is the fewest output pixels convBands gives a band when
+// the image has them: over four tiles of the widest kernel.
+const convBandPixels = 64
 
 // active reports whether the epilogue changes anything.
 func (e Epilogue) active() bool {
@@ -343,7 +355,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 	// filter), the padded rows are the output rows, and a virtual tile's
 	// pixels are consecutive in y even across row ends.
 	flat := virtual && xp.w == od.W
-	band, bands := convBands(od)
+	band, bands, groups := convBands(od, panels)
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
 	epi := ep.active()
@@ -351,7 +363,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 	for c0 := 0; c0 < cin; c0 += chunk {
 		chunkOffs = append(chunkOffs, tapOffsets(nil, p, cin, c0, min(chunk, cin-c0), rowBytes))
 	}
-	cpu.ForEach(od.N*bands, func(t int) {
+	cpu.ForEach(od.N*bands*groups, func(t int) {
 		ep2 := scratch.Get(tileLen) // not a local array: it would escape through Tile
 		defer scratch.Put(ep2)
 		edge := *ep2
@@ -360,8 +372,11 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		var tail []float32
 		var offs []int
 		var reach int // floats a tile may read past its first input pixel
+		g := t % groups
+		t /= groups
 		n, oy0 := t/bands, (t%bands)*band
 		oy1 := min(oy0+band, od.H)
+		jp0, jp1 := g*panels/groups, (g+1)*panels/groups
 		// tile runs one tile whose first input pixel is at aIdx; pixel
 		// r of it is output pixel pix[r] of the image (−1: discard), and
 		// when direct the MR pixels are consecutive from pix[0]. The
@@ -413,7 +428,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 			if c0 > 0 {
 				beta = 1
 			}
-			for jp := 0; jp < panels; jp++ {
+			for jp := jp0; jp < jp1; jp++ {
 				j0 := jp * k.NR
 				cols := min(k.NR, p.Cout-j0)
 				b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
