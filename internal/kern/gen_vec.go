@@ -220,6 +220,24 @@ var streams = []stream{
 			g.store(b, mem(off, "DI"))
 		}},
 	binary("add", "VADDPS"),
+	{name: "maxNaN", sig: "z, x, y []float32",
+		ptrs: [][2]string{{"z", "DI"}, {"x", "SI"}, {"y", "DX"}}, count: "x",
+		body: func(g *gen, u, off int) {
+			a, b := g.v(2*u), g.v(2*u+1)
+			g.load(mem(off, "SI"), a)
+			g.load(mem(off, "DX"), b)
+			// a = y > x ? y : x (x when either is NaN), then y where y is NaN.
+			g.I("VMAXPS", a, b, a)
+			if g.s.masked {
+				g.I("VCMPPS", "$3", b, b, "K2")
+				g.I("VMOVAPS", b, "K2", a)
+			} else {
+				m := g.v(8 + u)
+				g.I("VCMPPS", "$3", b, b, m)
+				g.I("VBLENDVPS", m, b, a, a)
+			}
+			g.store(a, mem(off, "DI"))
+		}},
 	binary("mul", "VMULPS"),
 	unary("scale", "y []float32, a float32, x []float32", "VMULPS", broadcastA),
 	unary("relu", "y, x []float32", "VMAXPS", zeroK),

@@ -107,10 +107,7 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 		return
 	}
 	cpu.For(d.N*o.H, rowGrain(o.W*c*p.KH*p.KW), func(lo, hi int) {
-		im := argmax
-		if im == nil {
-			im = make([]int32, c) // scratch, reused for every output pixel
-		}
+		var ix []int32
 		for r := lo; r < hi; r++ {
 			n, oh := r/o.H, r%o.H
 			hs, h0, h1 := ah.taps(oh)
@@ -118,13 +115,15 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 				ws, w0, w1 := aw.taps(ow)
 				out := (r*o.W + ow) * c
 				ym := y[out : out+c]
-				ix := im[:c]
 				if argmax != nil {
 					ix = argmax[out : out+c]
 				}
 				if h0 >= h1 || w0 >= w1 { // only padding under the window
 					for j := range ym {
-						ym[j], ix[j] = float32(math.Inf(-1)), -1
+						ym[j] = float32(math.Inf(-1))
+					}
+					for j := range ix {
+						ix[j] = -1
 					}
 					continue
 				}
@@ -144,6 +143,10 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 						}
 						pix := (hs+i*ah.d)*d.W + ws + j*aw.d
 						xr := x[(n*d.H*d.W+pix)*c:][:c]
+						if argmax == nil {
+							vec.maxNaN(ym, xr, ym) // no index to keep
+							continue
+						}
 						vec.maxIdx(ym, ix, xr, int32(pix))
 					}
 				}
@@ -163,7 +166,7 @@ func maxPoolSeparable(y, x []float32, d, o Dims, ah, aw span) {
 	t := *tb
 	// maxOf sets dst to the maximum of rows(i) for i in [t0, t1), or −Inf
 	// when the range is empty.
-	maxOf := func(dst []float32, ix []int32, t0, t1 int, row func(i int) []float32) {
+	maxOf := func(dst []float32, t0, t1 int, row func(i int) []float32) {
 		if t0 >= t1 {
 			for j := range dst {
 				dst[j] = float32(math.Inf(-1))
@@ -172,27 +175,25 @@ func maxPoolSeparable(y, x []float32, d, o Dims, ah, aw span) {
 		}
 		copy(dst, row(t0))
 		for i := t0 + 1; i < t1; i++ {
-			vec.maxIdx(dst, ix, row(i), 0)
+			vec.maxNaN(dst, row(i), dst)
 		}
 	}
 	cpu.For(d.N*d.H, rowGrain(o.W*c*aw.k), func(lo, hi int) {
-		ix := make([]int32, c) // indices are not kept
 		for r := lo; r < hi; r++ {
 			for ow := range o.W {
 				ws, w0, w1 := aw.taps(ow)
-				maxOf(t[(r*o.W+ow)*c:][:c], ix, w0, w1, func(j int) []float32 {
+				maxOf(t[(r*o.W+ow)*c:][:c], w0, w1, func(j int) []float32 {
 					return x[(r*d.W+ws+j*aw.d)*c:][:c]
 				})
 			}
 		}
 	})
 	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k), func(lo, hi int) {
-		ix := make([]int32, c)
 		for r := lo; r < hi; r++ {
 			n, oh := r/o.H, r%o.H
 			hs, h0, h1 := ah.taps(oh)
 			for ow := range o.W {
-				maxOf(y[(r*o.W+ow)*c:][:c], ix, h0, h1, func(i int) []float32 {
+				maxOf(y[(r*o.W+ow)*c:][:c], h0, h1, func(i int) []float32 {
 					return t[((n*d.H+hs+i*ah.d)*o.W+ow)*c:][:c]
 				})
 			}

@@ -268,32 +268,36 @@ func BenchmarkMaxPool3x3s2Backward(b *testing.B) {
 	b.ReportMetric(float64(4*(d.Len()+2*o.Len()))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
-// The separable path (no indices, unit strides) lets NaN through and
-// agrees with the windowed one, which the indices force.
+// The paths without indices (separable at unit strides, windowed
+// otherwise) let NaN through and agree with the one the indices force.
 func TestMaxPoolSeparableNaN(t *testing.T) {
 	d := Dims{2, 9, 8, 19}
-	p := Pool2D{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1}
-	o := p.Out(d)
-	x := randSlice(newRand(7), d.Len(), -1, 1)
-	for i := 0; i < len(x); i += 37 {
-		x[i] = float32(math.NaN())
-	}
-	want := make([]float32, o.Len())
-	MaxPool(want, make([]int32, o.Len()), x, d, p)
-	got := make([]float32, o.Len())
-	MaxPool(got, nil, x, d, p)
-	nans := 0
-	for i := range want {
-		if math.IsNaN(float64(want[i])) {
-			nans++
-			if !math.IsNaN(float64(got[i])) {
-				t.Fatalf("[%d] = %v, want NaN", i, got[i])
-			}
-		} else if got[i] != want[i] {
-			t.Fatalf("[%d] = %v, want %v", i, got[i], want[i])
+	for _, p := range []Pool2D{
+		{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1},
+		{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1},
+	} {
+		o := p.Out(d)
+		x := randSlice(newRand(7), d.Len(), -1, 1)
+		for i := 0; i < len(x); i += 37 {
+			x[i] = float32(math.NaN())
 		}
-	}
-	if nans == 0 {
-		t.Fatal("no NaN reached the output: the test checks nothing")
+		want := make([]float32, o.Len())
+		MaxPool(want, make([]int32, o.Len()), x, d, p)
+		got := make([]float32, o.Len())
+		MaxPool(got, nil, x, d, p)
+		nans := 0
+		for i := range want {
+			if math.IsNaN(float64(want[i])) {
+				nans++
+				if !math.IsNaN(float64(got[i])) {
+					t.Fatalf("stride %d: [%d] = %v, want NaN", p.SH, i, got[i])
+				}
+			} else if got[i] != want[i] {
+				t.Fatalf("stride %d: [%d] = %v, want %v", p.SH, i, got[i], want[i])
+			}
+		}
+		if nans == 0 {
+			t.Fatalf("stride %d: no NaN reached the output", p.SH)
+		}
 	}
 }

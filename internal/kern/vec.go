@@ -23,6 +23,9 @@ type vecKernels struct {
 	reluGrad func(dx, dy, x []float32)
 	// scaleShift: y[r*C+c] = x[r*C+c]*a[c] + b[c] with C = len(a) = len(b)
 	scaleShift func(y, x, a, b []float32)
+	// maxNaN: z[i] = y[i] if y[i] > x[i] or y[i] is NaN, else x[i] (the
+	// maximum, NaN when either is; VMAXPS's choice on ties and zeros)
+	maxNaN func(z, x, y []float32)
 	// maxIdx: where x[i] > ym[i] or x[i] is NaN, ym[i] = x[i] and ix[i] = pix
 	maxIdx func(ym []float32, ix []int32, x []float32, pix int32)
 	// epilogueRows: for rows rows of cols values that start ld apart in y,
@@ -92,6 +95,15 @@ var goVec = vecKernels{
 			for j, v := range xr {
 				yr[j] = v*a[j] + b[j]
 			}
+		}
+	},
+	maxNaN: func(z, x, y []float32) {
+		z, y = z[:len(x)], y[:len(x)]
+		for i, v := range x {
+			if w := y[i]; w > v || w != w {
+				v = w
+			}
+			z[i] = v
 		}
 	},
 	maxIdx: func(ym []float32, ix []int32, x []float32, pix int32) {

@@ -85,6 +85,16 @@ func scaleShiftAVX512(y, x, a, b []float32)
 //go:noescape
 func scaleShiftAVX2(y, x, a, b []float32)
 
+// maxNaNAVX512 and maxNaNAVX2 compute
+//
+//	for i, v := range x { if w := y[i]; w > v || w != w { v = w }; z[i] = v }
+//
+//go:noescape
+func maxNaNAVX512(z, x, y []float32)
+
+//go:noescape
+func maxNaNAVX2(z, x, y []float32)
+
 // maxIdxAVX512 and maxIdxAVX2 compute (a compare and a blend per vector)
 //
 //	for i, v := range x { if v > ym[i] || v != v { ym[i], ix[i] = v, pix } }
@@ -107,11 +117,11 @@ func asmVecs() []vecKernels {
 	var vs []vecKernels
 	if cpu.HasAVX512 {
 		vs = append(vs, vecKernels{"avx512", axpyAVX512, addAVX512, mulAVX512,
-			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxIdxAVX512, epilogueRowsAVX512})
+			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxNaNAVX512, maxIdxAVX512, epilogueRowsAVX512})
 	}
 	if cpu.HasAVX2FMA {
 		vs = append(vs, vecKernels{"avx2", axpyAVX2, addAVX2, mulAVX2,
-			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxIdxAVX2, goEpilogueRows})
+			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxNaNAVX2, maxIdxAVX2, goEpilogueRows})
 	}
 	return vs
 }

@@ -189,3 +189,44 @@ func checkVec(t *testing.T, v vecKernels, n int, x, y []float32, a float32) {
 		}
 	}
 }
+
+// TestMaxNaN checks maxNaN bit for bit against its reference loop on
+// NaNs on either side, ties and zeros of both signs, at every length
+// around the vector widths, in place as the poolings run it.
+func TestMaxNaN(t *testing.T) {
+	r := newRand(3)
+	negZero := float32(math.Copysign(0, -1))
+	specials := []float32{nan32, 0, negZero, 1, -1}
+	for _, v := range vecImpls {
+		for n := 0; n <= 70; n++ {
+			x := randSlice(r, n, -2, 2)
+			y := randSlice(r, n, -2, 2)
+			for i := range n {
+				switch r.IntN(4) {
+				case 0:
+					x[i] = specials[r.IntN(len(specials))]
+				case 1:
+					y[i] = specials[r.IntN(len(specials))]
+				case 2:
+					y[i] = x[i]
+				}
+			}
+			want := make([]float32, n)
+			for i := range n {
+				want[i] = x[i]
+				if y[i] > x[i] || y[i] != y[i] {
+					want[i] = y[i]
+				}
+			}
+			got, check := guarded(t, n)
+			v.maxNaN(got, x, y)
+			check()
+			v.maxNaN(y, x, y) // in place, as the poolings run it
+			for i := range n {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s maxNaN n=%d: [%d] = %v (in place %v), want %v (x %v)", v.name, n, i, got[i], y[i], want[i], x[i])
+				}
+			}
+		}
+	}
+}
