@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,15 +66,20 @@ func WithLayout(layout string) PretrainedOption {
 	return func(c *pretrainedConfig) { c.layout = layout }
 }
 
-// Pretrained builds the zoo model called name ("" for the one the
-// file's "model" metadata names) and loads the weights file at path into
-// it: a fovea model file or checkpoint, or a torchvision or timm state
-// dict saved as safetensors or with torch.save (.pth; its layout is
-// detected; see WithLayout). Without WithClasses the model gets the file's number of
-// classes (its "classes" metadata, else the size of its head's bias).
-// It returns the model, its registry entry and the report of what did
-// not match; anything the options do not allow is an error listing every
-// problem, with nothing loaded.
+// Pretrained builds the model of the weights file at path and loads the
+// file into it. The file is a fovea model file or checkpoint, a
+// torchvision or timm state dict saved as safetensors or with torch.save
+// (.pth; its layout is detected; see WithLayout), an ONNX file, or a
+// fovea file of an imported ONNX graph (one fine-tuned from an .onnx:
+// its metadata carries the graph, FileInfo.Graph). The model is the zoo
+// model called name, or with name "" the one the file is of: the model
+// its "model" metadata names, or the ONNX graph (an onnx.Model, whose
+// Spec is named ONNXModel and has the graph's input). Without
+// WithClasses the model gets the file's number of classes (its "classes"
+// metadata, else the size of its head's bias). It returns the model, its
+// registry entry and the report of what did not match; anything the
+// options do not allow is an error listing every problem, with nothing
+// loaded. Reading ONNX graphs needs package onnx linked (SetGraphReader).
 func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, weights.Report, error) {
 	var cfg pretrainedConfig
 	for _, o := range opts {
@@ -82,14 +88,46 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if cfg.newHead && cfg.classes < 1 && cfg.classes != 0 {
 		return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %d classes: want at least 1", cfg.classes)
 	}
-	tensors, meta, err := readWeights(path)
-	if err != nil {
+	var tensors map[string]*tensor.Tensor
+	var meta map[string]string
+	var model nn.Layer
+	var err error
+	if IsONNX(path) {
+		// An ONNX file: the graph is the model, or its weights are loaded
+		// into the zoo model name.
+		if model, tensors, err = loadONNX(path); err != nil {
+			return nil, Spec{}, weights.Report{}, err
+		}
+		meta = map[string]string{}
+		if name == "" || name == ONNXModel {
+			return graphPretrained(model, cfg)
+		}
+		if cfg.layout == "" {
+			cfg.layout = LayoutFovea
+		}
+	} else if tensors, meta, err = readWeights(path); err != nil {
 		return nil, Spec{}, weights.Report{}, err
 	}
-	if name == "" {
+	if name == "" || name == ONNXModel {
 		if name = ParseFileInfo(meta).Model; name == "" { // a checkpoint's is "meta.model"
 			return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %s names no model in its metadata; say which model it is for", path)
 		}
+	}
+	if name == ONNXModel {
+		if model, err = fromGraph(path, meta, tensors); err != nil {
+			return nil, Spec{}, weights.Report{}, err
+		}
+		spec := graphSpec(model)
+		if cfg.newHead {
+			if _, err := newGraphHead(model, cfg.classes, cfg.seed); err != nil {
+				return nil, spec, weights.Report{}, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		r, err := loadPretrained(model, tensors, meta, cfg)
+		if err != nil {
+			return nil, spec, r, fmt.Errorf("%s into its ONNX graph: %w", path, err)
+		}
+		return model, spec, r, nil
 	}
 	spec, err := Lookup(name)
 	if err != nil {
@@ -102,8 +140,7 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if classes == 0 {
 		classes = metaClasses(meta)
 	}
-	model, err := spec.New(Options{Classes: classes, Seed: cfg.seed})
-	if err != nil {
+	if model, err = spec.New(Options{Classes: classes, Seed: cfg.seed}); err != nil {
 		return nil, spec, weights.Report{}, err
 	}
 	if classes == 0 {
@@ -116,6 +153,26 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	r, err := loadPretrained(model, tensors, meta, cfg)
 	if err != nil {
 		return nil, spec, r, fmt.Errorf("%s into %s: %w", path, spec.Name, err)
+	}
+	return model, spec, r, nil
+}
+
+// graphPretrained is Pretrained of an ONNX file as its own model, its
+// weights in it already: only a new head, if the options ask for one.
+func graphPretrained(model nn.Layer, cfg pretrainedConfig) (nn.Layer, Spec, weights.Report, error) {
+	spec := graphSpec(model)
+	var r weights.Report
+	if cfg.newHead {
+		heads, err := newGraphHead(model, cfg.classes, cfg.seed)
+		if err != nil {
+			return nil, spec, r, err
+		}
+		for _, p := range nn.State(model) {
+			if nn.MatchAny(heads, p.Name) {
+				r.Skipped = append(r.Skipped, p.Name)
+			}
+		}
+		slices.Sort(r.Skipped) // as weights reports them
 	}
 	return model, spec, r, nil
 }

@@ -6,11 +6,12 @@ import (
 	"github.com/foveaml/fovea/inspect"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
+	_ "github.com/foveaml/fovea/onnx" // models.Pretrained reads ONNX graphs
 )
 
 // Load reads a weights file any fovea command reads (a model file, a
 // checkpoint, a state dict with its model named in the metadata or by
-// model) and returns it as a Model to serve: its class names and its
+// model, an ONNX graph or a fovea file of one) and returns it as a Model to serve: its class names and its
 // preprocessing (resize, crop, normalisation) from the file's
 // description, as fovea predict replays them, answering embeddings at
 // embedLayer ("": the last convolutional stage, when the model has one).
