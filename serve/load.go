@@ -29,7 +29,9 @@ func Load(path, model, embedLayer string) (*Model, error) {
 		return nil, err
 	}
 	pre := models.PreprocessingOf(info, sm.Input[:])
-	sm.Source, sm.Meta, sm.Preprocess = path, info.Meta(), pre.Image
+	shown := info
+	shown.Graph = nil // an imported graph's file carries it: the model, not its description
+	sm.Source, sm.Meta, sm.Preprocess = path, shown.Meta(), pre.Image
 	if embedLayer == "" {
 		if embedLayer, err = inspect.LastConvStage(m, sm.Input[:]...); err != nil {
 			return sm, nil // no stage to embed at: /v1/embed says so

@@ -198,8 +198,8 @@ func TestFinetuneONNX(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serve.Load: %v", err)
 	}
-	if sm.Input != [3]int{16, 16, 3} || sm.Preprocess == nil {
-		t.Errorf("served model: input %v", sm.Input)
+	if sm.Input != [3]int{16, 16, 3} || sm.Preprocess == nil || sm.Meta["model"] != models.ONNXModel || sm.Meta["onnx_graph"] != "" {
+		t.Errorf("served model: input %v, metadata %v", sm.Input, sm.Meta)
 	}
 
 	// finetune again from the fine-tuned file (a new head of 3), and
