@@ -88,25 +88,12 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if cfg.newHead && cfg.classes < 1 && cfg.classes != 0 {
 		return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %d classes: want at least 1", cfg.classes)
 	}
-	var tensors map[string]*tensor.Tensor
-	var meta map[string]string
-	var model nn.Layer
-	var err error
-	if IsONNX(path) {
-		// An ONNX file: the graph is the model, or its weights are loaded
-		// into the zoo model name.
-		if model, tensors, err = loadONNX(path); err != nil {
-			return nil, Spec{}, weights.Report{}, err
-		}
-		meta = map[string]string{}
-		if name == "" || name == ONNXModel {
-			return graphPretrained(model, cfg)
-		}
-		if cfg.layout == "" {
-			cfg.layout = LayoutFovea
-		}
-	} else if tensors, meta, err = readWeights(path); err != nil {
+	model, tensors, meta, err := openWeights(path, &cfg)
+	if err != nil {
 		return nil, Spec{}, weights.Report{}, err
+	}
+	if model != nil && (name == "" || name == ONNXModel) {
+		return graphPretrained(model, cfg) // an ONNX file: the graph is the model
 	}
 	if name == "" || name == ONNXModel {
 		if name = ParseFileInfo(meta).Model; name == "" { // a checkpoint's is "meta.model"
@@ -184,7 +171,7 @@ func LoadPretrained(model nn.Layer, path string, opts ...PretrainedOption) (weig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	tensors, meta, err := readWeights(path)
+	_, tensors, meta, err := openWeights(path, &cfg)
 	if err != nil {
 		return weights.Report{}, err
 	}
@@ -193,6 +180,24 @@ func LoadPretrained(model nn.Layer, path string, opts ...PretrainedOption) (weig
 		return r, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// openWeights reads the weights file at path: its tensors and metadata,
+// and for an ONNX file its graph as a model too, whose state the tensors
+// are (in fovea's layout, which cfg is then set to unless it says).
+func openWeights(path string, cfg *pretrainedConfig) (nn.Layer, map[string]*tensor.Tensor, map[string]string, error) {
+	if IsONNX(path) {
+		g, ts, err := loadONNX(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if cfg.layout == "" {
+			cfg.layout = LayoutFovea
+		}
+		return g, ts, map[string]string{}, nil
+	}
+	ts, meta, err := readWeights(path)
+	return nil, ts, meta, err
 }
 
 // LoadPretrainedTensors is LoadPretrained for tensors already read, with
