@@ -2,11 +2,13 @@ package models
 
 import (
 	_ "embed" // the ImageNet class names
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/weights"
 )
 
@@ -38,6 +40,11 @@ type FileInfo struct {
 	// FinetunedFrom names the weights file a fine-tuned model started
 	// from.
 	FinetunedFrom string
+	// Graph is, for an imported ONNX graph (Model "onnx"), the graph
+	// without its weights' data (onnx.Model.MarshalGraph), which the file
+	// keeps base64'd under "onnx_graph" so that Pretrained can build the
+	// model its tensors are for.
+	Graph []byte
 }
 
 // Metadata keys of FileInfo. A checkpoint holds them with weights'
@@ -53,6 +60,7 @@ const (
 	keyMean       = "mean"
 	keyStd        = "std"
 	keyFrom       = "finetuned_from"
+	keyGraph      = "onnx_graph"
 )
 
 // Meta returns f as metadata for weights.Save (and, in a checkpoint,
@@ -83,7 +91,26 @@ func (f FileInfo) Meta() map[string]string {
 	set(keyMean, floats(f.Mean))
 	set(keyStd, floats(f.Std))
 	set(keyFrom, f.FinetunedFrom)
+	if f.Graph != nil {
+		m[keyGraph] = base64.StdEncoding.EncodeToString(f.Graph)
+	}
 	return m
+}
+
+// Of returns f completed for model, of spec, as a file of it says: the
+// model's name and number of classes, the class names to show
+// (NamesFor), and for an imported graph the graph (nil for others).
+func (f FileInfo) Of(model nn.Layer, spec Spec) (FileInfo, error) {
+	f.Model, f.Classes, f.Graph = spec.Name, nn.Classes(model), nil
+	f.ClassNames = f.NamesFor(f.Classes)
+	if g, ok := model.(graphModel); ok {
+		b, err := g.MarshalGraph()
+		if err != nil {
+			return f, err
+		}
+		f.Graph = b
+	}
+	return f, nil
 }
 
 func floats(v []float32) string {
@@ -127,6 +154,11 @@ func ParseFileInfo(meta map[string]string) FileInfo {
 	}
 	f.Resize, _ = strconv.Atoi(get(keyResize))
 	f.Resize = max(f.Resize, 0)
+	if s := get(keyGraph); s != "" {
+		if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) > 0 {
+			f.Graph = b
+		}
+	}
 	f.Mean, f.Std = parseFloats(get(keyMean)), parseFloats(get(keyStd))
 	if len(f.Mean) != len(f.Std) {
 		f.Mean, f.Std = nil, nil
@@ -151,8 +183,23 @@ func parseFloats(s string) []float32 {
 
 // ReadFileInfo reads the FileInfo of the weights file at path from its
 // header alone (weights.LoadMetadata), without reading its tensors. A
-// PyTorch file describes nothing: its FileInfo is the zero value.
+// PyTorch file describes nothing: its FileInfo is the zero value. An
+// ONNX file's is what its metadata_props say (as fovea export writes
+// them), its Model "onnx" and its Graph nil (the file is the graph).
 func ReadFileInfo(path string) (FileInfo, error) {
+	if IsONNX(path) {
+		r, err := needGraphs(path)
+		if err != nil {
+			return FileInfo{}, err
+		}
+		meta, err := r.Metadata(path)
+		if err != nil {
+			return FileInfo{}, err
+		}
+		f := ParseFileInfo(meta)
+		f.Model, f.Graph = ONNXModel, nil
+		return f, nil
+	}
 	meta, err := weights.LoadMetadata(path)
 	if err != nil {
 		return FileInfo{}, err

@@ -3,6 +3,7 @@ package models
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/foveaml/fovea/nn"
@@ -64,5 +65,41 @@ func TestImageNetClasses(t *testing.T) {
 	n := ImageNetClasses()
 	if len(n) != 1000 || n[0] != "tench" || n[281] != "tabby" || n[282] != "tiger_cat" {
 		t.Errorf("%d names: %q ... %q %q", len(n), n[0], n[281], n[282])
+	}
+}
+
+// TestFileInfoGraph: an imported graph's bytes go through a file and a
+// checkpoint whole (base64 under "onnx_graph"); a value that is not
+// base64 reads as no graph; and without package onnx linked (as in this
+// package's tests), Pretrained says what the file needs.
+func TestFileInfoGraph(t *testing.T) {
+	graph := []byte{0x08, 0x07, 0x00, 0xff, '{', '"'}
+	in := FileInfo{Model: ONNXModel, Classes: 2, Graph: graph}
+	dir := t.TempDir()
+	ts := map[string]*tensor.Tensor{"fc.bias": tensor.Zeros(2)}
+	model := filepath.Join(dir, "model.safetensors")
+	if err := weights.Save(model, ts, in.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: ts, Meta: in.Meta()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{model, ck} {
+		got, err := ReadFileInfo(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Model != ONNXModel || !slices.Equal(got.Graph, graph) {
+			t.Errorf("%s: read %+v", p, got)
+		}
+		if _, _, _, err := Pretrained("", p); err == nil || !strings.Contains(err.Error(), "import github.com/foveaml/fovea/onnx") {
+			t.Errorf("%s without package onnx: %v", p, err)
+		}
+	}
+	m := in.Meta()
+	m["onnx_graph"] = "not base64!"
+	if got := ParseFileInfo(m); got.Graph != nil {
+		t.Errorf("a graph that is not base64 read as %v", got.Graph)
 	}
 }

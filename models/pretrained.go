@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,15 +66,20 @@ func WithLayout(layout string) PretrainedOption {
 	return func(c *pretrainedConfig) { c.layout = layout }
 }
 
-// Pretrained builds the zoo model called name ("" for the one the
-// file's "model" metadata names) and loads the weights file at path into
-// it: a fovea model file or checkpoint, or a torchvision or timm state
-// dict saved as safetensors or with torch.save (.pth; its layout is
-// detected; see WithLayout). Without WithClasses the model gets the file's number of
-// classes (its "classes" metadata, else the size of its head's bias).
-// It returns the model, its registry entry and the report of what did
-// not match; anything the options do not allow is an error listing every
-// problem, with nothing loaded.
+// Pretrained builds the model of the weights file at path and loads the
+// file into it. The file is a fovea model file or checkpoint, a
+// torchvision or timm state dict saved as safetensors or with torch.save
+// (.pth; its layout is detected; see WithLayout), an ONNX file, or a
+// fovea file of an imported ONNX graph (one fine-tuned from an .onnx:
+// its metadata carries the graph, FileInfo.Graph). The model is the zoo
+// model called name, or with name "" the one the file is of: the model
+// its "model" metadata names, or the ONNX graph (an onnx.Model, whose
+// Spec is named ONNXModel and has the graph's input). Without
+// WithClasses the model gets the file's number of classes (its "classes"
+// metadata, else the size of its head's bias). It returns the model, its
+// registry entry and the report of what did not match; anything the
+// options do not allow is an error listing every problem, with nothing
+// loaded. Reading ONNX graphs needs package onnx linked (SetGraphReader).
 func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, weights.Report, error) {
 	var cfg pretrainedConfig
 	for _, o := range opts {
@@ -82,14 +88,33 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if cfg.newHead && cfg.classes < 1 && cfg.classes != 0 {
 		return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %d classes: want at least 1", cfg.classes)
 	}
-	tensors, meta, err := readWeights(path)
+	model, tensors, meta, err := openWeights(path, &cfg)
 	if err != nil {
 		return nil, Spec{}, weights.Report{}, err
 	}
-	if name == "" {
+	if model != nil && (name == "" || name == ONNXModel) {
+		return graphPretrained(model, cfg) // an ONNX file: the graph is the model
+	}
+	if name == "" || name == ONNXModel {
 		if name = ParseFileInfo(meta).Model; name == "" { // a checkpoint's is "meta.model"
 			return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %s names no model in its metadata; say which model it is for", path)
 		}
+	}
+	if name == ONNXModel {
+		if model, err = fromGraph(path, meta, tensors); err != nil {
+			return nil, Spec{}, weights.Report{}, err
+		}
+		spec := graphSpec(model)
+		if cfg.newHead {
+			if _, err := newGraphHead(model, cfg.classes, cfg.seed); err != nil {
+				return nil, spec, weights.Report{}, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		r, err := loadPretrained(model, tensors, meta, cfg)
+		if err != nil {
+			return nil, spec, r, fmt.Errorf("%s into its ONNX graph: %w", path, err)
+		}
+		return model, spec, r, nil
 	}
 	spec, err := Lookup(name)
 	if err != nil {
@@ -102,8 +127,7 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if classes == 0 {
 		classes = metaClasses(meta)
 	}
-	model, err := spec.New(Options{Classes: classes, Seed: cfg.seed})
-	if err != nil {
+	if model, err = spec.New(Options{Classes: classes, Seed: cfg.seed}); err != nil {
 		return nil, spec, weights.Report{}, err
 	}
 	if classes == 0 {
@@ -120,6 +144,26 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	return model, spec, r, nil
 }
 
+// graphPretrained is Pretrained of an ONNX file as its own model, its
+// weights in it already: only a new head, if the options ask for one.
+func graphPretrained(model nn.Layer, cfg pretrainedConfig) (nn.Layer, Spec, weights.Report, error) {
+	spec := graphSpec(model)
+	var r weights.Report
+	if cfg.newHead {
+		heads, err := newGraphHead(model, cfg.classes, cfg.seed)
+		if err != nil {
+			return nil, spec, r, err
+		}
+		for _, p := range nn.State(model) {
+			if nn.MatchAny(heads, p.Name) {
+				r.Skipped = append(r.Skipped, p.Name)
+			}
+		}
+		slices.Sort(r.Skipped) // as weights reports them
+	}
+	return model, spec, r, nil
+}
+
 // LoadPretrained loads the weights file at path into model, as
 // Pretrained does, and returns the report of what did not match.
 func LoadPretrained(model nn.Layer, path string, opts ...PretrainedOption) (weights.Report, error) {
@@ -127,7 +171,7 @@ func LoadPretrained(model nn.Layer, path string, opts ...PretrainedOption) (weig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	tensors, meta, err := readWeights(path)
+	_, tensors, meta, err := openWeights(path, &cfg)
 	if err != nil {
 		return weights.Report{}, err
 	}
@@ -136,6 +180,24 @@ func LoadPretrained(model nn.Layer, path string, opts ...PretrainedOption) (weig
 		return r, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// openWeights reads the weights file at path: its tensors and metadata,
+// and for an ONNX file its graph as a model too, whose state the tensors
+// are (in fovea's layout, which cfg is then set to unless it says).
+func openWeights(path string, cfg *pretrainedConfig) (nn.Layer, map[string]*tensor.Tensor, map[string]string, error) {
+	if IsONNX(path) {
+		g, ts, err := loadONNX(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if cfg.layout == "" {
+			cfg.layout = LayoutFovea
+		}
+		return g, ts, map[string]string{}, nil
+	}
+	ts, meta, err := readWeights(path)
+	return nil, ts, meta, err
 }
 
 // LoadPretrainedTensors is LoadPretrained for tensors already read, with

@@ -38,9 +38,16 @@ type compiler struct {
 	display  map[string]string // fovea names of anonymous initializers
 	taken    map[string]bool
 	deferred map[*pb.NodeProto]*step // a fused unit runs where its last node stood
+	fill     map[string]bool         // initializers without data, to be made zero (ReadGraph)
 }
 
 func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
+	return compileWith(mp, ext, nil)
+}
+
+// compileWith is compile with the initializers fill names (of a graph
+// MarshalGraph wrote) made zero of their declared shape.
+func compileWith(mp *pb.ModelProto, ext *externalReader, fill map[string]bool) (*Model, error) {
 	g := mp.GetGraph()
 	if g == nil {
 		return nil, fmt.Errorf("the model has no graph")
@@ -50,13 +57,8 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 		isInt: map[string]bool{}, isConst: map[string]bool{}, uses: map[string]int{}, graphOut: map[string]bool{},
 		producer: map[string]*pb.NodeProto{}, roles: map[string]string{}, vars: map[string]**ag.Var{},
 		bnStats: map[string]*tensor.Tensor{}, calls: map[string]bool{}, absorbed: map[*pb.NodeProto]bool{},
-		index: map[*pb.NodeProto]int{}, readers: map[string][]*pb.NodeProto{}, display: map[string]string{}, taken: map[string]bool{}, deferred: map[*pb.NodeProto]*step{}}
-	for _, kv := range mp.MetadataProps {
-		cp.m.meta[kv.GetKey()] = kv.GetValue()
-	}
-	if p := mp.GetProducerName(); p != "" {
-		cp.m.meta["onnx.producer"] = strings.TrimSpace(p + " " + mp.GetProducerVersion())
-	}
+		index: map[*pb.NodeProto]int{}, readers: map[string][]*pb.NodeProto{}, display: map[string]string{}, taken: map[string]bool{}, deferred: map[*pb.NodeProto]*step{}, fill: fill}
+	cp.m.meta = metadataOf(mp)
 	for _, o := range mp.OpsetImport {
 		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
 			cp.opset = o.GetVersion()
@@ -142,7 +144,21 @@ func compile(mp *pb.ModelProto, ext *externalReader) (*Model, error) {
 	for len(cp.m.init) < len(cp.slots) {
 		cp.m.init = append(cp.m.init, value{})
 	}
+	cp.keepGraph(mp)
 	return cp.m, nil
+}
+
+// metadataOf returns a model's metadata_props, and its producer under
+// "onnx.producer".
+func metadataOf(mp *pb.ModelProto) map[string]string {
+	meta := map[string]string{}
+	for _, kv := range mp.MetadataProps {
+		meta[kv.GetKey()] = kv.GetValue()
+	}
+	if p := mp.GetProducerName(); p != "" {
+		meta["onnx.producer"] = strings.TrimSpace(p + " " + mp.GetProducerVersion())
+	}
+	return meta
 }
 
 // desc names a node for errors.
@@ -352,6 +368,12 @@ func (cp *compiler) tensorOf(name string) (*tdata, error) {
 	if p == nil {
 		return nil, fmt.Errorf("%q is not an initializer", name)
 	}
+	if cp.fill[p.GetName()] { // its shape checked by ReadGraph; name may be an Identity's alias of it
+		dims := dimsOf(p)
+		t := &tdata{name: name, dims: dims, f: make([]float32, numelOr(dims))}
+		cp.decoded[name] = t
+		return t, nil
+	}
 	t, err := decodeTensor(p, cp.ext)
 	if err != nil {
 		return nil, err
@@ -534,7 +556,7 @@ func (cp *compiler) nameAfter(init, layer, suffix string) {
 		return
 	}
 	cand := layer + "." + suffix
-	for cp.inits[cand] != nil || cp.taken[cand] {
+	for cp.inits[cand] != nil || cp.taken[cand] || cp.producer[cand] != nil || cand == cp.m.inName {
 		cand += "_"
 	}
 	cp.display[init] = cand

@@ -52,6 +52,14 @@
 // symbolic link leads out), cycles and dangling inputs are errors, and
 // sizes a graph computes at run time are bounded (maxActivation).
 //
+// A Model keeps its graph without the weights' data: MarshalGraph
+// returns it (the head as NewHead left it, the initializers under the
+// names Params and Buffers give), and ReadGraph builds the Model again
+// from it and the shapes of the weights, which the caller then loads. A
+// fovea weights file of a fine-tuned graph carries it in its metadata
+// (models.FileInfo.Graph); linking this package lets models.Pretrained,
+// and so every fovea command, read such files and .onnx files alike.
+//
 // # Export
 //
 // Export traces one inference pass of any nn.Layer (ag.Tape.SetTracer)

@@ -137,6 +137,10 @@ func TestZooParity(t *testing.T) {
 			if n == "resnet18" || n == "resnet18_bn" {
 				checkZooNames(t, m, n == "resnet18_bn")
 			}
+			// The graph a fine-tuned file carries rebuilds the model.
+			st, _ := os.Stat(filepath.Join(dir, n+".onnx"))
+			x := tensor.RandNormal(rand.New(rand.NewPCG(2, 3)), 0, 1, 1, 224, 224, 3)
+			checkGraphRoundTrip(t, m, x, st.Size(), n)
 		})
 	}
 }

@@ -462,6 +462,10 @@ func (cp *compiler) gemm(n *pb.NodeProto) (*step, error) {
 	}
 	nn.Add(&cp.m.Module, callName, d)
 	cp.m.head, cp.m.headName = d, callName
+	cp.m.headB, cp.m.headC, cp.m.headTransB, cp.m.headOut = n.Input[1], "", tb != 0, n.Output[0]
+	if len(n.Input) > 2 {
+		cp.m.headC = n.Input[2]
+	}
 	xs, err := cp.in(n.Input[0])
 	if err != nil {
 		return nil, err

@@ -65,6 +65,12 @@ type Model struct {
 	opset    int64
 	head     *nn.Dense // the last Gemm, for NewHead
 	headName string
+	// The head's initializers in graph (B, C: "" for none), whether B is
+	// transposed, and the Gemm's output, for NewHead to resize.
+	headB, headC, headOut string
+	headTransB            bool
+	// graph is the ModelProto without its weights' data (MarshalGraph).
+	graph *pb.ModelProto
 }
 
 // paramRef names a parameter held in a layer's field, so that NewHead's
@@ -107,6 +113,25 @@ func Load(path string) (*Model, error) { return Options{}.Load(path) }
 // Load is the package's Load with o's bounds.
 func (o Options) Load(path string) (*Model, error) {
 	max := o.maxBytes()
+	b, err := readFile(path, max)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %v", err)
+	}
+	defer root.Close()
+	m, err := o.read(b, &externalReader{root: root, dir: dir, max: max})
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// readFile reads the regular file at path, of at most max bytes.
+func readFile(path string, max int64) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %v", err)
@@ -121,17 +146,21 @@ func (o Options) Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %v", err)
 	}
-	dir := filepath.Dir(path)
-	root, err := os.OpenRoot(dir)
+	return b, nil
+}
+
+// LoadMetadata returns the metadata of the ONNX model at path, as
+// Model.Metadata gives it, without compiling the graph.
+func LoadMetadata(path string) (map[string]string, error) {
+	b, err := readFile(path, DefaultMaxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %v", err)
+		return nil, err
 	}
-	defer root.Close()
-	m, err := o.read(b, &externalReader{root: root, dir: dir, max: max})
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	mp := &pb.ModelProto{}
+	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, mp); err != nil {
+		return nil, fmt.Errorf("onnx: %s: not an ONNX model: %v", path, err)
 	}
-	return m, nil
+	return metadataOf(mp), nil
 }
 
 // Read compiles the ONNX model in b, which must hold all its tensors (a
@@ -227,10 +256,12 @@ func (m *Model) NewHead(classes int, seed uint64) error {
 	if err != nil {
 		return err
 	}
+	old := m.head.Cfg.Out
 	m.head.Weight, m.head.Cfg.Out = d.Weight, classes
 	if m.head.Bias != nil {
 		m.head.Bias = d.Bias
 	}
+	m.resizeHead(old, classes)
 	return nil
 }
 

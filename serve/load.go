@@ -6,11 +6,12 @@ import (
 	"github.com/foveaml/fovea/inspect"
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
+	_ "github.com/foveaml/fovea/onnx" // models.Pretrained reads ONNX graphs
 )
 
 // Load reads a weights file any fovea command reads (a model file, a
 // checkpoint, a state dict with its model named in the metadata or by
-// model) and returns it as a Model to serve: its class names and its
+// model, an ONNX graph or a fovea file of one) and returns it as a Model to serve: its class names and its
 // preprocessing (resize, crop, normalisation) from the file's
 // description, as fovea predict replays them, answering embeddings at
 // embedLayer ("": the last convolutional stage, when the model has one).
@@ -28,7 +29,9 @@ func Load(path, model, embedLayer string) (*Model, error) {
 		return nil, err
 	}
 	pre := models.PreprocessingOf(info, sm.Input[:])
-	sm.Source, sm.Meta, sm.Preprocess = path, info.Meta(), pre.Image
+	shown := info
+	shown.Graph = nil // an imported graph's file carries it: the model, not its description
+	sm.Source, sm.Meta, sm.Preprocess = path, shown.Meta(), pre.Image
 	if embedLayer == "" {
 		if embedLayer, err = inspect.LastConvStage(m, sm.Input[:]...); err != nil {
 			return sm, nil // no stage to embed at: /v1/embed says so

@@ -72,6 +72,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		from = info
+		if info.Model == models.ONNXModel {
+			return usagef("%s is a checkpoint of a fine-tuned ONNX graph; continue it with fovea finetune --resume %s", r.resume, r.resume)
+		}
 		if info.Model != "" && !mf.given["model"] {
 			mf.model = info.Model
 		}
@@ -150,33 +153,39 @@ func parseSchedule(s string, epochs int) (optim.Schedule, error) {
 	return nil, usagef("--schedule %q: want cosine, step:N:GAMMA or none", s)
 }
 
-// loadModel builds the model a weights file names in its metadata (or
-// --model), loads the file into it — a model file, a checkpoint, a
-// state dict — and returns what the file says about itself.
+// loadModel builds the model a weights file is of (its metadata's, or
+// --model's) and loads the file into it — a model file, a checkpoint, a
+// state dict, an ONNX graph — through models.Pretrained, as every
+// command reads weights, and returns what the file says about itself.
+// --classes, if given, must be the file's.
 func loadModel(mf *modelFlags, path string) (nn.Layer, models.Spec, models.FileInfo, error) {
 	info, err := models.ReadFileInfo(path)
 	if err != nil {
+		if models.IsONNX(path) {
+			return nil, models.Spec{}, info, err
+		}
 		_, _, err = weights.Load(path) // says best what is wrong with the file
 		return nil, models.Spec{}, info, err
 	}
-	if info.Model != "" && !mf.given["model"] {
+	name := ""
+	switch {
+	case mf.given["model"] || info.Model == "": // a state dict: --model's default
+		name = mf.model
+	case info.Model != models.ONNXModel:
 		if _, err := models.Lookup(info.Model); err != nil {
 			return nil, models.Spec{}, info, usagef("%s: its metadata names model %q: %v", path, info.Model, err)
 		}
-		mf.model = info.Model
 	}
-	if info.Classes > 0 && !mf.given["classes"] {
-		mf.classes = info.Classes
-	}
-	model, spec, err := mf.build()
+	model, spec, _, err := models.Pretrained(name, path)
 	if err != nil {
 		return nil, spec, info, err
 	}
-	if _, err := models.LoadPretrained(model, path); err != nil {
+	if mf.given["classes"] && mf.classes != nn.Classes(model) {
+		return nil, spec, info, usagef("--classes %d: %s is a model of %d classes", mf.classes, path, nn.Classes(model))
+	}
+	if info, err = info.Of(model, spec); err != nil {
 		return nil, spec, info, err
 	}
-	info.Model, info.Classes = spec.Name, nn.Classes(model)
-	info.ClassNames = info.NamesFor(info.Classes)
 	return model, spec, info, nil
 }
 
@@ -392,20 +401,35 @@ func cmdSummary(args []string, stdout, stderr io.Writer) error {
 	classes := fs.Int("classes", 0, "number of classes (0: the model's default)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	macs := fs.Bool("macs", false, "also count each layer's multiply-accumulates per image (torchvision's convention) and the weights' sizes")
+	w := fs.String("weights", "", "describe the model of this weights file (any --weights fovea reads: a zoo model's, an imported ONNX graph's, an .onnx) instead of a zoo model by name")
 	names, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	if len(names) != 1 {
-		return usagef("want one model name, e.g. fovea summary lenet5 (fovea models lists them)")
-	}
-	spec, err := models.Lookup(names[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	m, err := spec.New(models.Options{Classes: *classes})
-	if err != nil {
-		return err
+	var spec models.Spec
+	var m nn.Layer
+	switch {
+	case *w != "" && len(names) <= 1:
+		name := ""
+		if len(names) == 1 {
+			name = names[0]
+		}
+		if m, spec, _, err = models.Pretrained(name, *w); err != nil {
+			return err
+		}
+		spec.Input = modelInput(m, spec)
+		if spec.Name == models.ONNXModel {
+			spec.Doc = fmt.Sprintf("an imported ONNX graph (%s), %d classes", *w, nn.Classes(m))
+		}
+	case len(names) != 1:
+		return usagef("want one model name, e.g. fovea summary lenet5 (fovea models lists them), or --weights FILE")
+	default:
+		if spec, err = models.Lookup(names[0]); err != nil {
+			return usageError{err.Error()}
+		}
+		if m, err = spec.New(models.Options{Classes: *classes}); err != nil {
+			return err
+		}
 	}
 	if *macs {
 		return printProfile(stdout, spec, m, *asJSON)

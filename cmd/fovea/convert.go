@@ -6,7 +6,6 @@ import (
 
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
-	"github.com/foveaml/fovea/onnx"
 	"github.com/foveaml/fovea/weights"
 )
 
@@ -14,10 +13,10 @@ import (
 func cmdConvert(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fovea convert", "usage: fovea convert IN OUT.safetensors [--model NAME]\n\n"+
 		"Writes the weights in IN — a PyTorch .pth/.pt/.bin state dict (torch.save), a torchvision or\n"+
-		"timm state dict in safetensors, an .onnx graph of a zoo architecture, or any fovea file —\n"+
-		"as a fovea model file for the zoo model --model (default: the one IN's metadata names):\n"+
-		"fovea's layouts, the model, classes and class names in its metadata, so that every\n"+
-		"command that takes --weights reads it.\n\n")
+		"timm state dict in safetensors, an .onnx graph, or any fovea file — as a fovea model file\n"+
+		"for the zoo model --model (default: the one IN's metadata names; for an .onnx, the graph\n"+
+		"itself, kept in the file's metadata): fovea's layouts, the model, classes and class names in\n"+
+		"its metadata, so that every command that takes --weights reads it.\n\n")
 	model := fs.String("model", "", "the zoo model the weights are for (default: the one their metadata names)")
 	pos, err := parseArgs(fs, args, stderr)
 	if err != nil {
@@ -27,34 +26,19 @@ func cmdConvert(args []string, stdout, stderr io.Writer) error {
 		return usagef("want IN and OUT, e.g. fovea convert resnet18.pth resnet18.safetensors --model resnet18")
 	}
 	in, out := pos[0], pos[1]
-	var m nn.Layer
-	var spec models.Spec
-	if isONNX(in) {
-		if *model == "" {
-			return usagef("%s: an ONNX graph converts into a zoo model; name it with --model (fovea models lists them)", in)
-		}
-		g, err := onnx.Load(in)
-		if err != nil {
-			return err
-		}
-		if spec, err = models.Lookup(*model); err != nil {
-			return usageError{err.Error()}
-		}
-		if m, err = spec.New(models.Options{Classes: nn.Classes(g)}); err != nil {
-			return err
-		}
-		if _, err := models.LoadPretrainedTensors(m, weights.StateDict(nn.State(g)), nil, models.WithLayout(models.LayoutFovea)); err != nil {
-			return err
-		}
-	} else if m, spec, _, err = models.Pretrained(*model, in); err != nil {
+	// An ONNX graph converts into the zoo model --model, or, without
+	// it, into a fovea file of the graph itself.
+	m, spec, _, err := models.Pretrained(*model, in)
+	if err != nil {
 		return err
 	}
 	info, err := models.ReadFileInfo(in)
 	if err != nil {
 		info = models.FileInfo{}
 	}
-	info.Model, info.Classes = spec.Name, nn.Classes(m)
-	info.ClassNames = info.NamesFor(info.Classes)
+	if info, err = info.Of(m, spec); err != nil {
+		return err
+	}
 	if err := weights.Save(out, weights.StateDict(nn.State(m)), info.Meta()); err != nil {
 		return err
 	}

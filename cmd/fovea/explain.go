@@ -16,7 +16,6 @@ import (
 	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/tensor"
-	"github.com/foveaml/fovea/weights"
 )
 
 // inspected is a model loaded for the inspecting commands (explain,
@@ -24,7 +23,6 @@ import (
 type inspected struct {
 	model nn.Layer
 	spec  models.Spec
-	meta  map[string]string
 	names []string // class names, nil if unknown
 	// pre is how an image becomes the model's input: the weights file's
 	// preprocessing (as fovea predict replays it), --normalize's if given.
@@ -44,7 +42,7 @@ func (f *inspectFlags) register(fs *flag.FlagSet, needWeights bool) {
 	if !needWeights {
 		req = " (or --model for its random initial weights)"
 	}
-	fs.StringVar(&f.weights, "weights", "", "weights file: a fovea model or checkpoint, or a torchvision/timm state dict in safetensors"+req)
+	fs.StringVar(&f.weights, "weights", "", "weights file: a fovea model or checkpoint (of a zoo model or an imported ONNX graph), a torchvision/timm state dict in safetensors, or an .onnx file"+req)
 	fs.StringVar(&f.model, "model", "", "zoo model the weights are for (default: the one their metadata names)")
 	fs.StringVar(&f.normalize, "normalize", "auto", "input normalisation after decoding to [0, 1]: imagenet (torchvision's mean and std), none, or auto (as the weights file describes, as fovea predict does; for a file that does not say, imagenet for models of 64 pixels and more)")
 	fs.StringVar(&f.labels, "labels", "", "class names, one per line (default: those of --data, or of the data the weights were trained on)")
@@ -56,12 +54,11 @@ func (f *inspectFlags) load() (*inspected, error) {
 	var in inspected
 	switch {
 	case f.weights != "":
-		_, meta, err := weights.Load(f.weights)
+		info, err := models.ReadFileInfo(f.weights)
 		if err != nil {
 			return nil, err
 		}
-		in.meta = meta
-		if f.model == "" && meta["model"] == "" {
+		if f.model == "" && info.Model == "" {
 			return nil, usagef("%s names no model in its metadata: say which it is for with --model", f.weights)
 		}
 		model, spec, _, err := models.Pretrained(f.model, f.weights)
@@ -78,7 +75,7 @@ func (f *inspectFlags) load() (*inspected, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.model, in.spec, in.meta = model, spec, map[string]string{}
+		in.model, in.spec = model, spec
 	default:
 		return nil, usagef("--weights is required")
 	}

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // cmdExport writes a model as an ONNX file.
 func cmdExport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fovea export", flag.ContinueOnError)
-	w := fs.String("weights", "", "weights to export: a fovea model file or checkpoint, a torchvision state dict, or an .onnx file")
+	w := fs.String("weights", "", "weights to export: a fovea model file or checkpoint (of a zoo model or a fine-tuned ONNX graph), a torchvision state dict, or an .onnx file")
 	out := fs.String("out", "", "the ONNX file to write (opset 17, NCHW input, dynamic batch)")
 	model := fs.String("model", "", "the zoo model the weights are for (default: the one their metadata names)")
 	shape := fs.String("shape", "", "the shape of one example, H,W,C for images (default: the model's)")
@@ -61,26 +60,19 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// loadAnyModel reads any weights fovea reads: an ONNX file, a fovea
-// model file or checkpoint, or a state dict for a zoo model (named by
-// the file's metadata or by name). It returns the model, the shape of
-// one input [H W C] when known, and the file's metadata with what is
-// about training (a checkpoint's epoch, optimiser state) left out.
+// loadAnyModel reads any weights fovea reads (models.Pretrained): an
+// ONNX file, a fovea model file or checkpoint (of a zoo model or of an
+// imported graph), or a state dict for a zoo model (named by the file's
+// metadata or by name). It returns the model, the shape of one input
+// [H W C] when known, and the file's description as metadata, without
+// what is about training (a checkpoint's epoch, optimiser state) or the
+// graph a fovea file of an imported one carries.
 func loadAnyModel(path, name string) (nn.Layer, []int, map[string]string, error) {
-	if isONNX(path) {
-		m, err := onnx.Load(path)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return m, nn.AboutOf(m).Input, m.Metadata(), nil
-	}
 	if name == "" {
 		if info, err := models.ReadFileInfo(path); err == nil && info.Model == "" {
 			return nil, nil, nil, usagef("%s names no model in its metadata; say which with --model (fovea models lists them)", path)
 		}
 	}
-	// The file is read as every command reads weights: Pretrained finds
-	// the model and its classes and converts a state dict's layout.
 	m, spec, _, err := models.Pretrained(name, path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -89,33 +81,9 @@ func loadAnyModel(path, name string) (nn.Layer, []int, map[string]string, error)
 	if err != nil {
 		info = models.FileInfo{} // a PyTorch file describes nothing
 	}
-	info.Model, info.Classes = spec.Name, nn.Classes(m)
-	info.ClassNames = info.NamesFor(info.Classes)
-	in := nn.AboutOf(m).Input
-	if in == nil {
-		in = spec.Input
+	if info, err = info.Of(m, spec); err != nil {
+		return nil, nil, nil, err
 	}
-	return m, in, info.Meta(), nil
-}
-
-// isONNX tells an ONNX file from a safetensors one by its first bytes:
-// a safetensors file starts with its header's length, a little-endian
-// integer followed by "{".
-func isONNX(path string) bool {
-	if strings.HasSuffix(strings.ToLower(path), ".onnx") {
-		return true
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	b := make([]byte, 9)
-	if n, _ := io.ReadFull(f, b); n < 9 {
-		return false
-	}
-	// An ONNX ModelProto opens with field 1 (ir_version, a varint): byte
-	// 0x08. A safetensors file has its JSON header at byte 8; PyTorch's
-	// files are zips ("PK") or pickles (0x80).
-	return b[0] == 0x08 && b[8] != '{'
+	info.Graph = nil
+	return m, modelInput(m, spec), info.Meta(), nil
 }

@@ -33,26 +33,8 @@ func TestExportAndRun(t *testing.T) {
 		t.Errorf("metadata_props %v; want the weights file's", md)
 	}
 	x := tensor.RandNormal(rand.New(rand.NewPCG(1, 2)), 0, 1, 3, 1, 28, 28) // NCHW
-	in := filepath.Join(dir, "x.safetensors")
-	if err := weights.Save(in, map[string]*tensor.Tensor{"input": x}, nil); err != nil {
-		t.Fatal(err)
-	}
 	logits := func(weightsFile string, extra ...string) *tensor.Tensor {
-		t.Helper()
-		o := filepath.Join(dir, "y.safetensors")
-		args := append([]string{"run", "--weights", weightsFile, "--input", in, "--output", o}, extra...)
-		if st, so, se := fovea(args...); st != 0 {
-			t.Fatalf("run %v: status %d: %s%s", extra, st, so, se)
-		}
-		ts, _, err := weights.Load(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range ts {
-			return v
-		}
-		t.Fatal("no output tensor")
-		return nil
+		return runOutput(t, dir, weightsFile, x, extra...)
 	}
 	a, b := logits(w), logits(out)
 	if !a.SameShape(b) || a.Dim(0) != 3 || a.Dim(1) != 10 {
@@ -64,10 +46,7 @@ func TestExportAndRun(t *testing.T) {
 		}
 	}
 	// The same input given NHWC gives the same logits.
-	xh := permute4(x, [4]int{0, 2, 3, 1})
-	if err := weights.Save(in, map[string]*tensor.Tensor{"input": xh}, nil); err != nil {
-		t.Fatal(err)
-	}
+	x = permute4(x, [4]int{0, 2, 3, 1})
 	c := logits(out, "--layout", "nhwc")
 	for i := range a.Data() {
 		if c.Data()[i] != b.Data()[i] {

@@ -19,15 +19,19 @@ import (
 // data, checkpoints, resume and files.
 func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fovea finetune", "usage: fovea finetune --from WEIGHTS [--model NAME] [--classes N] [--freeze POLICY] [--data DIR] [flags]\n\n"+
-		"Loads WEIGHTS (a fovea model file or checkpoint, or a torchvision/timm state dict in safetensors)\n"+
-		"into a zoo model (the one its metadata names, else --model), freezes part of it and trains it on\n"+
-		"--data, preparing images as WEIGHTS says. --classes N, if given, gives the model a new head of N\n"+
-		"classes; the rest must load unless --allow-missing says otherwise.\n\n")
+		"Loads WEIGHTS (a fovea model file or checkpoint, a torchvision/timm state dict in safetensors or\n"+
+		".pth, or an .onnx graph) into its model — the zoo model its metadata names, else --model; an\n"+
+		".onnx without --model is its own model, its last Gemm the head — freezes part of it and trains\n"+
+		"it on --data, preparing images as WEIGHTS says (an .onnx: at its input's size, with the zoo's\n"+
+		"defaults). --classes N, if given, gives the model a new head of N classes; the rest must load\n"+
+		"unless --allow-missing says otherwise. The files written (checkpoint, best, model) of an ONNX\n"+
+		"graph carry the graph in their metadata: every command that takes --weights reads them, and\n"+
+		"fovea export writes them as .onnx again.\n\n")
 	var mf modelFlags
 	mf.register(fs)
 	var r runFlags
 	r.register(fs, 10, "epochs to train")
-	from := fs.String("from", "", "pretrained weights (safetensors); required, unless --resume names a checkpoint of this run")
+	from := fs.String("from", "", "pretrained weights (safetensors, .pth or .onnx); required, unless --resume names a checkpoint of this run")
 	freeze := fs.String("freeze", "all-but-head", "what does not train: all-but-head, up-to:LAYER (LAYER and all before it), match:PATTERN, none")
 	allow := fs.String("allow-missing", "", "comma-separated layers whose tensors may be missing, unexpected or of another shape (head: the model's head; *: all)")
 	newHead := fs.Bool("new-head", false, "re-initialise the head even with as many classes as the weights have")
@@ -101,8 +105,15 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	if trainable == 0 {
 		return usagef("--freeze %s leaves nothing to train", *freeze)
 	}
+	// The files describe the model: an imported graph's carry the graph,
+	// its new head's shape in it; the run adds classes and names.
+	info, err := models.FileInfo{}.Of(model, spec)
+	if err != nil {
+		return err
+	}
+	info.Classes, info.ClassNames = 0, nil
 	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, headCache: *cache,
-		info:      models.FileInfo{Model: spec.Name},
+		info:      info,
 		classHint: "give it a new head with --classes",
 		outName:   "finetune-" + spec.Name,
 		// The optimiser: the head at --lr, the rest at --backbone-lr-scale times it.

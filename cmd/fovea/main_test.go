@@ -136,7 +136,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"eval", "--weights", untrained, "--data", idx["bomb"]}, 1, "t10k-images-idx3-ubyte.gz: the header claims 1073741824 bytes of pixels (1048576 images of 32x32), more than a"},
 		{[]string{"eval", "--weights", untrained, "--data", idx["shape"], "--input", "exact"}, 1, "the data's images are 32×32×1 but lenet5 takes 28×28×1"},
 		{[]string{"eval", "--weights", nanWeights}, 1, nanWeights + `: tensor "features.0.bias" holds NaN at flat index 2`},
-		{[]string{"eval", "--weights", fiveClasses}, 1, fiveClasses + ": "},
+		{[]string{"eval", "--weights", fiveClasses}, 1, fiveClasses + " into lenet5: "},
 		{[]string{"eval", "--weights", unknownModel}, 2, unknownModel + `: its metadata names model "lenet9000": unknown model`},
 		{[]string{"eval", "--weights", cutWeights}, 1, cutWeights + ": "},
 		{[]string{"predict", "--weights", untrained, bombPNG}, 1, bombPNG + ": png image of 6000x6000 pixels would take"},

@@ -3,6 +3,9 @@
 
   gen_fixtures.py small [DIR]    small graphs covering the supported ops at opsets
                                  7 to 17, checked in beside this script (DIR=.)
+  gen_fixtures.py tiny [DIR]     tiny_cnn_op13: a small classifier (16x16 RGB, 3
+                                 classes, batch norms kept) that cmd/fovea's tests
+                                 fine-tune, checked in beside this script (DIR=.)
   gen_fixtures.py zoo DIR NAMES  torchvision models (resnet18, googlenet, alexnet,
                                  vgg11_bn; resnet50, vgg16 for bench) for the
                                  parity tests, built at test time
@@ -140,6 +143,29 @@ class Deconv(nn.Module):
         return self.up2(torch.relu(self.up(torch.relu(self.conv(x)))))
 
 
+class TinyCNN(nn.Module):
+    """A small classifier as fine-tuning meets it: conv-bn-relu twice, pooling, a Linear head (16x16 RGB, 3 logits)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        y = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        y = F.relu(self.bn2(self.conv2(y)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def tiny(out):
+    torch.manual_seed(0)
+    m = redraw(TinyCNN(), 5).eval()
+    export(m, torch.randn(2, 3, 16, 16), os.path.join(out, 'tiny_cnn_op13'), 13, bn=True)
+
+
 def small(out):
     torch.manual_seed(0)
     for opset in (9, 11, 13, 17):
@@ -177,7 +203,8 @@ def zoo(out, names):
 
 
 if __name__ == '__main__':
-    if sys.argv[1] == 'small':
-        small(sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__)))
+    if sys.argv[1] in ('small', 'tiny'):
+        here = os.path.dirname(os.path.abspath(__file__))
+        {'small': small, 'tiny': tiny}[sys.argv[1]](sys.argv[2] if len(sys.argv) > 2 else here)
     else:
         zoo(sys.argv[2], sys.argv[3].split(','))
