@@ -178,6 +178,43 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	checkLen("conv weight gradient", dw, p.WeightLen(d.C))
 	if db != nil {
 		checkLen("conv bias gradient", db, p.Cout)
+	}
+	if od.Len() > 0 && winoFilterGrad(d, p) {
+		convBackwardFilterWinograd(dw, x, dy, d, p)
+		if db != nil {
+			biasGrad(db, dy, od)
+		}
+		return
+	}
+	convBackwardFilterDirect(dw, db, x, dy, d, p)
+}
+
+// biasGrad sets db to the sum of dy over every pixel, in chunks of
+// pixels summed apart and added in chunk order (the same bits from run
+// to run).
+func biasGrad(db, dy []float32, od Dims) {
+	clear(db)
+	cout := od.C
+	var sum cpu.Ordered
+	cpu.ForChunks(od.N*od.H*od.W, 1024, func(c, lo, hi int) {
+		part := scratch.Get(cout)
+		pb := *part
+		clear(pb)
+		for i := lo; i < hi; i++ {
+			vec.axpy(pb, 1, dy[i*cout:(i+1)*cout])
+		}
+		sum.Do(c, func() {
+			vec.axpy(db, 1, pb)
+			scratch.Put(part)
+		})
+	})
+}
+
+// convBackwardFilterDirect is Conv2DBackwardFilter on the direct kernel
+// (p normed, the arguments checked).
+func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
+	od := p.Out(d)
+	if db != nil {
 		clear(db)
 	}
 	clear(dw)

@@ -115,6 +115,30 @@ func outputT() {
 	w("\tVFMADD231PS %s, %s, %s", z(c8), t(3), o(3))
 }
 
+// gradT is A·d on four vectors (A = (Aᵀ)ᵀ, 6×4): the transform of an
+// output gradient's tile for backward-filter.
+//
+//	o0 = d0                        o3 = (d0 + 4d2) + (2d1 + 8d3)
+//	o1 = (d0 + d2) + (d1 + d3)     o4 = (d0 + 4d2) − (2d1 + 8d3)
+//	o2 = (d0 + d2) − (d1 + d3)     o5 = d3
+func gradT() {
+	d := func(i int) string { return z(in0 + i) }
+	o := func(i int) string { return z(out0 + i) }
+	t := func(i int) string { return z(tmp0 + i) }
+	w("\tVADDPS %s, %s, %s", d(2), d(0), t(0)) // d0 + d2
+	w("\tVADDPS %s, %s, %s", d(3), d(1), t(1)) // d1 + d3
+	w("\tVMOVAPS %s, %s", d(0), o(0))
+	w("\tVADDPS %s, %s, %s", t(1), t(0), o(1))
+	w("\tVSUBPS %s, %s, %s", t(1), t(0), o(2))
+	w("\tVMOVAPS %s, %s", d(0), t(2))
+	w("\tVFMADD231PS %s, %s, %s", z(c4), d(2), t(2)) // d0 + 4d2
+	w("\tVMULPS %s, %s, %s", z(c2), d(1), t(3))
+	w("\tVFMADD231PS %s, %s, %s", z(c8), d(3), t(3)) // 2d1 + 8d3
+	w("\tVADDPS %s, %s, %s", t(3), t(2), o(3))
+	w("\tVSUBPS %s, %s, %s", t(3), t(2), o(4))
+	w("\tVMOVAPS %s, %s", d(3), o(5))
+}
+
 // filterT is G·g on three vectors: the filter transform.
 //
 //	o0 = g0/4                 o3 = (g0/24 + g2/6) + g1/12
@@ -211,6 +235,51 @@ func genInput() {
 				w("\tVMOVUPS %s, %s", stack(6*a+b), z(in0+a))
 			}
 			inputT()
+			addr := []string{"(R12)", "(R12)(R13*1)", "(R12)(R13*2)", "(R12)(R14*1)", "(R12)(R13*4)", "(R12)(R15*1)"}
+			for a := 0; a < 6; a++ {
+				store(z(out0+a), addr[a], masked)
+			}
+			if b < 5 {
+				w("\tADDQ R8, R12")
+			}
+		}
+	})
+}
+
+// genGrad: func winoGradAVX512(m *float32, ms int, y **float32, c int).
+// y holds 16 pointers, an output gradient's 4×4 tile row by row; point
+// ξ = 6i+j of A·dy·Aᵀ goes to m + ξ·ms bytes.
+func genGrad() {
+	w("// func winoGradAVX512(m *float32, ms int, y **float32, c int)")
+	w("TEXT ·winoGradAVX512(SB), 0, $%d-32", 24*64)
+	w("\tMOVQ m+0(FP), DI")
+	w("\tMOVQ ms+8(FP), R8")
+	w("\tMOVQ y+16(FP), SI")
+	w("\tMOVQ c+24(FP), CX")
+	w("\tLEAQ (R8)(R8*2), R13")   // 3ms
+	w("\tSHLQ $1, R13")           // 6ms
+	w("\tLEAQ (R13)(R13*2), R14") // 18ms
+	w("\tLEAQ (R13)(R13*4), R15") // 30ms
+	consts("grad", map[int]float32{c4: 4, c2: 2, c8: 8})
+	loop("grad", func(masked bool) {
+		// Rows of the tile: A along each row, into frame[6a+ξb].
+		for a := 0; a < 4; a++ {
+			for b := 0; b < 4; b++ {
+				w("\tMOVQ %d(SI), R10", 8*(4*a+b))
+				load("(R10)(BX*1)", z(in0+b), masked)
+			}
+			gradT()
+			for j := 0; j < 6; j++ {
+				w("\tVMOVUPS %s, %s", z(out0+j), stack(6*a+j))
+			}
+		}
+		// Columns of the frame: A down each, to point 6ξa+ξb.
+		w("\tLEAQ (DI)(BX*1), R12")
+		for b := 0; b < 6; b++ {
+			for a := 0; a < 4; a++ {
+				w("\tVMOVUPS %s, %s", stack(6*a+b), z(in0+a))
+			}
+			gradT()
 			addr := []string{"(R12)", "(R12)(R13*1)", "(R12)(R13*2)", "(R12)(R14*1)", "(R12)(R13*4)", "(R12)(R15*1)"}
 			for a := 0; a < 6; a++ {
 				store(z(out0+a), addr[a], masked)
@@ -345,6 +414,8 @@ func main() {
 	genOutput()
 	w("")
 	genFilter()
+	w("")
+	genGrad()
 	// Align the operands into columns as gofmt would for Go.
 	var res strings.Builder
 	for _, line := range strings.Split(out.String(), "\n") {

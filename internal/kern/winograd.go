@@ -45,9 +45,13 @@ type winoKernels struct {
 	// filter: u[ξ] = (G·g·Gᵀ)[ξ], tap t = 3ky+kx of g at g + t·gs and
 	// point ξ at u + ξ·us.
 	filter func(u *float32, us int, g *float32, gs int, c int)
+	// grad: m[ξ] = (A·dy·Aᵀ)[ξ] for the 4×4 output-gradient tile whose
+	// pixels y[0..15] point at (row by row), point ξ at m + ξ·ms: the
+	// transform of dy for backward-filter (see winograd_filter.go).
+	grad func(m *float32, ms int, y **float32, c int)
 }
 
-var winoGo = &winoKernels{name: "go", in: winoInGo, out: winoOutGo, filter: winoFilterGo}
+var winoGo = &winoKernels{name: "go", in: winoInGo, out: winoOutGo, filter: winoFilterGo, grad: winoGradGo}
 
 // wino is the implementation in use: the assembly where the CPU has
 // AVX-512, else the Go one. winoFast says whether it is the assembly,
