@@ -205,81 +205,51 @@ func loop(label string, body func(masked bool)) {
 // x holds 36 pointers, the patch's pixels row by row; transformed point
 // ξ = 6i+j goes to v + ξ·vs bytes.
 func genInput() {
-	w("// func winoInAVX512(v *float32, vs int, x **float32, c int)")
-	w("TEXT ·winoInAVX512(SB), 0, $%d-32", 36*64)
-	w("\tMOVQ v+0(FP), DI")
-	w("\tMOVQ vs+8(FP), R8")
-	w("\tMOVQ x+16(FP), SI")
-	w("\tMOVQ c+24(FP), CX")
-	w("\tLEAQ (R8)(R8*2), R13")   // 3vs
-	w("\tSHLQ $1, R13")           // 6vs
-	w("\tLEAQ (R13)(R13*2), R14") // 18vs
-	w("\tLEAQ (R13)(R13*4), R15") // 30vs
-	consts("in", map[int]float32{c4: 4, cm4: -4, cm5: -5, c2: 2, cm2: -2})
-	loop("in", func(masked bool) {
-		// Rows of the patch: Bᵀ along each row, into frame[6a+ξb].
-		for a := 0; a < 6; a++ {
-			for b := 0; b < 6; b++ {
-				w("\tMOVQ %d(SI), R10", 8*(6*a+b))
-				load("(R10)(BX*1)", z(in0+b), masked)
-			}
-			inputT()
-			for j := 0; j < 6; j++ {
-				w("\tVMOVUPS %s, %s", z(out0+j), stack(6*a+j))
-			}
-		}
-		// Columns of the frame: Bᵀ down each, to point 6ξa+ξb.
-		w("\tLEAQ (DI)(BX*1), R12")
-		for b := 0; b < 6; b++ {
-			for a := 0; a < 6; a++ {
-				w("\tVMOVUPS %s, %s", stack(6*a+b), z(in0+a))
-			}
-			inputT()
-			addr := []string{"(R12)", "(R12)(R13*1)", "(R12)(R13*2)", "(R12)(R14*1)", "(R12)(R13*4)", "(R12)(R15*1)"}
-			for a := 0; a < 6; a++ {
-				store(z(out0+a), addr[a], masked)
-			}
-			if b < 5 {
-				w("\tADDQ R8, R12")
-			}
-		}
-	})
+	genSquare("winoInAVX512", "v", "vs", "x", 6, inputT, map[int]float32{c4: 4, cm4: -4, cm5: -5, c2: 2, cm2: -2})
 }
 
 // genGrad: func winoGradAVX512(m *float32, ms int, y **float32, c int).
 // y holds 16 pointers, an output gradient's 4×4 tile row by row; point
 // ξ = 6i+j of A·dy·Aᵀ goes to m + ξ·ms bytes.
 func genGrad() {
-	w("// func winoGradAVX512(m *float32, ms int, y **float32, c int)")
-	w("TEXT ·winoGradAVX512(SB), 0, $%d-32", 24*64)
-	w("\tMOVQ m+0(FP), DI")
-	w("\tMOVQ ms+8(FP), R8")
-	w("\tMOVQ y+16(FP), SI")
+	genSquare("winoGradAVX512", "m", "ms", "y", 4, gradT, map[int]float32{c4: 4, c2: 2, c8: 8})
+}
+
+// genSquare writes a transform L·X·Lᵀ of an n×n patch of pixels (n
+// pointers a row, argument src) into the 6×6 points at dst + ξ·stride
+// bytes, L the 6×n matrix that oneD applies to n vectors from Z0.
+func genSquare(name, dst, stride, src string, n int, oneD func(), k map[int]float32) {
+	w("// func %s(%s *float32, %s int, %s **float32, c int)", name, dst, stride, src)
+	w("TEXT ·%s(SB), 0, $%d-32", name, 6*n*64)
+	w("\tMOVQ %s+0(FP), DI", dst)
+	w("\tMOVQ %s+8(FP), R8", stride)
+	w("\tMOVQ %s+16(FP), SI", src)
 	w("\tMOVQ c+24(FP), CX")
-	w("\tLEAQ (R8)(R8*2), R13")   // 3ms
-	w("\tSHLQ $1, R13")           // 6ms
-	w("\tLEAQ (R13)(R13*2), R14") // 18ms
-	w("\tLEAQ (R13)(R13*4), R15") // 30ms
-	consts("grad", map[int]float32{c4: 4, c2: 2, c8: 8})
-	loop("grad", func(masked bool) {
-		// Rows of the tile: A along each row, into frame[6a+ξb].
-		for a := 0; a < 4; a++ {
-			for b := 0; b < 4; b++ {
-				w("\tMOVQ %d(SI), R10", 8*(4*a+b))
+	w("\tLEAQ (R8)(R8*2), R13")   // 3·stride
+	w("\tSHLQ $1, R13")           // 6·stride
+	w("\tLEAQ (R13)(R13*2), R14") // 18·stride
+	w("\tLEAQ (R13)(R13*4), R15") // 30·stride
+	label := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(name, "wino"), "AVX512"))
+	consts(label, k)
+	loop(label, func(masked bool) {
+		// Rows of the patch: L along each row, into frame[6a+ξb].
+		for a := 0; a < n; a++ {
+			for b := 0; b < n; b++ {
+				w("\tMOVQ %d(SI), R10", 8*(n*a+b))
 				load("(R10)(BX*1)", z(in0+b), masked)
 			}
-			gradT()
+			oneD()
 			for j := 0; j < 6; j++ {
 				w("\tVMOVUPS %s, %s", z(out0+j), stack(6*a+j))
 			}
 		}
-		// Columns of the frame: A down each, to point 6ξa+ξb.
+		// Columns of the frame: L down each, to point 6ξa+ξb.
 		w("\tLEAQ (DI)(BX*1), R12")
 		for b := 0; b < 6; b++ {
-			for a := 0; a < 4; a++ {
+			for a := 0; a < n; a++ {
 				w("\tVMOVUPS %s, %s", stack(6*a+b), z(in0+a))
 			}
-			gradT()
+			oneD()
 			addr := []string{"(R12)", "(R12)(R13*1)", "(R12)(R13*2)", "(R12)(R14*1)", "(R12)(R13*4)", "(R12)(R15*1)"}
 			for a := 0; a < 6; a++ {
 				store(z(out0+a), addr[a], masked)

@@ -223,14 +223,10 @@ func winoShape(p Conv) bool {
 // wants the assembly transforms, a few channels on both sides and images
 // not much smaller than a tile.
 func useWinograd(d Dims, p Conv, filterKept bool) bool {
-	if !winoFast || !winoShape(p) {
+	if !winoMayRun(d, p) {
 		return false
 	}
 	od := p.Out(d)
-	if d.C < winoMinChannels || p.Cout < winoMinChannels || od.H < 4 || od.W < 4 ||
-		36*d.C*p.Cout > winoMaxFilter {
-		return false
-	}
 	pix := float64(od.N * od.H * od.W)
 	tiled := float64(od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4) * 16)
 	cin, cout := float64(d.C), float64(p.Cout)
@@ -240,6 +236,20 @@ func useWinograd(d Dims, p Conv, filterKept bool) bool {
 		win += winoFilterCost * 36 * cin * cout
 	}
 	return win*winoMargin < direct
+}
+
+// winoMayRun reports whether Winograd can be considered for p (normed)
+// over dims d at all, in any of the three passes: the assembly
+// transforms, a 3×3 stride-1 filter, a few channels on both sides, an
+// output not much smaller than a tile and a transformed filter of
+// bounded size.
+func winoMayRun(d Dims, p Conv) bool {
+	if !winoFast || !winoShape(p) {
+		return false
+	}
+	od := p.Out(d)
+	return d.C >= winoMinChannels && p.Cout >= winoMinChannels && od.H >= 4 && od.W >= 4 &&
+		36*d.C*p.Cout <= winoMaxFilter
 }
 
 // The cost model's knobs, set from BenchmarkWinogradVsDirect: below 16

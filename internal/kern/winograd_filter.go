@@ -20,14 +20,10 @@ import (
 // dims d runs by Winograd: a 3×3 stride-1 convolution whose product is
 // large enough to pay for the transforms of x and dy.
 func winoFilterGrad(d Dims, p Conv) bool {
-	if !winoFast || !winoShape(p) {
+	if !winoMayRun(d, p) {
 		return false
 	}
 	od := p.Out(d)
-	if d.C < winoMinChannels || p.Cout < winoMinChannels || od.H < 4 || od.W < 4 ||
-		36*d.C*p.Cout > winoMaxFilter {
-		return false
-	}
 	pix := float64(od.N * od.H * od.W)
 	tiles := float64(od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4))
 	cin, cout := float64(d.C), float64(p.Cout)
