@@ -2,6 +2,7 @@ package kern
 
 import (
 	"bytes"
+	"hash/maphash"
 	"sync"
 	"unsafe"
 )
@@ -13,15 +14,23 @@ import (
 // contents: the cache keeps a copy of the weights each transform was
 // made from and compares it with the weights handed in, so an update in
 // place (a training step) is never missed. A filter's transform is kept
-// only once it has been seen twice unchanged: a filter that changes at
-// every step (training) costs a copy of its weights, never a kept
-// transform. What is held is bounded by winoCacheLimit, the oldest
-// entries going first.
+// only once it has been seen twice unchanged, which a hash of the weights
+// tells: a filter that changes at every step (training) costs 8 bytes,
+// not a copy of its weights (a copy of every 3×3 filter of a model, twice
+// over with the flipped ones of the backward pass, was 75 MiB of a
+// CIFAR ResNet-18's training step). A hash that matched weights it was
+// not made from would cost only a kept transform: the transform is used
+// only while the copy made with it matches. What is held is bounded by
+// winoCacheLimit, the oldest entries going first.
 var winoCache = &filterCache{entries: map[filterKey]*filterEntry{}}
 
 // winoCacheLimit bounds the bytes of weights and transforms the cache
 // holds.
 var winoCacheLimit int64 = 512 << 20
+
+// winoCacheEntries bounds the filters the cache knows, kept transform or
+// not.
+const winoCacheEntries = 4096
 
 type filterKey struct {
 	data       *float32
@@ -32,9 +41,13 @@ type filterKey struct {
 
 type filterEntry struct {
 	key filterKey
-	src []float32 // the weights, as last seen
+	sum uint64    // the hash of the weights as last seen
+	src []float32 // with u: the weights u was made from
 	u   []float32 // their transform, once seen twice
 }
+
+// winoSeed seeds the hash of weights.
+var winoSeed = maphash.MakeSeed()
 
 type filterCache struct {
 	mu      sync.Mutex
@@ -77,40 +90,43 @@ func (c *filterCache) store(w []float32, flip bool, nr int, u []float32) bool {
 	if int64(4*(len(w)+len(u))) > winoCacheLimit/4 {
 		return false
 	}
+	sum := maphash.Bytes(winoSeed, asBytes(w)) // outside the lock: it reads all of w
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.key(w, flip, nr, len(u))
 	e := c.entries[k]
 	if e == nil {
-		e = &filterEntry{key: k, src: append([]float32(nil), w...)}
+		e = &filterEntry{key: k, sum: sum}
 		c.entries[k] = e
 		c.order = append(c.order, e)
-		c.held += int64(4 * len(w))
 		c.evict(e)
 		return false
 	}
-	if !bytes.Equal(asBytes(e.src), asBytes(w)) {
-		copy(e.src, w) // changed since: start counting again
-		if e.u != nil {
-			c.held -= int64(4 * len(e.u))
-			e.u = nil
-		}
+	if e.sum != sum {
+		e.sum = sum // changed since: start counting again
+		c.drop(e)
 		return false
 	}
-	// Seen twice unchanged: keep u.
-	if e.u != nil {
-		c.held -= int64(4 * len(e.u))
-	}
-	e.u = u
-	c.held += int64(4 * len(u))
+	// Seen twice unchanged: keep u, and the weights it was made from.
+	c.drop(e)
+	e.src, e.u = append(e.src[:0], w...), u
+	c.held += int64(4 * (len(w) + len(u)))
 	c.evict(e)
 	return true
 }
 
+// drop forgets e's transform and the weights it was made from.
+func (c *filterCache) drop(e *filterEntry) {
+	if e.u != nil {
+		c.held -= int64(4 * (len(e.src) + len(e.u)))
+		e.src, e.u = nil, nil
+	}
+}
+
 // evict drops the oldest entries other than keep until the cache is
-// within its limit.
+// within its limits.
 func (c *filterCache) evict(keep *filterEntry) {
-	for c.held > winoCacheLimit && len(c.order) > 1 {
+	for (c.held > winoCacheLimit || len(c.order) > winoCacheEntries) && len(c.order) > 1 {
 		e := c.order[0]
 		if e == keep {
 			c.order = append(c.order[1:], e)

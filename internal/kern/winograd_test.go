@@ -399,3 +399,24 @@ func TestUseWinograd(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradCacheTraining checks that a filter updated before every
+// call (a training step) costs the cache no copy of its weights: it holds
+// no bytes, only a hash per filter.
+func TestWinogradCacheTraining(t *testing.T) {
+	winoCache.reset()
+	defer winoCache.reset()
+	r := newRand(14)
+	d := Dims{1, 8, 8, 32}
+	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}.norm(d)
+	x := randSlice(r, d.Len(), -1, 1)
+	w := randSlice(r, p.WeightLen(d.C), -1, 1)
+	y := make([]float32, p.Out(d).Len())
+	for step := range 4 {
+		w[step] += 0.25
+		conv2DWinograd(y, x, w, d, p, Epilogue{})
+		if winoCache.held != 0 {
+			t.Fatalf("step %d: the cache holds %d bytes for a filter that changes at every call; want 0", step, winoCache.held)
+		}
+	}
+}
