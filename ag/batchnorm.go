@@ -55,6 +55,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 	bn := kern.BatchNorm{Gamma: gamma.val.Data(), Beta: beta.val.Data(),
 		RunMean: s.Mean.Data(), RunVar: s.Var.Data(), Momentum: s.Momentum, Eps: s.Eps}
 	y := t.newOutput(sh, x, gamma, beta)
+	y.spare = true // backward reads x, not y
 	xd, yd := x.val.Data(), y.val.Data()
 	var mean, invStd []float32
 	if train {

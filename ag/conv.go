@@ -40,6 +40,7 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	}
 	ws := w.val
 	y := t.newOutput(shapeOf(od), x, w, b)
+	y.spare = true // backward reads x, w and dy only
 	var bias []float32
 	if b != nil {
 		bias = b.val.Data()

@@ -43,6 +43,9 @@
 // step's Vars are dead: Value panics, and a tensor or slice taken from
 // one before Reset may already hold another step's numbers. Copy out
 // what must outlive the step (Item, Clone). Leaves are never pooled.
+// ReLUInPlace and AddInPlace write over an input that nothing else reads
+// (PyTorch's inplace=True), sparing its buffer; nn's convolution units
+// use them in training.
 //
 // # Errors
 //

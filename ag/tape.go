@@ -72,7 +72,7 @@ func (t *Tape) Err() error { return t.err }
 // gradient, or the tape was already backpropagated since its last Reset.
 func (t *Tape) Backward(loss *Var) error {
 	const op = "Backward"
-	if !t.ok(op, loss) {
+	if !t.live(op, loss) {
 		return t.err
 	}
 	switch {
@@ -139,8 +139,19 @@ func (t *Tape) fail(op, format string, args ...any) *Var {
 
 // ok reports whether op may run on inputs xs: no earlier error, and
 // every input a live Var of this tape or a leaf. Otherwise it records
-// the error.
+// the error. It counts the inputs' uses.
 func (t *Tape) ok(op string, xs ...*Var) bool {
+	if !t.live(op, xs...) {
+		return false
+	}
+	for _, x := range xs {
+		x.uses++
+	}
+	return true
+}
+
+// live is ok without counting uses.
+func (t *Tape) live(op string, xs ...*Var) bool {
 	if t.err != nil {
 		return false
 	}
@@ -150,6 +161,8 @@ func (t *Tape) ok(op string, xs ...*Var) bool {
 			t.fail(op, "input %d is nil", i)
 		case x.released:
 			t.fail(op, "input %d was released by Tape.Reset", i)
+		case x.overwritten != "":
+			t.fail(op, "input %d was written over by %s", i, x.overwritten)
 		case x.tape != nil && x.tape != t:
 			t.fail(op, "input %d is an op output of another tape", i)
 		}

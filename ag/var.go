@@ -21,6 +21,14 @@ type Var struct {
 	requires bool
 	tape     *Tape // the op output's tape; nil for a leaf
 	released bool
+	// uses counts the ops that have taken v as an input.
+	uses int
+	// spare is set when the op that made v reads v's value in none of
+	// its backward work (Conv2D, BatchNorm, Add), so that an in-place op
+	// may write over it.
+	spare bool
+	// overwritten names the in-place op that wrote over v's value.
+	overwritten string
 }
 
 // Param returns a trainable leaf over t: it requires a gradient, which
@@ -37,6 +45,9 @@ func Const(t *tensor.Tensor) *Var { return &Var{val: t} }
 func (v *Var) Value() *tensor.Tensor {
 	if v.released {
 		panic("ag: Var used after its Tape was Reset")
+	}
+	if v.overwritten != "" {
+		panic("ag: Var used after " + v.overwritten + " wrote over its value")
 	}
 	return v.val
 }
