@@ -27,8 +27,9 @@ import (
 // time and holds many buffers at once, where rounding up would cost
 // memory and buy no reuse. With Round it rounds lengths up to size
 // classes a quarter octave apart, so that a buffer serves every request
-// of its class and wastes under a fifth of its capacity: the choice for
-// buffers of many sizes, each held briefly.
+// of its class and wastes under a fifth of its capacity, and a request
+// that finds its class empty takes an idle buffer up to four times its
+// size: the choice for buffers of many sizes, each held briefly.
 //
 // The zero List is ready to use and keeps everything handed back to it.
 // A List is not safe for concurrent use.
@@ -126,18 +127,49 @@ func (l *List[E]) Get(n int) []E {
 // counts the buffer that the caller will make.
 func (l *List[E]) take(n int) ([]E, bool) {
 	k, size := l.key(n)
-	l.live += int64(size) // the capacity of what is handed out, kept or made
-	l.peak = max(l.peak, l.live)
 	f := l.list(k, false)
+	if (f == nil || len(*f) == 0) && l.Round {
+		f = l.larger(k)
+	}
 	if f == nil || len(*f) == 0 {
 		l.made++
+		l.count(size)
 		return nil, false
 	}
 	b := (*f)[len(*f)-1]
 	(*f)[len(*f)-1] = nil
 	*f = (*f)[:len(*f)-1]
 	l.held -= int64(cap(b)) * elemSize[E]()
+	l.count(cap(b))
 	return b[:n], true
+}
+
+// count adds a buffer of capacity size to what is handed out.
+func (l *List[E]) count(size int) {
+	l.live += int64(size)
+	l.peak = max(l.peak, l.live)
+}
+
+// borrowUp is how many size classes above its own a request may take a
+// kept buffer from: up to four times its size.
+const borrowUp = 2 * stepsPerOctave
+
+// larger returns the free list of the smallest class above k, within
+// borrowUp, that holds a buffer, or nil. Taking a somewhat larger idle
+// buffer rather than making one keeps what a List holds near the most
+// its caller uses at once: the kernels' workspaces come in many sizes
+// (padded copies of a batch, transformed filters), one after another,
+// and without it each size would keep a buffer of its own.
+func (l *List[E]) larger(k int) *[][]E {
+	if l.classes == nil {
+		return nil
+	}
+	for j := k + 1; j <= min(k+borrowUp, nClasses-1); j++ {
+		if len(l.classes[j]) > 0 {
+			return &l.classes[j]
+		}
+	}
+	return nil
 }
 
 // make returns a new buffer of length n, with the capacity of its class.

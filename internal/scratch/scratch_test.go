@@ -136,3 +136,32 @@ func TestPoolShared(t *testing.T) {
 		}
 	}
 }
+
+// TestListBorrowsLarger checks that a request whose class is empty takes
+// a kept buffer up to four times its size, the smallest there is, and
+// not a larger one; and that the buffer goes back to its own class.
+func TestListBorrowsLarger(t *testing.T) {
+	p := List[float32]{Round: true}
+	big, huge := p.Get(3500), p.Get(5000)
+	p.Put(huge)
+	p.Put(big)
+	a := p.Get(1000)
+	if &a[0] != &big[0] || len(a) != 1000 || p.Made() != 2 {
+		t.Fatalf("Get(1000) with buffers of 3500 and 5000 kept: made %d, took the 3500 one %v", p.Made(), &a[0] == &big[0])
+	}
+	if now, _ := p.InUse(); now != int64(4*cap(big)) {
+		t.Fatalf("in use %d bytes; want the borrowed buffer's %d", now, 4*cap(big))
+	}
+	p.Put(a)
+	if b := p.Get(3500); &b[0] != &big[0] {
+		t.Fatal("a borrowed buffer did not go back to its own class")
+	}
+	if c := p.Get(1000); &c[0] == &huge[0] || p.Made() != 3 {
+		t.Fatal("Get(1000) took a buffer more than four times its size")
+	}
+	var exact List[float32]
+	exact.Put(exact.Get(2000))
+	if exact.Get(1000); exact.Made() != 2 {
+		t.Fatal("a list by length borrowed a buffer of another length")
+	}
+}
