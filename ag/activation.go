@@ -26,7 +26,7 @@ func (t *Tape) apply(a *activation, x *Var, over bool) *Var {
 	var y *Var
 	if over {
 		y = t.output(x.val.Data(), x.val.Shape(), x)
-		x.overwritten = a.name + "InPlace"
+		y.shares, x.overwritten = x, a.name+"InPlace"
 	} else {
 		y = t.newOutput(x.val.Shape(), x)
 	}
@@ -36,6 +36,11 @@ func (t *Tape) apply(a *activation, x *Var, over bool) *Var {
 		t.trace(a.name, nil, y, x)
 	}
 	return t.record(y, func(dy []float32) {
+		if t.canTake(x, y) { // element-wise: dx may be dy
+			a.backward(dy, dy, yd)
+			t.take(x, y)
+			return
+		}
 		dx := t.sink(x)
 		a.backward(dx, dy, yd)
 		t.flush(x, dx)

@@ -78,7 +78,7 @@ func TestInPlaceWritesOver(t *testing.T) {
 	if &y.val.Data()[0] != &h.val.Data()[0] {
 		t.Errorf("ReLUInPlace did not write over a Scale's unread output")
 	}
-	if tp.Add(h, y) != nil || !strings.Contains(tp.Err().Error(), "written over by ReLUInPlace") {
+	if tp.Add(h, y) != nil || !strings.Contains(tp.Err().Error(), "by ReLUInPlace") {
 		t.Errorf("using a Var written over: error %v; want one naming ReLUInPlace", tp.Err())
 	}
 	func() {

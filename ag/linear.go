@@ -48,7 +48,7 @@ func (t *Tape) combine(op string, ws []float32, over bool, xs ...*Var) *Var {
 	var y *Var
 	if over {
 		y = t.output(xs[0].val.Data(), xs[0].val.Shape(), xs...)
-		xs[0].overwritten = op
+		y.shares, xs[0].overwritten = xs[0], op+"InPlace"
 	} else {
 		y = t.newOutput(xs[0].val.Shape(), xs...)
 	}
@@ -66,10 +66,21 @@ func (t *Tape) combine(op string, ws []float32, over bool, xs ...*Var) *Var {
 		t.trace(op, ws, y, xs...)
 	}
 	return t.record(y, func(dy []float32) {
+		// The first term of weight 1 that may take dy as its gradient
+		// does, after the others have read it.
+		take := -1
 		for i, x := range xs {
-			if x.requires {
+			if take < 0 && weight(i) == 1 && t.canTake(x, y) && !slices.Contains(xs[i+1:], x) && !slices.Contains(xs[:i], x) {
+				take = i
+			}
+		}
+		for i, x := range xs {
+			if x.requires && i != take {
 				t.accum(x, weight(i), dy)
 			}
+		}
+		if take >= 0 {
+			t.take(xs[take], y)
 		}
 	})
 }

@@ -14,9 +14,10 @@ import (
 // convolution units write their residual and ReLU over their batch
 // norm's output (ag's in-place ops) gives the same gradients, bit for
 // bit, as one whose units run layer by layer into buffers of their own
-// (as they do under an observer): through ResNet's residual shortcuts
-// and GoogLeNet's branches and concatenations, where a value has several
-// readers.
+// (as they do under an observer), and as one whose tape hands buffers
+// back during Backward, poisoned with NaN: through ResNet's residual
+// shortcuts and GoogLeNet's branches and concatenations, where a value
+// has several readers.
 func TestInPlaceUnitsMatchLayerByLayer(t *testing.T) {
 	resnet, err := NewResNet(ResNetConfig{Depth: 18, CIFAR: true, Width: 8, Classes: 10, Seed: 3})
 	if err != nil {
@@ -37,13 +38,15 @@ func TestInPlaceUnitsMatchLayerByLayer(t *testing.T) {
 		for i := range y {
 			y[i] = int32(i % 10)
 		}
-		grads := func(observe bool) ([][]float32, int64) {
+		grads := func(observe, release bool) ([][]float32, int64) {
 			ps := c.model.Params()
 			for _, p := range ps {
 				p.Var.ZeroGrad()
 			}
 			tp := ag.NewTape()
 			defer tp.Reset()
+			tp.SetReleaseInBackward(release)
+			tp.SetPoisonReleased(release)
 			ctx := &nn.Ctx{Tape: tp, Train: true}
 			if observe {
 				ctx.Observe = func(call nn.LayerCall) *ag.Var { return call.Out }
@@ -59,8 +62,9 @@ func TestInPlaceUnitsMatchLayerByLayer(t *testing.T) {
 			_, peak := tp.Memory()
 			return gs, peak
 		}
-		inPlace, inPlacePeak := grads(false)
-		plain, plainPeak := grads(true)
+		inPlace, inPlacePeak := grads(false, false)
+		plain, plainPeak := grads(true, false)
+		released, _ := grads(false, true)
 		if inPlacePeak >= plainPeak {
 			t.Errorf("%s: the step with in-place units peaked at %d bytes of the tape, the layer-by-layer one at %d; want less", c.name, inPlacePeak, plainPeak)
 		}
@@ -69,6 +73,9 @@ func TestInPlaceUnitsMatchLayerByLayer(t *testing.T) {
 		for i := range plain {
 			if !slices.Equal(inPlace[i], plain[i]) {
 				t.Errorf("%s: %s: the gradient with in-place units differs from the layer-by-layer one", c.name, names[i].Name)
+			}
+			if !slices.Equal(released[i], plain[i]) {
+				t.Errorf("%s: %s: the gradient differs when Backward hands buffers back (filled with NaN) as it goes", c.name, names[i].Name)
 			}
 		}
 	}

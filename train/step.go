@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/data"
@@ -46,6 +47,10 @@ func newStepper(model nn.Layer, parts int, cfg Config) *Stepper {
 	for i := range tapes {
 		tapes[i] = ag.NewTape()
 		tapes[i].SetLocalLeafGrads(parts > 1)
+		// The step reads no intermediate value after Backward (the logits
+		// are copied before), so activations may go back to the pool as
+		// soon as backward is done with them.
+		tapes[i].SetReleaseInBackward(true)
 	}
 	return &Stepper{model: model, opt: cfg.Optimizer, smoothing: cfg.LabelSmoothing, maxGradNorm: cfg.MaxGradNorm, tapes: tapes}
 }
@@ -88,7 +93,7 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 		k = 1 // too few examples to share: the first tape takes them all
 	}
 	type part struct {
-		logits *ag.Var
+		logits []float32 // a copy: Backward releases the Var's buffer
 		loss   float64
 		err    error
 	}
@@ -113,7 +118,8 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 		if k > 1 {
 			loss = tp.Scale(loss, float32(hi-lo)/float32(n))
 		}
-		parts[i] = part{logits: logits, loss: float64(mainLoss.Item()) * float64(hi-lo), err: tp.Backward(loss)}
+		parts[i] = part{logits: slices.Clone(logits.Value().Data()), loss: float64(mainLoss.Item()) * float64(hi-lo)}
+		parts[i].err = tp.Backward(loss)
 	}
 	if k == 1 {
 		run(0)
@@ -144,7 +150,7 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 	s.opt.ZeroGrad()
 	for i, p := range parts {
 		lo, hi := i*n/k, (i+1)*n/k
-		t.Add(p.logits.Value().Data(), b.Y[lo:hi], p.loss)
+		t.Add(p.logits, b.Y[lo:hi], p.loss)
 	}
 	return nil
 }
