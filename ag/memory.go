@@ -19,6 +19,15 @@ func (p *floatPool) Get(n int) []float32 {
 	return b
 }
 
+// GetSized returns a buffer of n floats of its own size class, for a
+// value kept until Backward or Reset (see scratch.Pool.GetSized).
+func (p *floatPool) GetSized(n int) []float32 {
+	b := scratch.Floats.GetSized(n)
+	p.live += int64(n)
+	p.peak = max(p.peak, p.live)
+	return b
+}
+
 // Put hands back a buffer from Get, at its length from Get.
 func (p *floatPool) Put(b []float32) {
 	p.live -= int64(len(b))

@@ -252,7 +252,7 @@ func (t *Tape) live(op string, xs ...*Var) bool {
 // alloc returns a pooled buffer of n floats, contents undefined, that
 // lives until Reset.
 func (t *Tape) alloc(n int) []float32 {
-	b := t.floats.Get(n)
+	b := t.floats.GetSized(n)
 	t.held = append(t.held, b)
 	return b
 }

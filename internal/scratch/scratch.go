@@ -117,18 +117,29 @@ func (l *List[E]) list(k int, make bool) *[][]E {
 // Get returns a buffer of length n whose contents are undefined. Hand it
 // back with Put when done.
 func (l *List[E]) Get(n int) []E {
-	if b, ok := l.take(n); ok {
+	if b, ok := l.take(n, true); ok {
 		return b
 	}
 	return l.make(n)
 }
 
-// take returns a kept buffer of length n, if there is one; if not, it
-// counts the buffer that the caller will make.
-func (l *List[E]) take(n int) ([]E, bool) {
+// GetSized is Get without the borrowing of a larger idle buffer: for a
+// buffer held long (an activation, kept for the backward pass), which a
+// larger one would serve with its excess idle all that time.
+func (l *List[E]) GetSized(n int) []E {
+	if b, ok := l.take(n, false); ok {
+		return b
+	}
+	return l.make(n)
+}
+
+// take returns a kept buffer of length n, if there is one (of a larger
+// class if borrow is set); if not, it counts the buffer that the caller
+// will make.
+func (l *List[E]) take(n int, borrow bool) ([]E, bool) {
 	k, size := l.key(n)
 	f := l.list(k, false)
-	if (f == nil || len(*f) == 0) && l.Round {
+	if (f == nil || len(*f) == 0) && l.Round && borrow {
 		f = l.larger(k)
 	}
 	if f == nil || len(*f) == 0 {
@@ -211,9 +222,14 @@ func (l *List[E]) ResetPeak() { l.peak = l.live }
 func (l *List[E]) Made() int { return l.made }
 
 // Get is List.Get, for any goroutine.
-func (p *Pool[E]) Get(n int) []E {
+func (p *Pool[E]) Get(n int) []E { return p.get(n, true) }
+
+// GetSized is List.GetSized, for any goroutine.
+func (p *Pool[E]) GetSized(n int) []E { return p.get(n, false) }
+
+func (p *Pool[E]) get(n int, borrow bool) []E {
 	p.mu.Lock()
-	b, ok := p.take(n)
+	b, ok := p.take(n, borrow)
 	p.mu.Unlock()
 	if !ok {
 		b = p.make(n) // outside the lock: a large make takes long
@@ -245,7 +261,7 @@ func (p *Pool[E]) GetRef(n int) *[]E {
 		r = p.refs[k-1]
 		p.refs = p.refs[:k-1]
 	}
-	b, ok := p.take(n)
+	b, ok := p.take(n, true)
 	p.mu.Unlock()
 	if r == nil {
 		r = new([]E)

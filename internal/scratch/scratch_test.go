@@ -165,3 +165,17 @@ func TestListBorrowsLarger(t *testing.T) {
 		t.Fatal("a list by length borrowed a buffer of another length")
 	}
 }
+
+// TestGetSizedBorrowsNothing checks that GetSized takes a buffer of its
+// own class only.
+func TestGetSizedBorrowsNothing(t *testing.T) {
+	p := Pool[float32]{List: List[float32]{Round: true}}
+	big := p.Get(1500)
+	p.Put(big)
+	if a := p.GetSized(1000); &a[0] == &big[0] || p.Made() != 2 {
+		t.Fatal("GetSized(1000) took an idle buffer of a larger class")
+	}
+	if b := p.GetSized(1500); &b[0] != &big[0] {
+		t.Fatal("GetSized(1500) did not take the idle buffer of its class")
+	}
+}
