@@ -309,8 +309,20 @@ func winoFilter(pl winoPlan, w []float32, flip bool) (u []float32, release func(
 	if u := winoCache.lookup(w, flip, pl.k.NR, n); u != nil {
 		return u, func() {}
 	}
-	up := scratch.Get(n)
+	up := winoTransform(pl, w, flip)
 	u = *up
+	if winoCache.store(w, flip, pl.k.NR, u) {
+		return u, func() {} // the cache keeps its own copy
+	}
+	return u, func() { scratch.Put(up) }
+}
+
+// winoTransform returns w transformed and packed as winoFilter does, in a
+// scratch buffer, without the cache.
+func winoTransform(pl winoPlan, w []float32, flip bool) *[]float32 {
+	n := pl.filterLen()
+	up := scratch.Get(n)
+	u := *up
 	if flip {
 		// Swap the channels of each tap, then read the taps last first.
 		wt := scratch.Get(len(w))
@@ -325,10 +337,7 @@ func winoFilter(pl winoPlan, w []float32, flip bool) (u []float32, release func(
 	} else {
 		winoTransformFilter(pl, u, w, 4*pl.cin*pl.cout)
 	}
-	if winoCache.store(w, flip, pl.k.NR, u) {
-		return u, func() {} // the cache keeps its own copy
-	}
-	return u, func() { scratch.Put(up) }
+	return up
 }
 
 // transpose sets dst (cols×rows) to the transpose of src (rows×cols), in
@@ -526,9 +535,80 @@ func winoBackwardData(w []float32, d Dims, p Conv) bool {
 func conv2DWinograd(y, x, w []float32, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
+	if g := winoParts(pl, w, false); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU {
+		winoSplit(g, y, x, w, d, p.Cout, func(i int, y, x, w []float32, d Dims) {
+			pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
+			e := Epilogue{Shift: ep.Shift}
+			if i > 0 {
+				e = Epilogue{Res: y} // add to the parts before
+			}
+			up := winoTransform(pl, w, false)
+			defer scratch.Put(up)
+			winogradConv(pl, y, x, *up, d, p, e)
+		})
+		return
+	}
 	u, release := winoFilter(pl, w, false)
 	defer release()
 	winogradConv(pl, y, x, u, d, p, ep)
+}
+
+// winoSplitFloats bounds the transformed filter of a Winograd convolution
+// whose filter changes from call to call (training): past it, the
+// convolution runs as the sum of convolutions of parts of its input
+// channels, each with its own, smaller transform, instead of needing a
+// buffer of the whole one (36 MiB for 512 channels to 512, the largest
+// workspace of a ResNet-18 training step) for a moment.
+const winoSplitFloats = 3 << 20
+
+// winoParts returns how many parts of its input channels a Winograd
+// convolution of plan pl with filter w (flipped for backward data) runs
+// in: 1 when the transformed filter is within winoSplitFloats, or when
+// the cache keeps it or saw w unchanged before and will keep it now
+// (inference); otherwise the fewest halvings that bring each part's
+// within it, keeping at least winoMinChannels channels a part.
+func winoParts(pl winoPlan, w []float32, flip bool) int {
+	n := pl.filterLen()
+	if n <= winoSplitFloats || winoCache.seen(w, flip, pl.k.NR, n) {
+		return 1
+	}
+	g := 1
+	for n/g > winoSplitFloats && pl.cin%(2*g) == 0 && pl.cin/(2*g) >= winoMinChannels {
+		g *= 2
+	}
+	return g
+}
+
+// winoSplit runs conv g times, once for each of g equal parts of the
+// input channels of x (dims d) and of the rows of the HWIO filter w with
+// cout output channels, each part copied out (parts are small where
+// splitting pays: deep layers, small images). conv(i, y, x_i, w_i, d_i)
+// adds part i's convolution into y (part 0 overwrites it).
+func winoSplit(g int, y, x, w []float32, d Dims, cout int, conv func(i int, y, x, w []float32, d Dims)) {
+	cp := d.C / g
+	pix := d.N * d.H * d.W
+	xs := make([][]float32, g)
+	refs := make([]*[]float32, g)
+	for i := range xs {
+		refs[i] = scratch.Get(pix * cp)
+		xs[i] = *refs[i]
+	}
+	defer func() {
+		for _, r := range refs {
+			scratch.Put(r)
+		}
+	}()
+	SplitChannels(xs, x, pix)
+	wp := scratch.Get(9 * cp * cout)
+	defer scratch.Put(wp)
+	dp := d
+	dp.C = cp
+	for i := range g {
+		for t := range 9 {
+			copy((*wp)[t*cp*cout:(t+1)*cp*cout], w[(t*d.C+i*cp)*cout:(t*d.C+(i+1)*cp)*cout])
+		}
+		conv(i, y, xs[i], *wp, dp)
+	}
 }
 
 // convBackwardDataWinograd is Conv2DBackwardData by Winograd (winoShape(p)
@@ -538,6 +618,34 @@ func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
 	od := p.Out(d)
 	q := winoBackward(p, d.C)
 	pl := newWinoPlan(kernelFor(d.C), d, p.Cout, d.C)
+	if g := winoParts(pl, w, true); g > 1 {
+		// The parts are of dy's channels, the filter's columns: split
+		// the filter turned into the forward convolution's HWIO
+		// (3×3×Cout×Cin) form, rows co, and turn each part back.
+		wt := scratch.Get(len(w))
+		defer scratch.Put(wt)
+		tapLen := d.C * p.Cout
+		for t := range 9 {
+			transpose((*wt)[t*tapLen:(t+1)*tapLen], w[t*tapLen:(t+1)*tapLen], d.C, p.Cout)
+		}
+		winoSplit(g, dx, dy, *wt, od, d.C, func(i int, dx, dy, wPart []float32, odp Dims) {
+			cp := odp.C
+			part := scratch.Get(len(wPart)) // back to HWIO, 3×3×Cin×cp
+			defer scratch.Put(part)
+			for t := range 9 {
+				transpose((*part)[t*cp*d.C:(t+1)*cp*d.C], wPart[t*cp*d.C:(t+1)*cp*d.C], cp, d.C)
+			}
+			pl := newWinoPlan(kernelFor(d.C), d, cp, d.C)
+			up := winoTransform(pl, *part, true)
+			defer scratch.Put(up)
+			var e Epilogue
+			if i > 0 {
+				e.Res = dx
+			}
+			winogradConv(pl, dx, dy, *up, odp, q, e)
+		})
+		return
+	}
 	u, release := winoFilter(pl, w, true)
 	defer release()
 	winogradConv(pl, dx, dy, u, od, q, Epilogue{})

@@ -115,6 +115,30 @@ func (c *filterCache) store(w []float32, flip bool, nr int, u []float32) bool {
 	return true
 }
 
+// seen reports whether the cache keeps a transform of w as it is now or
+// saw w unchanged at its last sighting, so that a transform made now
+// would be kept; otherwise it records the sighting, as store does.
+func (c *filterCache) seen(w []float32, flip bool, nr, n int) bool {
+	sum := maphash.Bytes(winoSeed, asBytes(w))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.key(w, flip, nr, n)
+	e := c.entries[k]
+	switch {
+	case e == nil:
+		e = &filterEntry{key: k, sum: sum}
+		c.entries[k] = e
+		c.order = append(c.order, e)
+		c.evict(e)
+		return false
+	case e.sum != sum:
+		e.sum = sum
+		c.drop(e)
+		return false
+	}
+	return true
+}
+
 // drop forgets e's transform and the weights it was made from.
 func (c *filterCache) drop(e *filterEntry) {
 	if e.u != nil {

@@ -420,3 +420,36 @@ func TestWinogradCacheTraining(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradSplit checks a Winograd convolution whose transformed
+// filter is past winoSplitFloats and changes at every call (training):
+// it runs in parts of its input channels, forward and backward data,
+// and gives the reference's results; seen twice unchanged, it runs whole.
+func TestWinogradSplit(t *testing.T) {
+	winoCache.reset()
+	defer winoCache.reset()
+	r := newRand(15)
+	d := Dims{2, 4, 4, 320}
+	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 320}.norm(d)
+	x := randSlice(r, d.Len(), -1, 1)
+	w := randSlice(r, p.WeightLen(d.C), -1, 1)
+	bias := randSlice(r, p.Cout, -1, 1)
+	y := make([]float32, p.Out(d).Len())
+	dx, dy := make([]float32, d.Len()), randSlice(r, p.Out(d).Len(), -1, 1)
+	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
+	for step := range 3 {
+		w[step] += 0.25 // a training step
+		if g := winoParts(pl, w, false); g != 2 {
+			t.Fatalf("step %d: %d parts for a changing filter of %d transformed floats; want 2", step, g, pl.filterLen())
+		}
+		w[step] += 0.25 // the sighting above counts: change it again
+		conv2DWinograd(y, x, w, d, p, Epilogue{Shift: bias})
+		assertClose(t, fmt.Sprintf("step %d y", step), y, refConv(x, w, bias, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
+		convBackwardDataWinograd(dx, dy, w, d, p)
+		want, _, _ := refConvBackward(x, w, dy, d, p)
+		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
+	}
+	if g := winoParts(pl, w, false); g != 1 {
+		t.Errorf("%d parts for a filter seen unchanged; want 1 (its transform is to be kept)", g)
+	}
+}
