@@ -68,13 +68,24 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 		t.trace(op, BatchNormAttrs{Stats: s, Train: train}, y, x, gamma, beta)
 	}
 	return t.record(y, func(dy []float32) {
-		dx, dg, db := t.sink(x), t.sink(gamma), t.sink(beta)
+		// dx may be dy: the kernels take their sums over dy before
+		// they write dx, element by element.
+		take := t.canTake(x, y)
+		dx := dy
+		if !take {
+			dx = t.sink(x)
+		}
+		dg, db := t.sink(gamma), t.sink(beta)
 		if train {
 			bn.BackwardTrain(dx, dg, db, dy, xd, d, mean, invStd)
 		} else {
 			bn.BackwardInfer(dx, dg, db, dy, xd, d)
 		}
-		t.flush(x, dx)
+		if take {
+			t.take(x, y)
+		} else {
+			t.flush(x, dx)
+		}
 		t.flush(gamma, dg)
 		t.flush(beta, db)
 	})

@@ -614,7 +614,7 @@ func winoSplit(g int, y, x, w []float32, d Dims, cout int, conv func(i int, y, x
 // convBackwardDataWinograd is Conv2DBackwardData by Winograd (winoShape(p)
 // holds, p normed): the forward convolution of dy by the turned filter,
 // padded by 2 minus the forward padding.
-func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
+func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv, add bool) {
 	od := p.Out(d)
 	q := winoBackward(p, d.C)
 	pl := newWinoPlan(kernelFor(d.C), d, p.Cout, d.C)
@@ -639,8 +639,8 @@ func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
 			up := winoTransform(pl, *part, true)
 			defer scratch.Put(up)
 			var e Epilogue
-			if i > 0 {
-				e.Res = dx
+			if i > 0 || add {
+				e.Res = dx // the output transform reads it before it writes
 			}
 			winogradConv(pl, dx, dy, *up, odp, q, e)
 		})
@@ -648,7 +648,11 @@ func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
 	}
 	u, release := winoFilter(pl, w, true)
 	defer release()
-	winogradConv(pl, dx, dy, u, od, q, Epilogue{})
+	var e Epilogue
+	if add {
+		e.Res = dx // the output transform reads it before it writes
+	}
+	winogradConv(pl, dx, dy, u, od, q, e)
 }
 
 // winoBackward is the forward convolution that backward-data of p (over

@@ -226,7 +226,7 @@ func TestWinogradBackwardData(t *testing.T) {
 			dy := randSlice(r, od.Len(), -1, 1)
 			want, _, _ := refConvBackward(x, w, dy, c.d, p)
 			dx, check := guardedFill(t, c.d.Len(), nan32)
-			convBackwardDataWinograd(dx, dy, w, c.d, p)
+			convBackwardDataWinograd(dx, dy, w, c.d, p, false)
 			check()
 			checkClose(t, fmt.Sprintf("%v dx", c), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 		}
@@ -244,7 +244,7 @@ func TestWinogradBackwardFiniteDifference(t *testing.T) {
 	w := randSlice(r, p.WeightLen(d.C), -1, 1)
 	g := randSlice(r, p.Out(d).Len(), -1, 1)
 	dx := make([]float32, len(x))
-	convBackwardDataWinograd(dx, g, w, d, p)
+	convBackwardDataWinograd(dx, g, w, d, p, false)
 	x64 := to64(x)
 	num := numGrad(x64, 1e-2, func() float64 {
 		for i, v := range x64 {
@@ -349,7 +349,7 @@ func TestWinogradCache(t *testing.T) {
 		assertClose(t, fmt.Sprintf("step %d", step), y, refConv(x, w, nil, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
 		dx := make([]float32, d.Len())
 		dy := y
-		convBackwardDataWinograd(dx, dy, w, d, p)
+		convBackwardDataWinograd(dx, dy, w, d, p, false)
 		want, _, _ := refConvBackward(x, w, dy, d, p)
 		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 	}
@@ -445,7 +445,7 @@ func TestWinogradSplit(t *testing.T) {
 		w[step] += 0.25 // the sighting above counts: change it again
 		conv2DWinograd(y, x, w, d, p, Epilogue{Shift: bias})
 		assertClose(t, fmt.Sprintf("step %d y", step), y, refConv(x, w, bias, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
-		convBackwardDataWinograd(dx, dy, w, d, p)
+		convBackwardDataWinograd(dx, dy, w, d, p, false)
 		want, _, _ := refConvBackward(x, w, dy, d, p)
 		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 	}
