@@ -14,16 +14,7 @@ func gradsOf(t *testing.T, f func(tp *Tape) *Var, leaves []*Var) [][]float32 {
 	t.Helper()
 	ZeroGrads(leaves...)
 	tp := NewTape()
-	y := f(tp)
-	if err := tp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rng := newRand(7)
-	r := make([]float32, y.Value().Len())
-	for i := range r {
-		r[i] = float32(rng.NormFloat64())
-	}
-	tp.backward(y, r)
+	backpropRandom(t, tp, f, newRand(7))
 	gs := make([][]float32, len(leaves))
 	for i, v := range leaves {
 		gs[i] = slices.Clone(v.Grad().Data())

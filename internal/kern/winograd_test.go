@@ -329,18 +329,23 @@ func TestWinogradError(t *testing.T) {
 	}
 }
 
+// cacheCase empties the filter cache for the test and returns a random
+// generator and a same-padded 3×3 convolution of d to cout channels, with
+// a random input and filter and an output buffer.
+func cacheCase(t *testing.T, seed uint64, d Dims, cout int) (r *rand.Rand, p Conv, x, w, y []float32) {
+	winoCache.reset()
+	t.Cleanup(winoCache.reset)
+	r = newRand(seed)
+	p = Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: cout}.norm(d)
+	return r, p, randSlice(r, d.Len(), -1, 1), randSlice(r, p.WeightLen(d.C), -1, 1), make([]float32, p.Out(d).Len())
+}
+
 // TestWinogradCache checks that a filter's kept transform is used only
 // while the weights are unchanged: a weight updated in place between
 // calls changes the output as it should.
 func TestWinogradCache(t *testing.T) {
-	winoCache.reset()
-	defer winoCache.reset()
-	r := newRand(13)
 	d := Dims{1, 8, 8, 32}
-	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}.norm(d)
-	x := randSlice(r, d.Len(), -1, 1)
-	w := randSlice(r, p.WeightLen(d.C), -1, 1)
-	y := make([]float32, p.Out(d).Len())
+	_, p, x, w, y := cacheCase(t, 13, d, 40)
 	for step := 0; step < 6; step++ {
 		if step == 3 || step == 5 {
 			w[len(w)/2] += 0.5 // a training step, in place
@@ -404,14 +409,8 @@ func TestUseWinograd(t *testing.T) {
 // call (a training step) costs the cache no copy of its weights: it holds
 // no bytes, only a hash per filter.
 func TestWinogradCacheTraining(t *testing.T) {
-	winoCache.reset()
-	defer winoCache.reset()
-	r := newRand(14)
 	d := Dims{1, 8, 8, 32}
-	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 40}.norm(d)
-	x := randSlice(r, d.Len(), -1, 1)
-	w := randSlice(r, p.WeightLen(d.C), -1, 1)
-	y := make([]float32, p.Out(d).Len())
+	_, p, x, w, y := cacheCase(t, 14, d, 40)
 	for step := range 4 {
 		w[step] += 0.25
 		conv2DWinograd(y, x, w, d, p, Epilogue{})
@@ -426,15 +425,9 @@ func TestWinogradCacheTraining(t *testing.T) {
 // it runs in parts of its input channels, forward and backward data,
 // and gives the reference's results; seen twice unchanged, it runs whole.
 func TestWinogradSplit(t *testing.T) {
-	winoCache.reset()
-	defer winoCache.reset()
-	r := newRand(15)
 	d := Dims{2, 4, 4, 320}
-	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 320}.norm(d)
-	x := randSlice(r, d.Len(), -1, 1)
-	w := randSlice(r, p.WeightLen(d.C), -1, 1)
+	r, p, x, w, y := cacheCase(t, 15, d, 320)
 	bias := randSlice(r, p.Cout, -1, 1)
-	y := make([]float32, p.Out(d).Len())
 	dx, dy := make([]float32, d.Len()), randSlice(r, p.Out(d).Len(), -1, 1)
 	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
 	for step := range 3 {
