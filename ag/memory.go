@@ -28,10 +28,13 @@ func (p *floatPool) GetSized(n int) []float32 {
 	return b
 }
 
-// Put hands back a buffer from Get, at its length from Get.
+// Put hands back a buffer from Get, at its length from Get. The pool
+// keeps it past its limit: the next step asks for it again (a model whose
+// activations outgrow the limit would otherwise make them anew at every
+// step).
 func (p *floatPool) Put(b []float32) {
 	p.live -= int64(len(b))
-	scratch.Floats.Put(b)
+	scratch.Floats.Keep(b)
 }
 
 // InUse returns the bytes handed out and not put back, and the most at

@@ -192,14 +192,23 @@ func (l *List[E]) make(n int) []E {
 // Put hands a buffer from Get back for reuse; the caller must not use it
 // afterwards. A buffer Get did not make (its capacity not one Get gives)
 // is left to the garbage collector.
-func (l *List[E]) Put(b []E) {
+func (l *List[E]) Put(b []E) { l.put(b, true) }
+
+// Keep is Put past Limit: for a buffer its caller will ask for again
+// soon (an autodiff tape's activations, at every training step), which
+// the limit must not hand to the garbage collector only for the step to
+// make it anew.
+func (l *List[E]) Keep(b []E) { l.put(b, false) }
+
+// put files b, within Limit if limit is set.
+func (l *List[E]) put(b []E, limit bool) {
 	k, size := l.key(cap(b))
 	if size != cap(b) || size == 0 {
 		return
 	}
 	l.live -= int64(size)
 	bytes := int64(size) * elemSize[E]()
-	if l.Limit != 0 && l.held+bytes > l.Limit {
+	if limit && l.Limit != 0 && l.held+bytes > l.Limit {
 		return
 	}
 	f := l.list(k, true)
@@ -241,6 +250,13 @@ func (p *Pool[E]) get(n int, borrow bool) []E {
 func (p *Pool[E]) Put(b []E) {
 	p.mu.Lock()
 	p.List.Put(b)
+	p.mu.Unlock()
+}
+
+// Keep is List.Keep, for any goroutine.
+func (p *Pool[E]) Keep(b []E) {
+	p.mu.Lock()
+	p.List.Keep(b)
 	p.mu.Unlock()
 }
 

@@ -82,6 +82,12 @@ func TestPoolLimit(t *testing.T) {
 	if y := p.Get(1024); &y[0] == &b[0] || p.Made() != 3 {
 		t.Fatal("a buffer beyond the limit was kept")
 	}
+	c, d := p.Get(1024), p.Get(1024)
+	p.Keep(c)
+	p.Keep(d) // beyond the limit, but Keep keeps it
+	if z := p.Get(1024); &z[0] != &d[0] {
+		t.Fatal("Keep dropped a buffer beyond the limit")
+	}
 }
 
 func TestRefsAllocateNothing(t *testing.T) {
