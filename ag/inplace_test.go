@@ -103,4 +103,23 @@ func TestInPlaceWritesOver(t *testing.T) {
 	if err := tp.Err(); err != nil {
 		t.Fatal(err)
 	}
+
+	// AddInPlace hands back b's buffer when nothing else reads b, and
+	// only then.
+	h, b, kept := tp.Scale(x, 2), tp.Scale(x, 3), tp.Scale(x, 4)
+	tp.Scale(kept, 1)
+	now, _ := tp.Memory()
+	tp.AddInPlace(h, kept)
+	if after, _ := tp.Memory(); after != now {
+		t.Errorf("AddInPlace(a, b) with b read by another op: %d bytes in use, was %d; want the same (a written over, b kept)", after, now)
+	}
+	h = tp.Scale(x, 2)
+	before, _ := tp.Memory()
+	tp.AddInPlace(h, b)
+	if after, _ := tp.Memory(); after != before-4*6 {
+		t.Errorf("AddInPlace(a, b) with b read by nothing else: %d bytes in use, was %d; want b's 24 handed back", after, before)
+	}
+	if tp.Scale(b, 1) != nil || !strings.Contains(tp.Err().Error(), "by AddInPlace") {
+		t.Errorf("using a b that AddInPlace handed back: error %v", tp.Err())
+	}
 }
