@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/data"
@@ -27,7 +26,8 @@ type Stepper struct {
 	smoothing   float32
 	maxGradNorm float64
 	tapes       []*ag.Tape
-	steps       int64 // Step's count, which seeds dropout
+	logits      [][]float32 // per tape, the step's logits copied before Backward
+	steps       int64       // Step's count, which seeds dropout
 }
 
 // NewStepper returns a Stepper for model.
@@ -52,7 +52,7 @@ func newStepper(model nn.Layer, parts int, cfg Config) *Stepper {
 		// soon as backward is done with them.
 		tapes[i].SetReleaseInBackward(true)
 	}
-	return &Stepper{model: model, opt: cfg.Optimizer, smoothing: cfg.LabelSmoothing, maxGradNorm: cfg.MaxGradNorm, tapes: tapes}
+	return &Stepper{model: model, opt: cfg.Optimizer, smoothing: cfg.LabelSmoothing, maxGradNorm: cfg.MaxGradNorm, tapes: tapes, logits: make([][]float32, parts)}
 }
 
 // checkSteps checks the fields of cfg that steps use, for the error of
@@ -118,7 +118,8 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 		if k > 1 {
 			loss = tp.Scale(loss, float32(hi-lo)/float32(n))
 		}
-		parts[i] = part{logits: slices.Clone(logits.Value().Data()), loss: float64(mainLoss.Item()) * float64(hi-lo)}
+		s.logits[i] = append(s.logits[i][:0], logits.Value().Data()...)
+		parts[i] = part{logits: s.logits[i], loss: float64(mainLoss.Item()) * float64(hi-lo)}
 		parts[i].err = tp.Backward(loss)
 	}
 	if k == 1 {
