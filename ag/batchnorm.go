@@ -55,6 +55,7 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 	bn := kern.BatchNorm{Gamma: gamma.val.Data(), Beta: beta.val.Data(),
 		RunMean: s.Mean.Data(), RunVar: s.Var.Data(), Momentum: s.Momentum, Eps: s.Eps}
 	y := t.newOutput(sh, x, gamma, beta)
+	y.spare = true // backward reads x, not y
 	xd, yd := x.val.Data(), y.val.Data()
 	var mean, invStd []float32
 	if train {
@@ -67,13 +68,24 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, s *BatchNormStats, train bool) *Va
 		t.trace(op, BatchNormAttrs{Stats: s, Train: train}, y, x, gamma, beta)
 	}
 	return t.record(y, func(dy []float32) {
-		dx, dg, db := t.sink(x), t.sink(gamma), t.sink(beta)
+		// dx may be dy: the kernels take their sums over dy before
+		// they write dx, element by element.
+		take := t.canTake(x, y)
+		dx := dy
+		if !take {
+			dx = t.sink(x)
+		}
+		dg, db := t.sink(gamma), t.sink(beta)
 		if train {
 			bn.BackwardTrain(dx, dg, db, dy, xd, d, mean, invStd)
 		} else {
 			bn.BackwardInfer(dx, dg, db, dy, xd, d)
 		}
-		t.flush(x, dx)
+		if take {
+			t.take(x, y)
+		} else {
+			t.flush(x, dx)
+		}
 		t.flush(gamma, dg)
 		t.flush(beta, db)
 	})

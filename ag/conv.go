@@ -40,6 +40,7 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	}
 	ws := w.val
 	y := t.newOutput(shapeOf(od), x, w, b)
+	y.spare = true // backward reads x, w and dy only
 	var bias []float32
 	if b != nil {
 		bias = b.val.Data()
@@ -53,9 +54,14 @@ func (t *Tape) Conv2D(x, w, b *Var, o Conv) *Var {
 	kern.Conv2D(y.val.Data(), x.val.Data(), ws.Data(), bias, d, p)
 	return t.record(y, func(dy []float32) {
 		if x.requires {
-			dx := t.sink(x)
-			kern.Conv2DBackwardData(dx, dy, w.val.Data(), d, p)
-			t.flush(x, dx)
+			// An input with a gradient already (a residual block's,
+			// read by the shortcut too) has this op's part added in
+			// place, needing no buffer for it.
+			if dx, beta := t.sinkBeta(x); beta == 0 {
+				kern.Conv2DBackwardData(dx, dy, w.val.Data(), d, p)
+			} else {
+				kern.Conv2DBackwardDataAdd(dx, dy, w.val.Data(), d, p)
+			}
 		}
 		wantB := b != nil && b.requires
 		switch {

@@ -37,12 +37,19 @@
 //
 // Values, gradients and saved state (max-pooling indices, batch
 // statistics, dropout masks) of op outputs come from a pool of buffers
-// owned by the tape and keyed by size. Reset returns every buffer of the
-// step to the pool, so a steady-state training step allocates none anew.
+// keyed by size, the one the kernels' workspaces come from. Reset
+// returns every buffer of the step to the pool, so a steady-state
+// training step allocates none anew.
 // Every step, training or inference, ends with Reset; from then on the
 // step's Vars are dead: Value panics, and a tensor or slice taken from
 // one before Reset may already hold another step's numbers. Copy out
 // what must outlive the step (Item, Clone). Leaves are never pooled.
+// ReLUInPlace and AddInPlace write over an input that nothing else reads
+// (PyTorch's inplace=True), sparing its buffer; nn's convolution units
+// use them in training. With SetReleaseInBackward, Backward hands each
+// op's buffers back as soon as nothing will read them, and gradients move
+// from an op's output to its input where the math allows (ReLU's, Add's)
+// instead of being copied; train.Stepper's tapes work so.
 //
 // # Errors
 //

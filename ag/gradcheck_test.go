@@ -59,16 +59,8 @@ func checkGrads(t *testing.T, f func(tp *Tape) *Var, leaves []*Var, o fd) {
 	}
 	tp := NewTape()
 	ZeroGrads(leaves...)
-	y := f(tp)
-	if err := tp.Err(); err != nil {
-		t.Fatal(err)
-	}
 	rng := newRand(99)
-	r := make([]float32, y.Value().Len())
-	for i := range r {
-		r[i] = float32(rng.NormFloat64())
-	}
-	tp.backward(y, r)
+	r := backpropRandom(t, tp, f, rng)
 	analytic := make([][]float32, len(leaves))
 	for i, v := range leaves {
 		if !v.RequiresGrad() {
@@ -124,6 +116,22 @@ func checkGrads(t *testing.T, f func(tp *Tape) *Var, leaves []*Var, o fd) {
 			t.Errorf("leaf %d %v: every gradient checked is 0", i, v.Value().Shape())
 		}
 	}
+}
+
+// backpropRandom builds f's graph on tp and backpropagates a projection
+// of its output drawn from rng, which it returns.
+func backpropRandom(t *testing.T, tp *Tape, f func(tp *Tape) *Var, rng *rand.Rand) []float32 {
+	t.Helper()
+	y := f(tp)
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := make([]float32, y.Value().Len())
+	for i := range r {
+		r[i] = float32(rng.NormFloat64())
+	}
+	tp.backward(y, r)
+	return r
 }
 
 // leaves returns its arguments, for checkGrads calls.

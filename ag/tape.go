@@ -2,6 +2,7 @@ package ag
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/foveaml/fovea/internal/kern"
 	"github.com/foveaml/fovea/internal/scratch"
@@ -14,12 +15,14 @@ import (
 // Reset after each step, so that its buffers are reused.
 type Tape struct {
 	nodes   []node
-	floats  scratch.List[float32]
+	floats  floatPool
 	ints    scratch.List[int32]
 	held    [][]float32 // values and saved state, handed back by Reset
 	heldInt [][]int32
 	noGrad  bool
 	done    bool // Backward has run since the last Reset
+	release bool // see SetReleaseInBackward
+	poison  bool // see SetPoisonReleased
 	err     error
 	tracer  func(Op) // see SetTracer
 	// local, when not nil, holds the gradients of leaves that Backward
@@ -41,6 +44,10 @@ type localGrad struct {
 type node struct {
 	out  *Var
 	back func(dy []float32)
+	// held and heldInt are the ends of the op's buffers in Tape.held and
+	// heldInt: those from the previous node's ends are its own (its
+	// output and saved state).
+	held, heldInt int
 }
 
 // NewTape returns an empty tape that records gradients.
@@ -72,7 +79,7 @@ func (t *Tape) Err() error { return t.err }
 // gradient, or the tape was already backpropagated since its last Reset.
 func (t *Tape) Backward(loss *Var) error {
 	const op = "Backward"
-	if !t.ok(op, loss) {
+	if !t.live(op, loss) {
 		return t.err
 	}
 	switch {
@@ -100,6 +107,74 @@ func (t *Tape) backward(out *Var, seed []float32) {
 		}
 		n.back = nil
 		t.dropGrad(n.out)
+		if t.release {
+			t.releaseNode(i)
+		}
+	}
+}
+
+// SetReleaseInBackward makes Backward hand each op's buffers (its output
+// and saved state) back to the pool as soon as the op's own backward has
+// run, when every later reader of them has run its backward too, instead
+// of at Reset: the gradients computed after then reuse them, which lowers
+// a training step's peak memory. An op output that some op read is then
+// dead after Backward (Value panics, ops on it fail); one that no op read
+// (the loss, or a value the caller kept as a result) lives until Reset,
+// with the buffers it shares. Read what a step needs of its intermediate
+// values (logits for accuracy) before Backward. It returns the previous
+// setting; the default is off.
+func (t *Tape) SetReleaseInBackward(on bool) (was bool) {
+	was, t.release = t.release, on
+	return was
+}
+
+// SetPoisonReleased makes the buffers that Backward hands back early
+// (see SetReleaseInBackward) be filled with NaN first, so that an op that
+// reads one after all shows as NaN gradients rather than as plausible
+// numbers: a debugging aid for tests of new ops, costing a pass over each
+// buffer. It returns the previous setting.
+func (t *Tape) SetPoisonReleased(on bool) (was bool) {
+	was, t.poison = t.poison, on
+	return was
+}
+
+// releaseNode hands back the buffers of node i, whose backward has run,
+// unless its output is the caller's (read by no op) or shares its buffer
+// with a Var that is; then it keeps them, and so does the Var whose
+// buffer the output lies in.
+func (t *Tape) releaseNode(i int) {
+	n := &t.nodes[i]
+	v := n.out
+	if v.uses == 0 || v.keep {
+		if v.shares != nil {
+			v.shares.keep = true
+		}
+		return
+	}
+	v.overwritten = "Backward"
+	from, fromInt := 0, 0
+	if i > 0 {
+		from, fromInt = t.nodes[i-1].held, t.nodes[i-1].heldInt
+	}
+	for j := from; j < n.held; j++ {
+		if b := t.held[j]; b != nil {
+			if t.poison {
+				poison(b)
+			}
+			t.floats.Put(b)
+			t.held[j] = nil
+		}
+	}
+	for j := fromInt; j < n.heldInt; j++ {
+		if b := t.heldInt[j]; b != nil {
+			if t.poison {
+				for k := range b {
+					b[k] = -1 << 31
+				}
+			}
+			t.ints.Put(b)
+			t.heldInt[j] = nil
+		}
 	}
 }
 
@@ -115,12 +190,16 @@ func (t *Tape) Reset() {
 	}
 	t.nodes = t.nodes[:0]
 	for i, b := range t.held {
-		t.floats.Put(b)
+		if b != nil {
+			t.floats.Put(b)
+		}
 		t.held[i] = nil
 	}
 	t.held = t.held[:0]
 	for i, b := range t.heldInt {
-		t.ints.Put(b)
+		if b != nil {
+			t.ints.Put(b)
+		}
 		t.heldInt[i] = nil
 	}
 	t.heldInt = t.heldInt[:0]
@@ -139,8 +218,19 @@ func (t *Tape) fail(op, format string, args ...any) *Var {
 
 // ok reports whether op may run on inputs xs: no earlier error, and
 // every input a live Var of this tape or a leaf. Otherwise it records
-// the error.
+// the error. It counts the inputs' uses.
 func (t *Tape) ok(op string, xs ...*Var) bool {
+	if !t.live(op, xs...) {
+		return false
+	}
+	for _, x := range xs {
+		x.uses++
+	}
+	return true
+}
+
+// live is ok without counting uses.
+func (t *Tape) live(op string, xs ...*Var) bool {
 	if t.err != nil {
 		return false
 	}
@@ -150,6 +240,8 @@ func (t *Tape) ok(op string, xs ...*Var) bool {
 			t.fail(op, "input %d is nil", i)
 		case x.released:
 			t.fail(op, "input %d was released by Tape.Reset", i)
+		case x.overwritten != "":
+			t.fail(op, "input %d was written over or released by %s", i, x.overwritten)
 		case x.tape != nil && x.tape != t:
 			t.fail(op, "input %d is an op output of another tape", i)
 		}
@@ -160,7 +252,7 @@ func (t *Tape) ok(op string, xs ...*Var) bool {
 // alloc returns a pooled buffer of n floats, contents undefined, that
 // lives until Reset.
 func (t *Tape) alloc(n int) []float32 {
-	b := t.floats.Get(n)
+	b := t.floats.GetSized(n)
 	t.held = append(t.held, b)
 	return b
 }
@@ -204,7 +296,7 @@ func (t *Tape) record(out *Var, back func(dy []float32)) *Var {
 	if !out.requires {
 		back = nil
 	}
-	t.nodes = append(t.nodes, node{out: out, back: back})
+	t.nodes = append(t.nodes, node{out: out, back: back, held: len(t.held), heldInt: len(t.heldInt)})
 	return out
 }
 
@@ -287,6 +379,30 @@ func (t *Tape) releaseLocal() {
 		delete(t.local, v)
 	}
 	t.localOrder = t.localOrder[:0]
+}
+
+// canTake reports whether x, an input of the op that made y, may take
+// y's gradient buffer as its own (see take): x is an op output of this
+// tape whose gradient holds nothing yet, of y's size.
+func (t *Tape) canTake(x, y *Var) bool {
+	return x.tape == t && x.requires && x.g == nil && y.g != nil && len(y.g) == x.val.Len()
+}
+
+// take makes y's gradient buffer x's gradient, which the backward of the
+// op that made y has computed in it (ReLU's) or which is x's gradient as
+// it is (Add's): the gradient moves instead of being copied into a buffer
+// of its own. Call it last in the backward closure.
+func (t *Tape) take(x, y *Var) {
+	x.g, x.fresh, y.g = y.g, false, nil
+}
+
+// poison fills a buffer handed back early with NaN, so that a test in
+// which anything reads it again sees NaN gradients (SetPoisonReleased).
+func poison(b []float32) {
+	nan := float32(math.NaN())
+	for i := range b {
+		b[i] = nan
+	}
 }
 
 // dropGrad hands an op output's gradient back to the pool.

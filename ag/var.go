@@ -21,6 +21,21 @@ type Var struct {
 	requires bool
 	tape     *Tape // the op output's tape; nil for a leaf
 	released bool
+	// uses counts the ops that have taken v as an input.
+	uses int
+	// spare is set when the op that made v reads v's value in none of
+	// its backward work (Conv2D, BatchNorm, Add), so that an in-place op
+	// may write over it.
+	spare bool
+	// overwritten names the in-place op that wrote over v's value, or
+	// says that Backward released it.
+	overwritten string
+	// shares is the Var whose buffer v's value lies in (an in-place op's
+	// or Reshape's input), nil when v's op made a buffer of its own.
+	shares *Var
+	// keep is set during Backward when a Var sharing v's buffer is read
+	// by no op (the caller's own): the buffer then lives until Reset.
+	keep bool
 }
 
 // Param returns a trainable leaf over t: it requires a gradient, which
@@ -37,6 +52,9 @@ func Const(t *tensor.Tensor) *Var { return &Var{val: t} }
 func (v *Var) Value() *tensor.Tensor {
 	if v.released {
 		panic("ag: Var used after its Tape was Reset")
+	}
+	if v.overwritten != "" {
+		panic("ag: Var used after " + v.overwritten + " wrote over or released its value")
 	}
 	return v.val
 }

@@ -7,9 +7,11 @@
 //
 // train times whole training steps of zoo models (forward, softmax
 // cross-entropy, backward, SGD with momentum 0.9, on one fixed batch of
-// random images), one line per case in images per second:
+// random images), one line per case in images per second, with the peak
+// resident memory of each case's process, fovea's and PyTorch's (NCHW,
+// channels_last) and the ratio of fovea's to PyTorch's NCHW:
 //
-//	case  fovea_img/s  torch_img/s  ratio
+//	case  fovea_img/s  torch_img/s  ratio  fovea_peak_MiB  torch_nchw_peak  torch_cl_peak  x_peak
 //
 // infer times inference of resnet50, vgg16, alexnet and googlenet at batch
 // 8, 224×224×3, in images per second, next to PyTorch and ONNX Runtime
@@ -173,17 +175,21 @@ func medianRate(fn func(), work float64, reps int) float64 {
 
 // peerLine is one line the peer script prints.
 type peerLine struct {
-	Value  float64 `json:"value"`
-	Layout string  `json:"layout"`
-	BestOf string  `json:"best_of"`
+	Value   float64 `json:"value"`
+	Layout  string  `json:"layout"`
+	BestOf  string  `json:"best_of"`
+	PeakRSS float64 `json:"peak_rss_mib"`
 }
 
-// peerResult is the peer's best rate and layout, and its rate in
-// PyTorch's default NCHW layout (0 when the case has no layouts).
+// peerResult is the peer's best rate and layout, its rate in PyTorch's
+// default NCHW layout (0 when the case has no layouts), and the peak
+// resident memory in MiB of the process that ran each layout (by the
+// peer's layout name; empty if it reported none).
 type peerResult struct {
-	Best   float64
-	Layout string
-	NCHW   float64
+	Best    float64
+	Layout  string
+	NCHW    float64
+	PeakRSS map[string]float64
 }
 
 // python is the interpreter Debian's python3-torch is installed for.
@@ -216,6 +222,12 @@ func timeTorch(script string, args []string, reps int) (peerResult, error) {
 		var l peerLine
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Value <= 0 {
 			continue
+		}
+		if l.PeakRSS > 0 && l.BestOf == "" {
+			if res.PeakRSS == nil {
+				res.PeakRSS = map[string]float64{}
+			}
+			res.PeakRSS[l.Layout] = l.PeakRSS
 		}
 		switch {
 		case l.Layout == "nchw":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 
@@ -42,7 +43,7 @@ var trainCases = []trainCase{
 }
 
 // peakRSSMiB returns the process's peak resident memory so far, in MiB:
-// per case only when one case runs per process (-run NAME).
+// a case's when the process runs one case (see runTrain).
 func peakRSSMiB() float64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
@@ -99,42 +100,92 @@ func sgdTrainer(model nn.Layer, batch, h, w, c, classes int) (func() error, erro
 }
 
 // runTrain prints the training table: images per second of fovea and of
-// the peer, and their ratio.
+// the peer, and their ratio; the peak resident memory of fovea's process
+// and of the peer's, in PyTorch's default NCHW layout and channels_last,
+// and the ratio of fovea's to NCHW's. A process's peak is all it tells
+// of a case, so when more than one case is to run, each runs in a
+// process of its own (this program again, with the case named in
+// caseEnv).
 func runTrain(o options) error {
-	fmt.Printf("# fovea training steps, %d threads (GOMAXPROCS), SGD momentum 0.9 on one fixed random batch; images/s, median of %d\n",
-		o.threads, o.reps)
-	if o.why != "" {
-		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
-	}
-	fmt.Printf("%-20s %12s %18s %6s %16s\n", "case", "fovea_img/s", "torch_img/s", "ratio", "fovea_peak_MiB")
+	var cases []trainCase
 	for _, c := range trainCases {
-		if o.only != "" && !strings.Contains(c.name, o.only) {
+		if name, ok := os.LookupEnv(caseEnv); ok && c.name != name || o.only != "" && !strings.Contains(c.name, o.only) {
 			continue
 		}
-		step, err := c.setup()
-		if err != nil {
+		cases = append(cases, c)
+	}
+	if _, child := os.LookupEnv(caseEnv); !child {
+		fmt.Printf("# fovea training steps, %d threads (GOMAXPROCS), SGD momentum 0.9 on one fixed random batch; images/s, median of %d;\n"+
+			"# peak resident memory (MiB) of each case's process, fovea's and PyTorch's\n", o.threads, o.reps)
+		if o.why != "" {
+			fmt.Printf("# PyTorch column skipped: %s\n", o.why)
+		}
+		fmt.Printf("%-20s %12s %18s %6s %14s %15s %13s %6s\n", "case", "fovea_img/s", "torch_img/s", "ratio",
+			"fovea_peak_MiB", "torch_nchw_peak", "torch_cl_peak", "x_peak")
+		if len(cases) > 1 {
+			return trainEach(cases)
+		}
+	}
+	for _, c := range cases {
+		if err := trainOne(o, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// caseEnv names the one training case a child process of runTrain runs.
+const caseEnv = "FOVEA_BENCH_TRAIN_CASE"
+
+// trainEach runs each case in a child process, which prints its line.
+func trainEach(cases []trainCase) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for _, c := range cases {
+		cmd := exec.Command(exe, os.Args[1:]...)
+		cmd.Env = append(os.Environ(), caseEnv+"="+c.name)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		var stepErr error
-		f := medianRate(func() {
-			if err := step(); err != nil && stepErr == nil {
-				stepErr = err
-			}
-		}, float64(c.batch), o.reps)
-		if stepErr != nil {
-			return fmt.Errorf("%s: %w", c.name, stepErr)
-		}
-		torchCol, ratio := "-", "-"
-		if o.why == "" {
-			if r, err := timeTorch(o.peer, c.peer, o.reps); err != nil {
-				torchCol = "error"
-				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)
-			} else {
-				torchCol = fmt.Sprintf("%.0f (%s)", r.Best, r.Layout)
-				ratio = fmt.Sprintf("%.2f", f/r.Best)
-			}
-		}
-		fmt.Printf("%-20s %12.0f %18s %6s %16.0f\n", c.name, f, torchCol, ratio, peakRSSMiB())
 	}
+	return nil
+}
+
+// trainOne times case c, in fovea then in the peer, and prints its line.
+func trainOne(o options, c trainCase) error {
+	step, err := c.setup()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	var stepErr error
+	f := medianRate(func() {
+		if err := step(); err != nil && stepErr == nil {
+			stepErr = err
+		}
+	}, float64(c.batch), o.reps)
+	if stepErr != nil {
+		return fmt.Errorf("%s: %w", c.name, stepErr)
+	}
+	peak := peakRSSMiB() // before the peer runs: its memory is its own, but not to be muddled
+	torchCol, ratio, nchwPeak, clPeak, xPeak := "-", "-", "-", "-", "-"
+	if o.why == "" {
+		if r, err := timeTorch(o.peer, c.peer, o.reps); err != nil {
+			torchCol = "error"
+			fmt.Fprintf(os.Stderr, "%s: torch: %v\n", c.name, err)
+		} else {
+			torchCol = fmt.Sprintf("%.0f (%s)", r.Best, r.Layout)
+			ratio = fmt.Sprintf("%.2f", f/r.Best)
+			if m, ok := r.PeakRSS["nchw"]; ok {
+				nchwPeak, xPeak = fmt.Sprintf("%.0f", m), fmt.Sprintf("%.2f", peak/m)
+			}
+			if m, ok := r.PeakRSS["cl"]; ok {
+				clPeak = fmt.Sprintf("%.0f", m)
+			}
+		}
+	}
+	fmt.Printf("%-20s %12.0f %18s %6s %14.0f %15s %13s %6s\n", c.name, f, torchCol, ratio, peak, nchwPeak, clPeak, xPeak)
 	return nil
 }

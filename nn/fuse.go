@@ -50,11 +50,24 @@ func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *a
 	if u.BN != nil {
 		y = c.Call(names.bn, u.BN, y)
 	}
+	// The unit's intermediate values are its own: unless a hook may hold
+	// on to one, the residual and the ReLU are written over them (the
+	// tape checks that nothing reads them in backward), sparing two
+	// activations of the training step.
+	inPlace := c.trace == nil && c.capture == nil && c.Observe == nil
 	if res != nil {
-		y = c.Tape.Add(y, res())
+		if inPlace {
+			y = c.Tape.AddInPlace(y, res())
+		} else {
+			y = c.Tape.Add(y, res())
+		}
 	}
 	if u.ReLU {
-		y = c.Call(names.relu, ReLU, y)
+		if inPlace {
+			y = c.Tape.ReLUInPlace(y)
+		} else {
+			y = c.Call(names.relu, ReLU, y)
+		}
 	}
 	return y
 }

@@ -26,7 +26,8 @@ type Stepper struct {
 	smoothing   float32
 	maxGradNorm float64
 	tapes       []*ag.Tape
-	steps       int64 // Step's count, which seeds dropout
+	logits      [][]float32 // per tape, the step's logits copied before Backward
+	steps       int64       // Step's count, which seeds dropout
 }
 
 // NewStepper returns a Stepper for model.
@@ -46,8 +47,12 @@ func newStepper(model nn.Layer, parts int, cfg Config) *Stepper {
 	for i := range tapes {
 		tapes[i] = ag.NewTape()
 		tapes[i].SetLocalLeafGrads(parts > 1)
+		// The step reads no intermediate value after Backward (the logits
+		// are copied before), so activations may go back to the pool as
+		// soon as backward is done with them.
+		tapes[i].SetReleaseInBackward(true)
 	}
-	return &Stepper{model: model, opt: cfg.Optimizer, smoothing: cfg.LabelSmoothing, maxGradNorm: cfg.MaxGradNorm, tapes: tapes}
+	return &Stepper{model: model, opt: cfg.Optimizer, smoothing: cfg.LabelSmoothing, maxGradNorm: cfg.MaxGradNorm, tapes: tapes, logits: make([][]float32, parts)}
 }
 
 // checkSteps checks the fields of cfg that steps use, for the error of
@@ -88,7 +93,7 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 		k = 1 // too few examples to share: the first tape takes them all
 	}
 	type part struct {
-		logits *ag.Var
+		logits []float32 // a copy: Backward releases the Var's buffer
 		loss   float64
 		err    error
 	}
@@ -113,7 +118,9 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 		if k > 1 {
 			loss = tp.Scale(loss, float32(hi-lo)/float32(n))
 		}
-		parts[i] = part{logits: logits, loss: float64(mainLoss.Item()) * float64(hi-lo), err: tp.Backward(loss)}
+		s.logits[i] = append(s.logits[i][:0], logits.Value().Data()...)
+		parts[i] = part{logits: s.logits[i], loss: float64(mainLoss.Item()) * float64(hi-lo)}
+		parts[i].err = tp.Backward(loss)
 	}
 	if k == 1 {
 		run(0)
@@ -144,7 +151,7 @@ func (s *Stepper) step(b data.Batch, stepNo int64, t *Tally) error {
 	s.opt.ZeroGrad()
 	for i, p := range parts {
 		lo, hi := i*n/k, (i+1)*n/k
-		t.Add(p.logits.Value().Data(), b.Y[lo:hi], p.loss)
+		t.Add(p.logits, b.Y[lo:hi], p.loss)
 	}
 	return nil
 }

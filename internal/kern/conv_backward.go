@@ -19,6 +19,19 @@ import (
 // extent minus the forward padding, with the filter turned half a circle
 // and its channels swapped. So it runs on the same direct kernel.
 func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
+	convBackwardData(dx, dy, w, d, p, false)
+}
+
+// Conv2DBackwardDataAdd is Conv2DBackwardData adding the gradient into
+// dx instead of overwriting it: for an input that other ops read too
+// (a residual block's input), whose gradient then needs no buffer for
+// this op's part.
+func Conv2DBackwardDataAdd(dx, dy, w []float32, d Dims, p Conv) {
+	convBackwardData(dx, dy, w, d, p, true)
+}
+
+// convBackwardData is Conv2DBackwardData, adding into dx if add is set.
+func convBackwardData(dx, dy, w []float32, d Dims, p Conv, add bool) {
 	p = p.norm(d)
 	od := p.Out(d)
 	checkLen("conv input gradient", dx, d.Len())
@@ -28,25 +41,36 @@ func Conv2DBackwardData(dx, dy, w []float32, d Dims, p Conv) {
 		return
 	}
 	if od.Len() == 0 {
-		clear(dx)
+		if !add {
+			clear(dx)
+		}
 		return
 	}
 	// The backward convolution runs from dy's Cout channels to Cin.
 	if winoBackwardData(d, p) {
-		convBackwardDataWinograd(dx, dy, w, d, p)
+		convBackwardDataWinograd(dx, dy, w, d, p, add)
 		return
 	}
-	convBackwardDataDirect(dx, dy, w, d, p)
+	convBackwardDataDirect(dx, dy, w, d, p, add)
 }
 
 // convBackwardDataDirect is Conv2DBackwardData on the direct kernel (p
-// normed, the arguments checked, both sizes non-zero).
-func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv) {
+// normed, the arguments checked, both sizes non-zero), adding into dx if
+// add is set.
+func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv, add bool) {
 	od := p.Out(d)
 	if k := kernelFor(d.C); p.SH > 1 || p.SW > 1 || 2*d.C < k.NR {
 		// Zero insertion would waste (stride²−1)/stride² of the work,
 		// and a few input channels would fill a tile's columns poorly.
-		convBackwardDataScatter(gemm.Default(), dx, dy, w, d, p)
+		convBackwardDataScatter(gemm.Default(), dx, dy, w, d, p, add)
+		return
+	}
+	if add {
+		// The direct kernel sums in its output: it cannot add to it.
+		tp := scratch.Get(len(dx))
+		defer scratch.Put(tp)
+		convBackwardDataDirect(*tp, dy, w, d, p, false)
+		vec.axpy(dx, 1, *tp)
 		return
 	}
 	eh, ew := (p.KH-1)*p.DH, (p.KW-1)*p.DW // filter extent minus one
@@ -67,7 +91,7 @@ func convBackwardDataDirect(dx, dy, w []float32, d Dims, p Conv) {
 // the gradient of each input value that the pixels' windows read (a tile
 // of the im2col matrix), and that tile is added into a padded input
 // gradient. Windows of one image overlap, so each image is one task.
-func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv) {
+func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv, add bool) {
 	od := p.Out(d)
 	cin, cout := d.C, p.Cout
 	hp, wp := d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR
@@ -140,7 +164,12 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 		// Crop the padding off.
 		for y := 0; y < d.H; y++ {
 			src := g[((y+p.PadT)*wp+p.PadL)*cin:]
-			copy(dx[((n*d.H+y)*d.W)*cin:((n*d.H+y)*d.W+d.W)*cin], src[:d.W*cin])
+			dst := dx[((n*d.H+y)*d.W)*cin : ((n*d.H+y)*d.W+d.W)*cin]
+			if add {
+				vec.axpy(dst, 1, src[:d.W*cin])
+			} else {
+				copy(dst, src[:d.W*cin])
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package kern
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/foveaml/fovea/internal/gemm"
@@ -314,5 +315,46 @@ func TestConv2DGradientFiniteDifference(t *testing.T) {
 				t.Fatalf("d loss/d %s[%d] = %v, finite difference %v", v.name, i, v.grad[i], num)
 			}
 		}
+	}
+}
+
+// TestConv2DBackwardDataAdd checks that Conv2DBackwardDataAdd adds what
+// Conv2DBackwardData writes, on each of its paths: the scatter (strided),
+// the direct kernel, Winograd, and Winograd in parts of its channels.
+func TestConv2DBackwardDataAdd(t *testing.T) {
+	r := newRand(41)
+	same := func(k int) Conv { return Conv{KH: k, KW: k, PadT: k / 2, PadB: k / 2, PadL: k / 2, PadR: k / 2} }
+	strided := same(3)
+	strided.SH, strided.SW = 2, 2
+	for _, c := range []struct {
+		d    Dims
+		p    Conv
+		cout int
+	}{
+		{Dims{2, 8, 8, 16}, strided, 32},
+		{Dims{2, 8, 8, 32}, same(5), 32},
+		{Dims{2, 8, 8, 32}, same(3), 32},
+		{Dims{2, 4, 4, 320}, same(3), 320},
+	} {
+		c.p.Cout = c.cout
+		p := c.p.norm(c.d)
+		w := randSlice(r, p.WeightLen(c.d.C), -1, 1)
+		w[0] += 0.5 // a filter the cache has not seen unchanged
+		dy := randSlice(r, p.Out(c.d).Len(), -1, 1)
+		base := randSlice(r, c.d.Len(), -1, 1)
+		got := slices.Clone(base)
+		Conv2DBackwardDataAdd(got, dy, w, c.d, p)
+		w[0] += 0.5
+		Conv2DBackwardDataAdd(got, dy, w, c.d, p)
+		one := make([]float32, c.d.Len())
+		Conv2DBackwardData(one, dy, w, c.d, p)
+		w[0] -= 0.5
+		two := make([]float32, c.d.Len())
+		Conv2DBackwardData(two, dy, w, c.d, p)
+		want := make([]float64, len(base))
+		for i := range want {
+			want[i] = float64(base[i]) + float64(one[i]) + float64(two[i])
+		}
+		checkClose(t, fmt.Sprintf("%v %+v dx", c.d, p), got, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 	}
 }

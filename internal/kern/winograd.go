@@ -535,21 +535,124 @@ func winoBackwardData(d Dims, p Conv) bool {
 func conv2DWinograd(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
+	if g := winoParts(pl, f, false); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU {
+		winoSplit(g, y, x, w, d, p.Cout, func(i int, y, x, w []float32, d Dims) {
+			pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
+			e := Epilogue{Shift: ep.Shift}
+			if i > 0 {
+				e = Epilogue{Res: y} // add to the parts before
+			}
+			u, release := winoFilter(pl, w, nil, false)
+			defer release()
+			winogradConv(pl, y, x, u, d, p, e)
+		})
+		return
+	}
 	u, release := winoFilter(pl, w, f, false)
 	defer release()
 	winogradConv(pl, y, x, u, d, p, ep)
 }
 
+// winoSplitFloats bounds the transformed filter of a Winograd convolution
+// whose filter changes from call to call (training): past it, the
+// convolution runs as the sum of convolutions of parts of its input
+// channels, each with its own, smaller transform, instead of needing a
+// buffer of the whole one (36 MiB for 512 channels to 512, the largest
+// workspace of a ResNet-18 training step) for a moment.
+const winoSplitFloats = 3 << 20
+
+// winoParts returns how many parts of its input channels a Winograd
+// convolution of plan pl runs in: 1 when the transformed filter is within
+// winoSplitFloats, or when it is kept in f (inference); otherwise (a
+// filter transformed at every call, as in training) the fewest halvings
+// that bring each part's within it, keeping at least winoMinChannels
+// channels a part.
+func winoParts(pl winoPlan, f *Filters, flip bool) int {
+	n := pl.filterLen()
+	if n <= winoSplitFloats || f != nil {
+		return 1
+	}
+	g := 1
+	for n/g > winoSplitFloats && pl.cin%(2*g) == 0 && pl.cin/(2*g) >= winoMinChannels {
+		g *= 2
+	}
+	return g
+}
+
+// winoSplit runs conv g times, once for each of g equal parts of the
+// input channels of x (dims d) and of the rows of the HWIO filter w with
+// cout output channels, each part copied out (parts are small where
+// splitting pays: deep layers, small images). conv(i, y, x_i, w_i, d_i)
+// adds part i's convolution into y (part 0 overwrites it).
+func winoSplit(g int, y, x, w []float32, d Dims, cout int, conv func(i int, y, x, w []float32, d Dims)) {
+	cp := d.C / g
+	pix := d.N * d.H * d.W
+	xs := make([][]float32, g)
+	refs := make([]*[]float32, g)
+	for i := range xs {
+		refs[i] = scratch.Get(pix * cp)
+		xs[i] = *refs[i]
+	}
+	defer func() {
+		for _, r := range refs {
+			scratch.Put(r)
+		}
+	}()
+	SplitChannels(xs, x, pix)
+	wp := scratch.Get(9 * cp * cout)
+	defer scratch.Put(wp)
+	dp := d
+	dp.C = cp
+	for i := range g {
+		for t := range 9 {
+			copy((*wp)[t*cp*cout:(t+1)*cp*cout], w[(t*d.C+i*cp)*cout:(t*d.C+(i+1)*cp)*cout])
+		}
+		conv(i, y, xs[i], *wp, dp)
+	}
+}
+
 // convBackwardDataWinograd is Conv2DBackwardData by Winograd (winoShape(p)
 // holds, p normed): the forward convolution of dy by the turned filter,
 // padded by 2 minus the forward padding.
-func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv) {
+func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv, add bool) {
 	od := p.Out(d)
 	q := winoBackward(p, d.C)
 	pl := newWinoPlan(kernelFor(d.C), d, p.Cout, d.C)
+	if g := winoParts(pl, nil, true); g > 1 {
+		// The parts are of dy's channels, the filter's columns: split
+		// the filter turned into the forward convolution's HWIO
+		// (3×3×Cout×Cin) form, rows co, and turn each part back.
+		wt := scratch.Get(len(w))
+		defer scratch.Put(wt)
+		tapLen := d.C * p.Cout
+		for t := range 9 {
+			transpose((*wt)[t*tapLen:(t+1)*tapLen], w[t*tapLen:(t+1)*tapLen], d.C, p.Cout)
+		}
+		winoSplit(g, dx, dy, *wt, od, d.C, func(i int, dx, dy, wPart []float32, odp Dims) {
+			cp := odp.C
+			part := scratch.Get(len(wPart)) // back to HWIO, 3×3×Cin×cp
+			defer scratch.Put(part)
+			for t := range 9 {
+				transpose((*part)[t*cp*d.C:(t+1)*cp*d.C], wPart[t*cp*d.C:(t+1)*cp*d.C], cp, d.C)
+			}
+			pl := newWinoPlan(kernelFor(d.C), d, cp, d.C)
+			u, release := winoFilter(pl, *part, nil, true)
+			defer release()
+			var e Epilogue
+			if i > 0 || add {
+				e.Res = dx // the output transform reads it before it writes
+			}
+			winogradConv(pl, dx, dy, u, odp, q, e)
+		})
+		return
+	}
 	u, release := winoFilter(pl, w, nil, true)
 	defer release()
-	winogradConv(pl, dx, dy, u, od, q, Epilogue{})
+	var e Epilogue
+	if add {
+		e.Res = dx // the output transform reads it before it writes
+	}
+	winogradConv(pl, dx, dy, u, od, q, e)
 }
 
 // winoBackward is the forward convolution that backward-data of p (over

@@ -43,8 +43,8 @@ func BenchmarkWinograd(b *testing.B) {
 		}{
 			{"fwd/direct", func() { conv2DDirect(y, x, w, nil, c.d, p, Epilogue{}) }},
 			{"fwd/winograd", func() { conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{}) }},
-			{"bwddata/direct", func() { convBackwardDataDirect(x, y, w, c.d, p) }},
-			{"bwddata/winograd", func() { w[0] += 1e-3; convBackwardDataWinograd(x, y, w, c.d, p) }},
+			{"bwddata/direct", func() { convBackwardDataDirect(x, y, w, c.d, p, false) }},
+			{"bwddata/winograd", func() { w[0] += 1e-3; convBackwardDataWinograd(x, y, w, c.d, p, false) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
 				for b.Loop() {
@@ -74,7 +74,7 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 			direct, wino func()
 		}{
 			{"fwd", func() { conv2DDirect(y, x, w, nil, c.d, p, Epilogue{}) }, func() { conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{}) }},
-			{"bwddata", func() { convBackwardDataDirect(dx, y, w, c.d, p) }, func() { w[0] += 1e-3; convBackwardDataWinograd(dx, y, w, c.d, p) }},
+			{"bwddata", func() { convBackwardDataDirect(dx, y, w, c.d, p, false) }, func() { w[0] += 1e-3; convBackwardDataWinograd(dx, y, w, c.d, p, false) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
 				var td, tw []float64

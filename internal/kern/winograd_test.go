@@ -227,7 +227,7 @@ func TestWinogradBackwardData(t *testing.T) {
 			dy := randSlice(r, od.Len(), -1, 1)
 			want, _, _ := refConvBackward(x, w, dy, c.d, p)
 			dx, check := guardedFill(t, c.d.Len(), nan32)
-			convBackwardDataWinograd(dx, dy, w, c.d, p)
+			convBackwardDataWinograd(dx, dy, w, c.d, p, false)
 			check()
 			checkClose(t, fmt.Sprintf("%v dx", c), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 		}
@@ -245,7 +245,7 @@ func TestWinogradBackwardFiniteDifference(t *testing.T) {
 	w := randSlice(r, p.WeightLen(d.C), -1, 1)
 	g := randSlice(r, p.Out(d).Len(), -1, 1)
 	dx := make([]float32, len(x))
-	convBackwardDataWinograd(dx, g, w, d, p)
+	convBackwardDataWinograd(dx, g, w, d, p, false)
 	x64 := to64(x)
 	num := numGrad(x64, 1e-2, func() float64 {
 		for i, v := range x64 {
@@ -417,5 +417,34 @@ func TestUseWinograd(t *testing.T) {
 		if got := useWinograd(c.d, p, c.kept); got != c.want {
 			t.Errorf("%v %+v kept %v: useWinograd = %v, want %v", c.d, p, c.kept, got, c.want)
 		}
+	}
+}
+
+// TestWinogradSplit checks a Winograd convolution whose transformed
+// filter is past winoSplitFloats and is transformed at every call
+// (training, no Filters): it runs in parts of its input channels, forward
+// and backward data, and gives the reference's results; kept in a
+// Filters (inference), it runs whole.
+func TestWinogradSplit(t *testing.T) {
+	d := Dims{2, 4, 4, 320}
+	r := newRand(15)
+	p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 320}.norm(d)
+	x, w, y := randSlice(r, d.Len(), -1, 1), randSlice(r, p.WeightLen(d.C), -1, 1), make([]float32, p.Out(d).Len())
+	bias := randSlice(r, p.Cout, -1, 1)
+	dx, dy := make([]float32, d.Len()), randSlice(r, p.Out(d).Len(), -1, 1)
+	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
+	if g := winoParts(pl, nil, false); g != 2 {
+		t.Fatalf("%d parts for a filter of %d transformed floats made at every call; want 2", g, pl.filterLen())
+	}
+	for step := range 3 {
+		w[step] += 0.25 // a training step
+		conv2DWinograd(y, x, w, nil, d, p, Epilogue{Shift: bias})
+		assertClose(t, fmt.Sprintf("step %d y", step), y, refConv(x, w, bias, d, p), 1e-4*math.Sqrt(float64(9*d.C)))
+		convBackwardDataWinograd(dx, dy, w, d, p, false)
+		want, _, _ := refConvBackward(x, w, dy, d, p)
+		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
+	}
+	if g := winoParts(pl, &Filters{}, false); g != 1 {
+		t.Errorf("%d parts for a filter kept in a Filters; want 1", g)
 	}
 }

@@ -27,8 +27,9 @@ import (
 // time and holds many buffers at once, where rounding up would cost
 // memory and buy no reuse. With Round it rounds lengths up to size
 // classes a quarter octave apart, so that a buffer serves every request
-// of its class and wastes under a fifth of its capacity: the choice for
-// buffers of many sizes, each held briefly.
+// of its class and wastes under a fifth of its capacity, and a request
+// that finds its class empty takes an idle buffer up to four times its
+// size: the choice for buffers of many sizes, each held briefly.
 //
 // The zero List is ready to use and keeps everything handed back to it.
 // A List is not safe for concurrent use.
@@ -116,28 +117,70 @@ func (l *List[E]) list(k int, make bool) *[][]E {
 // Get returns a buffer of length n whose contents are undefined. Hand it
 // back with Put when done.
 func (l *List[E]) Get(n int) []E {
-	if b, ok := l.take(n); ok {
+	if b, ok := l.take(n, true); ok {
 		return b
 	}
 	return l.make(n)
 }
 
-// take returns a kept buffer of length n, if there is one; if not, it
-// counts the buffer that the caller will make.
-func (l *List[E]) take(n int) ([]E, bool) {
+// GetSized is Get without the borrowing of a larger idle buffer: for a
+// buffer held long (an activation, kept for the backward pass), which a
+// larger one would serve with its excess idle all that time.
+func (l *List[E]) GetSized(n int) []E {
+	if b, ok := l.take(n, false); ok {
+		return b
+	}
+	return l.make(n)
+}
+
+// take returns a kept buffer of length n, if there is one (of a larger
+// class if borrow is set); if not, it counts the buffer that the caller
+// will make.
+func (l *List[E]) take(n int, borrow bool) ([]E, bool) {
 	k, size := l.key(n)
-	l.live += int64(size) // the capacity of what is handed out, kept or made
-	l.peak = max(l.peak, l.live)
 	f := l.list(k, false)
+	if (f == nil || len(*f) == 0) && l.Round && borrow {
+		f = l.larger(k)
+	}
 	if f == nil || len(*f) == 0 {
 		l.made++
+		l.count(size)
 		return nil, false
 	}
 	b := (*f)[len(*f)-1]
 	(*f)[len(*f)-1] = nil
 	*f = (*f)[:len(*f)-1]
 	l.held -= int64(cap(b)) * elemSize[E]()
+	l.count(cap(b))
 	return b[:n], true
+}
+
+// count adds a buffer of capacity size to what is handed out.
+func (l *List[E]) count(size int) {
+	l.live += int64(size)
+	l.peak = max(l.peak, l.live)
+}
+
+// borrowUp is how many size classes above its own a request may take a
+// kept buffer from: up to four times its size.
+const borrowUp = 2 * stepsPerOctave
+
+// larger returns the free list of the smallest class above k, within
+// borrowUp, that holds a buffer, or nil. Taking a somewhat larger idle
+// buffer rather than making one keeps what a List holds near the most
+// its caller uses at once: the kernels' workspaces come in many sizes
+// (padded copies of a batch, transformed filters), one after another,
+// and without it each size would keep a buffer of its own.
+func (l *List[E]) larger(k int) *[][]E {
+	if l.classes == nil {
+		return nil
+	}
+	for j := k + 1; j <= min(k+borrowUp, nClasses-1); j++ {
+		if len(l.classes[j]) > 0 {
+			return &l.classes[j]
+		}
+	}
+	return nil
 }
 
 // make returns a new buffer of length n, with the capacity of its class.
@@ -149,14 +192,23 @@ func (l *List[E]) make(n int) []E {
 // Put hands a buffer from Get back for reuse; the caller must not use it
 // afterwards. A buffer Get did not make (its capacity not one Get gives)
 // is left to the garbage collector.
-func (l *List[E]) Put(b []E) {
+func (l *List[E]) Put(b []E) { l.put(b, true) }
+
+// Keep is Put past Limit: for a buffer its caller will ask for again
+// soon (an autodiff tape's activations, at every training step), which
+// the limit must not hand to the garbage collector only for the step to
+// make it anew.
+func (l *List[E]) Keep(b []E) { l.put(b, false) }
+
+// put files b, within Limit if limit is set.
+func (l *List[E]) put(b []E, limit bool) {
 	k, size := l.key(cap(b))
 	if size != cap(b) || size == 0 {
 		return
 	}
 	l.live -= int64(size)
 	bytes := int64(size) * elemSize[E]()
-	if l.Limit != 0 && l.held+bytes > l.Limit {
+	if limit && l.Limit != 0 && l.held+bytes > l.Limit {
 		return
 	}
 	f := l.list(k, true)
@@ -179,9 +231,14 @@ func (l *List[E]) ResetPeak() { l.peak = l.live }
 func (l *List[E]) Made() int { return l.made }
 
 // Get is List.Get, for any goroutine.
-func (p *Pool[E]) Get(n int) []E {
+func (p *Pool[E]) Get(n int) []E { return p.get(n, true) }
+
+// GetSized is List.GetSized, for any goroutine.
+func (p *Pool[E]) GetSized(n int) []E { return p.get(n, false) }
+
+func (p *Pool[E]) get(n int, borrow bool) []E {
 	p.mu.Lock()
-	b, ok := p.take(n)
+	b, ok := p.take(n, borrow)
 	p.mu.Unlock()
 	if !ok {
 		b = p.make(n) // outside the lock: a large make takes long
@@ -193,6 +250,13 @@ func (p *Pool[E]) Get(n int) []E {
 func (p *Pool[E]) Put(b []E) {
 	p.mu.Lock()
 	p.List.Put(b)
+	p.mu.Unlock()
+}
+
+// Keep is List.Keep, for any goroutine.
+func (p *Pool[E]) Keep(b []E) {
+	p.mu.Lock()
+	p.List.Keep(b)
 	p.mu.Unlock()
 }
 
@@ -213,7 +277,7 @@ func (p *Pool[E]) GetRef(n int) *[]E {
 		r = p.refs[k-1]
 		p.refs = p.refs[:k-1]
 	}
-	b, ok := p.take(n)
+	b, ok := p.take(n, true)
 	p.mu.Unlock()
 	if r == nil {
 		r = new([]E)

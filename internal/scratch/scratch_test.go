@@ -82,6 +82,12 @@ func TestPoolLimit(t *testing.T) {
 	if y := p.Get(1024); &y[0] == &b[0] || p.Made() != 3 {
 		t.Fatal("a buffer beyond the limit was kept")
 	}
+	c, d := p.Get(1024), p.Get(1024)
+	p.Keep(c)
+	p.Keep(d) // beyond the limit, but Keep keeps it
+	if z := p.Get(1024); &z[0] != &d[0] {
+		t.Fatal("Keep dropped a buffer beyond the limit")
+	}
 }
 
 func TestRefsAllocateNothing(t *testing.T) {
@@ -134,5 +140,48 @@ func TestPoolShared(t *testing.T) {
 		if !<-done {
 			t.Error("a buffer was written by two goroutines at once")
 		}
+	}
+}
+
+// TestListBorrowsLarger checks that a request whose class is empty takes
+// a kept buffer up to four times its size, the smallest there is, and
+// not a larger one; and that the buffer goes back to its own class.
+func TestListBorrowsLarger(t *testing.T) {
+	p := List[float32]{Round: true}
+	big, huge := p.Get(3500), p.Get(5000)
+	p.Put(huge)
+	p.Put(big)
+	a := p.Get(1000)
+	if &a[0] != &big[0] || len(a) != 1000 || p.Made() != 2 {
+		t.Fatalf("Get(1000) with buffers of 3500 and 5000 kept: made %d, took the 3500 one %v", p.Made(), &a[0] == &big[0])
+	}
+	if now, _ := p.InUse(); now != int64(4*cap(big)) {
+		t.Fatalf("in use %d bytes; want the borrowed buffer's %d", now, 4*cap(big))
+	}
+	p.Put(a)
+	if b := p.Get(3500); &b[0] != &big[0] {
+		t.Fatal("a borrowed buffer did not go back to its own class")
+	}
+	if c := p.Get(1000); &c[0] == &huge[0] || p.Made() != 3 {
+		t.Fatal("Get(1000) took a buffer more than four times its size")
+	}
+	var exact List[float32]
+	exact.Put(exact.Get(2000))
+	if exact.Get(1000); exact.Made() != 2 {
+		t.Fatal("a list by length borrowed a buffer of another length")
+	}
+}
+
+// TestGetSizedBorrowsNothing checks that GetSized takes a buffer of its
+// own class only.
+func TestGetSizedBorrowsNothing(t *testing.T) {
+	p := Pool[float32]{List: List[float32]{Round: true}}
+	big := p.Get(1500)
+	p.Put(big)
+	if a := p.GetSized(1000); &a[0] == &big[0] || p.Made() != 2 {
+		t.Fatal("GetSized(1000) took an idle buffer of a larger class")
+	}
+	if b := p.GetSized(1500); &b[0] != &big[0] {
+		t.Fatal("GetSized(1500) did not take the idle buffer of its class")
 	}
 }
