@@ -39,7 +39,7 @@ import (
 
 // ortFlag is the ONNX Runtime peer script; "" looks for
 // ort_peer.sh beside the PyTorch peer, "off" skips the column.
-var ortFlag = flag.String("ort", "", "infer: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
+var ortFlag = flag.String("ort", "", "infer, latency, onnx: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
 
 const (
 	inferBatch = 8
@@ -54,7 +54,12 @@ const (
 var inferModels = []string{"resnet50", "vgg16", "alexnet", "googlenet"}
 
 func inferCaseName(model string) string {
-	return fmt.Sprintf("infer_%s_b%d_%d", model, inferBatch, inferSize)
+	return batchCaseName(model, inferBatch)
+}
+
+// batchCaseName is the peers' case name of model at batch (224×224).
+func batchCaseName(model string, batch int) string {
+	return fmt.Sprintf("infer_%s_b%d_%d", model, batch, inferSize)
 }
 
 // inferRunner builds the registered model name with seeded random
@@ -84,29 +89,70 @@ func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error)
 	}, nil
 }
 
-// ortRun is the outcome of the ONNX Runtime peer: images/s per case name,
-// or why there are none, and how long the peer took.
+// ortRun is the outcome of the ONNX Runtime peer: images/s per case name
+// (and, at a batch other than 8, single-run latencies), or why there are
+// none, and how long the peer took.
 type ortRun struct {
 	rates   map[string]float64
+	lat     map[string]latency
 	why     string
 	elapsed time.Duration
 	version string // the peer's "# onnxruntime ..." line
 }
 
+// ortLine is one JSON line of the ONNX Runtime peer; the milliseconds
+// are there only when it ran at a batch other than 8.
+type ortLine struct {
+	Case     string  `json:"case"`
+	Value    float64 `json:"value"`
+	MsMedian float64 `json:"ms_median"`
+	MsP90    float64 `json:"ms_p90"`
+	Calls    int     `json:"calls"`
+}
+
+// parseORTLines returns the peer's JSON lines with a positive rate, by
+// case name.
+func parseORTLines(out []byte) map[string]ortLine {
+	lines := map[string]ortLine{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var l ortLine
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Case != "" && l.Value > 0 {
+			lines[l.Case] = l
+		}
+	}
+	return lines
+}
+
 // parseORT returns the rates of the peer's JSON lines, by case name.
 func parseORT(out []byte) map[string]float64 {
 	rates := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var l struct {
-			Case  string  `json:"case"`
-			Value float64 `json:"value"`
-		}
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Case != "" && l.Value > 0 {
-			rates[l.Case] = l.Value
-		}
+	for c, l := range parseORTLines(out) {
+		rates[c] = l.Value
 	}
 	return rates
+}
+
+// parseORTLatency returns the single-run latencies of the peer's JSON
+// lines that have them, by case name.
+func parseORTLatency(out []byte) map[string]latency {
+	lat := map[string]latency{}
+	for c, l := range parseORTLines(out) {
+		if l.MsMedian > 0 {
+			lat[c] = latency{median: l.MsMedian, p90: l.MsP90, calls: l.Calls}
+		}
+	}
+	return lat
+}
+
+// ortArgs are the ONNX Runtime peer's arguments; batch 8 is its default
+// and is not passed, so that a peer without --batch still runs it.
+func ortArgs(names []string, reps, batch int) []string {
+	args := []string{"--threads", "2", "--reps", strconv.Itoa(reps), "--names", strings.Join(names, ",")}
+	if batch != inferBatch {
+		args = append(args, "--batch", strconv.Itoa(batch))
+	}
+	return args
 }
 
 // ortScript returns the ONNX Runtime peer's path, or "" and why not.
@@ -127,8 +173,8 @@ func ortScript(o options) (string, string) {
 	return *ortFlag, ""
 }
 
-// runORT runs the ONNX Runtime peer once for names.
-func runORT(script string, names []string, reps int) ortRun {
+// runORT runs the ONNX Runtime peer once for names at batch.
+func runORT(script string, names []string, reps, batch int) ortRun {
 	if _, err := exec.LookPath("npm"); err != nil {
 		if _, err := os.Stat(ortLib()); err != nil {
 			return ortRun{why: "npm is not installed and onnxruntime is not cached (" + ortLib() + ")"}
@@ -136,13 +182,12 @@ func runORT(script string, names []string, reps int) ortRun {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ortTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", script, "--threads", "2", "--reps", strconv.Itoa(reps),
-		"--names", strings.Join(names, ","))
+	cmd := exec.CommandContext(ctx, "bash", append([]string{script}, ortArgs(names, reps, batch)...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	out, err := cmd.Output()
-	r := ortRun{elapsed: time.Since(start), rates: parseORT(out)}
+	r := ortRun{elapsed: time.Since(start), rates: parseORT(out), lat: parseORTLatency(out)}
 	sc := bufio.NewScanner(bytes.NewReader(stderr.Bytes()))
 	for sc.Scan() {
 		line := sc.Text()
@@ -150,7 +195,7 @@ func runORT(script string, names []string, reps int) ortRun {
 			r.version = strings.TrimPrefix(line, "# ")
 		}
 		if strings.HasPrefix(line, "ort_go_") {
-			fmt.Fprintln(os.Stderr, line) // load times, checks against torch, RSS
+			fmt.Fprintln(os.Stderr, line) // load times, checks against torch, latencies, RSS
 		}
 	}
 	switch {
@@ -165,7 +210,7 @@ func runORT(script string, names []string, reps int) ortRun {
 		r.why = "ort_peer.sh printed no result: " + lastLine(stderr.String())
 	}
 	if r.why != "" {
-		r.rates = nil
+		r.rates, r.lat = nil, nil
 	}
 	return r
 }
@@ -205,7 +250,7 @@ func runInfer(o options) error {
 	var ort ortRun
 	script, why := ortScript(o)
 	if why == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps)
+		ort = runORT(script, names, o.reps, inferBatch)
 		why = ort.why
 		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models (its first run also fetches, exports and builds)\n",
 			ort.elapsed.Seconds(), len(names))
