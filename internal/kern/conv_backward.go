@@ -71,10 +71,22 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 	od := p.Out(d)
 	cin, cout := d.C, p.Cout
 	hp, wp := d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR
-	// B is the filter transposed: row co, column (tap, ci), NR columns a
-	// panel.
+	// A run of the im2col row that is contiguous in the padded image: a
+	// filter row without horizontal dilation, else one tap.
+	runLen := cin
+	if p.DW == 1 {
+		runLen = p.KW * cin
+	}
+	// B is the filter transposed: row co, column (tap, ci), a panel of
+	// per columns (the rest of its NR zero): NR, or one run when a run
+	// nearly fills a panel (LeNet's 5×5 on 6 channels: 30 of 32), so
+	// that each row of a tile scatters in one piece instead of two.
 	kAll := p.KH * p.KW * cin
-	panels := (kAll + k.NR - 1) / k.NR
+	per := k.NR
+	if runLen <= k.NR && 4*runLen >= 3*k.NR {
+		per = runLen
+	}
+	panels := (kAll + per - 1) / per
 	bp := scratch.Get(panels * cout * k.NR)
 	defer scratch.Put(bp)
 	bt := *bp
@@ -83,17 +95,11 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 			row := bt[(jp*cout+co)*k.NR : (jp*cout+co+1)*k.NR]
 			for j := range row {
 				row[j] = 0
-				if kk := jp*k.NR + j; kk < kAll {
+				if kk := jp*per + j; j < per && kk < kAll {
 					row[j] = w[kk*cout+co]
 				}
 			}
 		}
-	}
-	// A run of the im2col row that is contiguous in the padded image: a
-	// filter row without horizontal dilation, else one tap.
-	runLen := cin
-	if p.DW == 1 {
-		runLen = p.KW * cin
 	}
 	runOff := func(kk int) int { // float offset of im2col column kk from a pixel
 		t, ci := kk/cin, kk%cin
@@ -117,8 +123,8 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 				a := dyImg.tileInput(first, k.MR*cout, &tail)
 				for jp := 0; jp < panels; jp++ {
 					k.Tile(a, offs, cout, 4*cout, 4, &bt[jp*cout*k.NR], 4*k.NR, &tile[0], k.NR, 1, 0)
-					k0 := jp * k.NR
-					cols := min(k.NR, kAll-k0)
+					k0 := jp * per
+					cols := min(per, kAll-k0)
 					for r := 0; r < rows; r++ {
 						base := (oy*p.SH*wp + (ox+r)*p.SW) * cin
 						src := tile[r*k.NR : r*k.NR+cols]
