@@ -361,6 +361,11 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 		var offs []int
 		var reach int // floats a tile may read past its first input pixel
 		var n, oy0, oy1 int
+		// The panel's scale and shift padded to NR, for an epilogue on
+		// a whole edge tile (see below), for the panel from edgeJ0.
+		edgeEp := scratch.Get(2 * k.NR)
+		defer scratch.Put(edgeEp)
+		edgeJ0 := -1
 		// tile runs one tile whose first input pixel is at aIdx; pixel
 		// r of it is output pixel pix[r] of the image (−1: discard), and
 		// when direct the MR pixels are consecutive from pix[0]. The
@@ -384,6 +389,35 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 				return
 			}
 			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
+			// When the tile's sums are complete and the epilogue needs
+			// nothing of y's, it runs on the whole edge tile, whose rows
+			// are NR apart: rows of a few channels (LeNet's 6), a few
+			// floats apart in y, make the vector kernel slow.
+			whole := epi && last && beta == 0 && ep.Res == nil
+			if whole {
+				if edgeJ0 != j0 {
+					edgeJ0 = j0
+					es, eb := (*edgeEp)[:k.NR], (*edgeEp)[k.NR:]
+					for j := range es {
+						es[j], eb[j] = 1, 0
+						if j < cols && ep.Scale != nil {
+							es[j] = ep.Scale[j0+j]
+						}
+						if j < cols && ep.Shift != nil {
+							eb[j] = ep.Shift[j0+j]
+						}
+					}
+				}
+				var es, eb []float32
+				if ep.Scale != nil {
+					es = (*edgeEp)[:k.NR]
+				}
+				if ep.Shift != nil {
+					eb = (*edgeEp)[k.NR:]
+				}
+				t := edge[:k.MR*k.NR]
+				vec.epilogueRows(t, t, k.NR, k.MR, k.NR, es, eb, nil, ep.ReLU)
+			}
 			// Rows whose pixels are consecutive in y go into it, and
 			// through the epilogue, as one block: a narrow output (a
 			// few channels, as LeNet's) would otherwise pay a call per
@@ -399,7 +433,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, ep E
 				}
 				ci := (n*od.H*od.W+pix[r])*p.Cout + j0
 				gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, r1-r, cols, beta)
-				if epi && last {
+				if epi && last && !whole {
 					ep.run(y[ci:], y[ci:], ci, p.Cout, r1-r, j0, cols)
 				}
 				r = r1
