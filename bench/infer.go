@@ -234,26 +234,30 @@ func lastLine(s string) string {
 	return l
 }
 
-// runInfer prints the inference table.
-func runInfer(o options) error {
+// inferNames returns the infer models whose case name at batch
+// contains -run.
+func inferNames(o options, batch int) []string {
 	var names []string
 	for _, n := range inferModels {
-		if o.only == "" || strings.Contains(inferCaseName(n), o.only) {
+		if o.only == "" || strings.Contains(batchCaseName(n, batch), o.only) {
 			names = append(names, n)
 		}
 	}
-	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
-		o.threads, inferBatch, inferSize, inferSize, o.reps)
-	if o.why != "" {
-		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
-	}
+	return names
+}
+
+// peerORT runs the ONNX Runtime peer once for names at batch, when it
+// is there, prints how long it took and its version, and returns its
+// outcome and why its column is empty ("" when it is not), which it
+// prints too.
+func peerORT(o options, names []string, batch int) (ortRun, string) {
 	var ort ortRun
 	script, why := ortScript(o)
 	if why == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps, inferBatch)
+		ort = runORT(script, names, o.reps, batch)
 		why = ort.why
-		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models (its first run also fetches, exports and builds)\n",
-			ort.elapsed.Seconds(), len(names))
+		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models at batch %d (its first run also fetches, builds, and exports at that batch)\n",
+			ort.elapsed.Seconds(), len(names), batch)
 		if ort.version != "" {
 			fmt.Printf("# %s\n", ort.version)
 		}
@@ -261,6 +265,18 @@ func runInfer(o options) error {
 	if why != "" {
 		fmt.Printf("# ONNX Runtime column skipped: %s\n", why)
 	}
+	return ort, why
+}
+
+// runInfer prints the inference table.
+func runInfer(o options) error {
+	names := inferNames(o, inferBatch)
+	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
+		o.threads, inferBatch, inferSize, inferSize, o.reps)
+	if o.why != "" {
+		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
+	}
+	ort, why := peerORT(o, names, inferBatch)
 	fmt.Printf("%-24s %12s %18s %6s %10s %9s\n", "case", "fovea_img/s", "torch_best", "ratio", "ort", "ratio_ort")
 	for _, n := range names {
 		name := inferCaseName(n)

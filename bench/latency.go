@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -120,32 +119,14 @@ func torchLatencyReps(reps int) int { return 10 * reps }
 
 // runLatency prints the batch-1 latency table.
 func runLatency(o options) error {
-	var names []string
-	for _, n := range inferModels {
-		if o.only == "" || strings.Contains(batchCaseName(n, latencyBatch), o.only) {
-			names = append(names, n)
-		}
-	}
+	names := inferNames(o, latencyBatch)
 	fmt.Printf("# fovea batch-%d inference latency (no-grad tape), %d threads (GOMAXPROCS), %d×%d×3, random weights; ms per image, median and p90 of single calls over %d rounds of ≥0.3 s\n",
 		latencyBatch, o.threads, inferSize, inferSize, o.reps)
 	fmt.Printf("# ratio = torch_ms / fovea_ms, ratio_ort = ort_ms / fovea_ms: above 1 fovea answers sooner\n")
 	if o.why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
 	}
-	var ort ortRun
-	script, why := ortScript(o)
-	if why == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps, latencyBatch)
-		why = ort.why
-		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models (its first batch-%d run also exports them)\n",
-			ort.elapsed.Seconds(), len(names), latencyBatch)
-		if ort.version != "" {
-			fmt.Printf("# %s\n", ort.version)
-		}
-	}
-	if why != "" {
-		fmt.Printf("# ONNX Runtime column skipped: %s\n", why)
-	}
+	ort, why := peerORT(o, names, latencyBatch)
 	fmt.Println(latencyHeader())
 	for _, n := range names {
 		row := latencyRow{name: batchCaseName(n, latencyBatch)}

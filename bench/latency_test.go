@@ -97,3 +97,18 @@ func TestModes(t *testing.T) {
 		t.Errorf("modes %v", modes)
 	}
 }
+
+func TestInferNames(t *testing.T) {
+	if got := inferNames(options{}, latencyBatch); !slices.Equal(got, inferModels) {
+		t.Errorf("all: %v", got)
+	}
+	if got := inferNames(options{only: "b1_224"}, latencyBatch); len(got) != len(inferModels) {
+		t.Errorf("-run b1_224 at batch 1: %v", got)
+	}
+	if got := inferNames(options{only: "b1_224"}, inferBatch); len(got) != 0 {
+		t.Errorf("-run b1_224 at batch 8: %v", got)
+	}
+	if got := inferNames(options{only: "vgg"}, latencyBatch); !slices.Equal(got, []string{"vgg16"}) {
+		t.Errorf("-run vgg: %v", got)
+	}
+}
