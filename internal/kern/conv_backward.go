@@ -236,6 +236,9 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	// finish, so that the result has the same bits from run to run.
 	// The first chunk's partial is dw (and db) itself.
 	var sum cpu.Ordered
+	// The chunks' lists of row offsets, one allocation for them all.
+	chunks, _ := cpu.Split(rowsTotal, bandRows)
+	allOffs := make([]int, chunks*bandRows)
 	cpu.ForChunks(rowsTotal, bandRows, func(c, lo, hi int) {
 		pw, pb := dw, db
 		var part *[]float32
@@ -250,7 +253,7 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 		ep := scratch.Get(2 * tileLen)
 		defer scratch.Put(ep)
 		edge, acc := (*ep)[:tileLen], (*ep)[tileLen:]
-		offs := make([]int, 0, bandRows)
+		offs := allOffs[c*bandRows : c*bandRows : (c+1)*bandRows]
 		for r0 := lo; r0 < hi; r0 += bandRows {
 			r1 := min(r0+bandRows, hi)
 			offs = offs[:0]
