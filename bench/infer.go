@@ -39,7 +39,7 @@ import (
 
 // ortFlag is the ONNX Runtime peer script; "" looks for
 // ort_peer.sh beside the PyTorch peer, "off" skips the column.
-var ortFlag = flag.String("ort", "", "infer: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
+var ortFlag = flag.String("ort", "", "infer, latency, onnx: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
 
 const (
 	inferBatch = 8
@@ -54,7 +54,12 @@ const (
 var inferModels = []string{"resnet50", "vgg16", "alexnet", "googlenet"}
 
 func inferCaseName(model string) string {
-	return fmt.Sprintf("infer_%s_b%d_%d", model, inferBatch, inferSize)
+	return batchCaseName(model, inferBatch)
+}
+
+// batchCaseName is the peers' case name of model at batch (224×224).
+func batchCaseName(model string, batch int) string {
+	return fmt.Sprintf("infer_%s_b%d_%d", model, batch, inferSize)
 }
 
 // inferRunner builds the registered model name with seeded random
@@ -85,29 +90,70 @@ func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error)
 	}, nil
 }
 
-// ortRun is the outcome of the ONNX Runtime peer: images/s per case name,
-// or why there are none, and how long the peer took.
+// ortRun is the outcome of the ONNX Runtime peer: images/s per case name
+// (and, at a batch other than 8, single-run latencies), or why there are
+// none, and how long the peer took.
 type ortRun struct {
 	rates   map[string]float64
+	lat     map[string]latency
 	why     string
 	elapsed time.Duration
 	version string // the peer's "# onnxruntime ..." line
 }
 
+// ortLine is one JSON line of the ONNX Runtime peer; the milliseconds
+// are there only when it ran at a batch other than 8.
+type ortLine struct {
+	Case     string  `json:"case"`
+	Value    float64 `json:"value"`
+	MsMedian float64 `json:"ms_median"`
+	MsP90    float64 `json:"ms_p90"`
+	Calls    int     `json:"calls"`
+}
+
+// parseORTLines returns the peer's JSON lines with a positive rate, by
+// case name.
+func parseORTLines(out []byte) map[string]ortLine {
+	lines := map[string]ortLine{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var l ortLine
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Case != "" && l.Value > 0 {
+			lines[l.Case] = l
+		}
+	}
+	return lines
+}
+
 // parseORT returns the rates of the peer's JSON lines, by case name.
 func parseORT(out []byte) map[string]float64 {
 	rates := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var l struct {
-			Case  string  `json:"case"`
-			Value float64 `json:"value"`
-		}
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Case != "" && l.Value > 0 {
-			rates[l.Case] = l.Value
-		}
+	for c, l := range parseORTLines(out) {
+		rates[c] = l.Value
 	}
 	return rates
+}
+
+// parseORTLatency returns the single-run latencies of the peer's JSON
+// lines that have them, by case name.
+func parseORTLatency(out []byte) map[string]latency {
+	lat := map[string]latency{}
+	for c, l := range parseORTLines(out) {
+		if l.MsMedian > 0 {
+			lat[c] = latency{median: l.MsMedian, p90: l.MsP90, calls: l.Calls}
+		}
+	}
+	return lat
+}
+
+// ortArgs are the ONNX Runtime peer's arguments; batch 8 is its default
+// and is not passed, so that a peer without --batch still runs it.
+func ortArgs(names []string, reps, batch int) []string {
+	args := []string{"--threads", "2", "--reps", strconv.Itoa(reps), "--names", strings.Join(names, ",")}
+	if batch != inferBatch {
+		args = append(args, "--batch", strconv.Itoa(batch))
+	}
+	return args
 }
 
 // ortScript returns the ONNX Runtime peer's path, or "" and why not.
@@ -128,8 +174,8 @@ func ortScript(o options) (string, string) {
 	return *ortFlag, ""
 }
 
-// runORT runs the ONNX Runtime peer once for names.
-func runORT(script string, names []string, reps int) ortRun {
+// runORT runs the ONNX Runtime peer once for names at batch.
+func runORT(script string, names []string, reps, batch int) ortRun {
 	if _, err := exec.LookPath("npm"); err != nil {
 		if _, err := os.Stat(ortLib()); err != nil {
 			return ortRun{why: "npm is not installed and onnxruntime is not cached (" + ortLib() + ")"}
@@ -137,13 +183,12 @@ func runORT(script string, names []string, reps int) ortRun {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ortTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", script, "--threads", "2", "--reps", strconv.Itoa(reps),
-		"--names", strings.Join(names, ","))
+	cmd := exec.CommandContext(ctx, "bash", append([]string{script}, ortArgs(names, reps, batch)...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	out, err := cmd.Output()
-	r := ortRun{elapsed: time.Since(start), rates: parseORT(out)}
+	r := ortRun{elapsed: time.Since(start), rates: parseORT(out), lat: parseORTLatency(out)}
 	sc := bufio.NewScanner(bytes.NewReader(stderr.Bytes()))
 	for sc.Scan() {
 		line := sc.Text()
@@ -151,7 +196,7 @@ func runORT(script string, names []string, reps int) ortRun {
 			r.version = strings.TrimPrefix(line, "# ")
 		}
 		if strings.HasPrefix(line, "ort_go_") {
-			fmt.Fprintln(os.Stderr, line) // load times, checks against torch, RSS
+			fmt.Fprintln(os.Stderr, line) // load times, checks against torch, latencies, RSS
 		}
 	}
 	switch {
@@ -166,7 +211,7 @@ func runORT(script string, names []string, reps int) ortRun {
 		r.why = "ort_peer.sh printed no result: " + lastLine(stderr.String())
 	}
 	if r.why != "" {
-		r.rates = nil
+		r.rates, r.lat = nil, nil
 	}
 	return r
 }
@@ -190,26 +235,30 @@ func lastLine(s string) string {
 	return l
 }
 
-// runInfer prints the inference table.
-func runInfer(o options) error {
+// inferNames returns the infer models whose case name at batch
+// contains -run.
+func inferNames(o options, batch int) []string {
 	var names []string
 	for _, n := range inferModels {
-		if o.only == "" || strings.Contains(inferCaseName(n), o.only) {
+		if o.only == "" || strings.Contains(batchCaseName(n, batch), o.only) {
 			names = append(names, n)
 		}
 	}
-	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
-		o.threads, inferBatch, inferSize, inferSize, o.reps)
-	if o.why != "" {
-		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
-	}
+	return names
+}
+
+// peerORT runs the ONNX Runtime peer once for names at batch, when it
+// is there, prints how long it took and its version, and returns its
+// outcome and why its column is empty ("" when it is not), which it
+// prints too.
+func peerORT(o options, names []string, batch int) (ortRun, string) {
 	var ort ortRun
 	script, why := ortScript(o)
 	if why == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps)
+		ort = runORT(script, names, o.reps, batch)
 		why = ort.why
-		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models (its first run also fetches, exports and builds)\n",
-			ort.elapsed.Seconds(), len(names))
+		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models at batch %d (its first run also fetches, builds, and exports at that batch)\n",
+			ort.elapsed.Seconds(), len(names), batch)
 		if ort.version != "" {
 			fmt.Printf("# %s\n", ort.version)
 		}
@@ -217,6 +266,18 @@ func runInfer(o options) error {
 	if why != "" {
 		fmt.Printf("# ONNX Runtime column skipped: %s\n", why)
 	}
+	return ort, why
+}
+
+// runInfer prints the inference table.
+func runInfer(o options) error {
+	names := inferNames(o, inferBatch)
+	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
+		o.threads, inferBatch, inferSize, inferSize, o.reps)
+	if o.why != "" {
+		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
+	}
+	ort, why := peerORT(o, names, inferBatch)
 	fmt.Printf("%-24s %12s %18s %6s %10s %9s\n", "case", "fovea_img/s", "torch_best", "ratio", "ort", "ratio_ort")
 	for _, n := range names {
 		name := inferCaseName(n)

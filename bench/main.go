@@ -19,6 +19,12 @@
 //
 //	case  fovea_img/s  torch_best  ratio  ort  ratio_ort
 //
+// latency times the same four models at batch 1, the serving case, in
+// milliseconds per image (median and 90th percentile of single calls),
+// next to PyTorch and ONNX Runtime at batch 1 (see latency.go):
+//
+//	case  fovea_ms  fovea_p90  torch_ms  ratio  ort_ms  ort_p90  ratio_ort
+//
 // time99 trains LeNet-5 on MNIST in both, the same way (Adam, batch 64,
 // cosine schedule over -epochs), until the test accuracy reaches 99%, and
 // prints the wall seconds each took and their ratio (see time99.go):
@@ -31,6 +37,7 @@
 //	go run ./bench train [-reps 5] [-run NAME] [-peer ...] [-torch=false]
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
+//	go run ./bench latency [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //	go run ./bench serve [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
 //
 // serve load-tests `fovea serve`'s handler on the loopback interface
@@ -277,6 +284,9 @@ func findUp(rel string) string {
 	return rel
 }
 
+// modes are the tables bench prints, its first argument.
+var modes = []string{"kernels", "train", "time99", "infer", "latency", "onnx", "serve"}
+
 // options are the flags every table takes, and why the PyTorch column is
 // skipped ("" when it is not).
 type options struct {
@@ -290,11 +300,12 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|onnx|serve [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|latency|onnx|serve [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
 			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
-			"next to PyTorch's and ONNX Runtime's (images/s); onnx times PyTorch's ONNX exports\n"+
+			"next to PyTorch's and ONNX Runtime's (images/s); latency times them at batch 1\n"+
+			"(ms per image, median and p90); onnx times PyTorch's ONNX exports\n"+
 			"of them imported into fovea next to fovea's own (images/s); each in the same run. serve\n"+
 			"load-tests the HTTP inference handler on 127.0.0.1 (requests/s, latency, memory).\n\n")
 		flag.PrintDefaults()
@@ -309,7 +320,7 @@ func main() {
 	requests := flag.Int("requests", 400, "serve: requests per client, at most")
 	duration := flag.Duration("duration", time.Minute, "serve: the most one pass may take")
 	maxBatch := flag.Int("max-batch", 16, "serve: the batching pass's largest batch (the other pass uses 1)")
-	if len(os.Args) < 2 || !slices.Contains([]string{"kernels", "train", "time99", "infer", "onnx", "serve"}, os.Args[1]) {
+	if len(os.Args) < 2 || !slices.Contains(modes, os.Args[1]) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -355,6 +366,13 @@ func main() {
 	if os.Args[1] == "infer" {
 		if err := runInfer(o); err != nil {
 			fmt.Fprintf(os.Stderr, "bench infer: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "latency" {
+		if err := runLatency(o); err != nil {
+			fmt.Fprintf(os.Stderr, "bench latency: %v\n", err)
 			os.Exit(1)
 		}
 		return

@@ -119,7 +119,7 @@ func runONNX(o options) error {
 	var ort ortRun
 	script, ortWhy := ortScript(o)
 	if ortWhy == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps)
+		ort = runORT(script, names, o.reps, inferBatch)
 		ortWhy = ort.why
 	}
 	if ortWhy != "" {

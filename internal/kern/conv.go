@@ -363,20 +363,25 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 	for c0 := 0; c0 < cin; c0 += chunk {
 		chunkOffs = append(chunkOffs, tapOffsets(nil, p, cin, c0, min(chunk, cin-c0), rowBytes))
 	}
-	cpu.ForEach(od.N*bands*groups, func(t int) {
+	// Workers take runs of tasks and set up once per run: a small
+	// convolution (LeNet's) has tasks of a few microseconds, and what
+	// they set up would cost allocations per task. Each task writes its
+	// own output rows, so the cut does not change the result.
+	cpu.For(od.N*bands*groups, 1, func(lo, hi int) {
 		ep2 := scratch.Get(tileLen) // not a local array: it would escape through Tile
 		defer scratch.Put(ep2)
 		edge := *ep2
-		ge := new(gemm.Epilogue) // one per task: it escapes through TileEpilogue
+		ge := new(gemm.Epilogue) // one per run: it escapes through TileEpilogue
 		var pix [16]int
 		var tail []float32
 		var offs []int
 		var reach int // floats a tile may read past its first input pixel
-		g := t % groups
-		t /= groups
-		n, oy0 := t/bands, (t%bands)*band
-		oy1 := min(oy0+band, od.H)
-		jp0, jp1 := g*panels/groups, (g+1)*panels/groups
+		var n, oy0, oy1, jp0, jp1 int
+		// The panel's scale and shift padded to NR, for an epilogue on
+		// a whole edge tile (see below), for the panel from edgeJ0.
+		edgeEp := scratch.Get(2 * k.NR)
+		defer scratch.Put(edgeEp)
+		edgeJ0 := -1
 		// tile runs one tile whose first input pixel is at aIdx; pixel
 		// r of it is output pixel pix[r] of the image (−1: discard), and
 		// when direct the MR pixels are consecutive from pix[0]. The
@@ -400,74 +405,115 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 				return
 			}
 			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
-			for r := 0; r < k.MR; r++ {
+			// When the tile's sums are complete and the epilogue needs
+			// nothing of y's, it runs on the whole edge tile, whose rows
+			// are NR apart: rows of a few channels (LeNet's 6), a few
+			// floats apart in y, make the vector kernel slow.
+			whole := epi && last && beta == 0 && ep.Res == nil
+			if whole {
+				if edgeJ0 != j0 {
+					edgeJ0 = j0
+					es, eb := (*edgeEp)[:k.NR], (*edgeEp)[k.NR:]
+					for j := range es {
+						es[j], eb[j] = 1, 0
+						if j < cols && ep.Scale != nil {
+							es[j] = ep.Scale[j0+j]
+						}
+						if j < cols && ep.Shift != nil {
+							eb[j] = ep.Shift[j0+j]
+						}
+					}
+				}
+				var es, eb []float32
+				if ep.Scale != nil {
+					es = (*edgeEp)[:k.NR]
+				}
+				if ep.Shift != nil {
+					eb = (*edgeEp)[k.NR:]
+				}
+				t := edge[:k.MR*k.NR]
+				vec.epilogueRows(t, t, k.NR, k.MR, k.NR, es, eb, nil, ep.ReLU)
+			}
+			// Rows whose pixels are consecutive in y go into it, and
+			// through the epilogue, as one block: a narrow output (a
+			// few channels, as LeNet's) would otherwise pay a call per
+			// pixel.
+			for r := 0; r < k.MR; {
 				if pix[r] < 0 {
+					r++
 					continue
+				}
+				r1 := r + 1
+				for r1 < k.MR && pix[r1] == pix[r1-1]+1 {
+					r1++
 				}
 				ci := (n*od.H*od.W+pix[r])*p.Cout + j0
-				src := edge[r*k.NR:]
-				if beta != 0 || !epi || !last {
-					gemm.AddTile(y[ci:], p.Cout, src, k.NR, 1, cols, beta)
-					src = y[ci:]
+				gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, r1-r, cols, beta)
+				if epi && last && !whole {
+					ep.run(y[ci:], y[ci:], ci, p.Cout, r1-r, j0, cols)
 				}
-				if epi && last {
-					ep.run(y[ci:], src, ci, p.Cout, 1, j0, cols)
-				}
+				r = r1
 			}
 		}
-		for c0 := 0; c0 < cin; c0 += chunk {
-			cc := min(chunk, cin-c0)
-			last := c0+cc == cin
-			offs = chunkOffs[c0/chunk]
-			kc := cc
-			if cc == cin && p.DW == 1 {
-				kc = p.KW * cin // each filter row is one run of floats
-			}
-			reach = (slices.Max(offs) + 4*kc + (k.MR-1)*rs) / 4
-			beta := float32(0)
-			if c0 > 0 {
-				beta = 1
-			}
-			for jp := jp0; jp < jp1; jp++ {
-				j0 := jp * k.NR
-				cols := min(k.NR, p.Cout-j0)
-				b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
-				if epi && last && cols == k.NR {
-					*ge = ep.panel(j0, p.Cout) // the tiles set Res
+		for t := lo; t < hi; t++ {
+			g, b := t%groups, t/groups
+			n, oy0 = b/bands, (b%bands)*band
+			oy1 = min(oy0+band, od.H)
+			jp0, jp1 = g*panels/groups, (g+1)*panels/groups
+			for c0 := 0; c0 < cin; c0 += chunk {
+				cc := min(chunk, cin-c0)
+				last := c0+cc == cin
+				offs = chunkOffs[c0/chunk]
+				kc := cc
+				if cc == cin && p.DW == 1 {
+					kc = p.KW * cin // each filter row is one run of floats
 				}
-				if virtual {
-					// v counts pixels of the padded input from row oy0.
-					end := (oy1-oy0-1)*xp.w + od.W
-					for v := 0; v < end; v += k.MR {
-						oy, ox := oy0+v/xp.w, v%xp.w
-						direct := ox+k.MR <= od.W || flat && v+k.MR <= end
-						pix[0] = oy*od.W + ox
-						if !direct || cols < k.NR { // the tile goes through edge
-							for r := range k.MR {
-								pix[r] = -1
-								if v+r < end && ox < od.W {
-									pix[r] = oy*od.W + ox
-								}
-								if ox++; ox == xp.w {
-									oy, ox = oy+1, 0
-								}
-							}
-						}
-						tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta, last)
+				reach = (slices.Max(offs) + 4*kc + (k.MR-1)*rs) / 4
+				beta := float32(0)
+				if c0 > 0 {
+					beta = 1
+				}
+				for jp := jp0; jp < jp1; jp++ {
+					j0 := jp * k.NR
+					cols := min(k.NR, p.Cout-j0)
+					b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
+					if epi && last && cols == k.NR {
+						*ge = ep.panel(j0, p.Cout) // the tiles set Res
 					}
-					continue
-				}
-				for oy := oy0; oy < oy1; oy++ {
-					for ox := 0; ox < od.W; ox += k.MR {
-						direct := ox+k.MR <= od.W
-						pix[0] = oy*od.W + ox
-						for r := 1; r < k.MR && (!direct || cols < k.NR); r++ {
-							pix[r] = -1
-							if ox+r < od.W {
-								pix[r] = oy*od.W + ox + r
+					if virtual {
+						// v counts pixels of the padded input from row oy0.
+						end := (oy1-oy0-1)*xp.w + od.W
+						for v := 0; v < end; v += k.MR {
+							oy, ox := oy0+v/xp.w, v%xp.w
+							direct := ox+k.MR <= od.W || flat && v+k.MR <= end
+							pix[0] = oy*od.W + ox
+							if !direct || cols < k.NR { // the tile goes through edge
+								for r := range k.MR {
+									pix[r] = -1
+									if v+r < end && ox < od.W {
+										pix[r] = oy*od.W + ox
+									}
+									if ox++; ox == xp.w {
+										oy, ox = oy+1, 0
+									}
+								}
 							}
+							tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta, last)
 						}
-						tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta, last)
+						continue
+					}
+					for oy := oy0; oy < oy1; oy++ {
+						for ox := 0; ox < od.W; ox += k.MR {
+							direct := ox+k.MR <= od.W
+							pix[0] = oy*od.W + ox
+							for r := 1; r < k.MR && (!direct || cols < k.NR); r++ {
+								pix[r] = -1
+								if ox+r < od.W {
+									pix[r] = oy*od.W + ox + r
+								}
+							}
+							tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta, last)
+						}
 					}
 				}
 			}

@@ -95,10 +95,22 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 	od := p.Out(d)
 	cin, cout := d.C, p.Cout
 	hp, wp := d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR
-	// B is the filter transposed: row co, column (tap, ci), NR columns a
-	// panel.
+	// A run of the im2col row that is contiguous in the padded image: a
+	// filter row without horizontal dilation, else one tap.
+	runLen := cin
+	if p.DW == 1 {
+		runLen = p.KW * cin
+	}
+	// B is the filter transposed: row co, column (tap, ci), a panel of
+	// per columns (the rest of its NR zero): NR, or one run when a run
+	// nearly fills a panel (LeNet's 5×5 on 6 channels: 30 of 32), so
+	// that each row of a tile scatters in one piece instead of two.
 	kAll := p.KH * p.KW * cin
-	panels := (kAll + k.NR - 1) / k.NR
+	per := k.NR
+	if runLen <= k.NR && 4*runLen >= 3*k.NR {
+		per = runLen
+	}
+	panels := (kAll + per - 1) / per
 	bp := scratch.Get(panels * cout * k.NR)
 	defer scratch.Put(bp)
 	bt := *bp
@@ -107,17 +119,11 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 			row := bt[(jp*cout+co)*k.NR : (jp*cout+co+1)*k.NR]
 			for j := range row {
 				row[j] = 0
-				if kk := jp*k.NR + j; kk < kAll {
+				if kk := jp*per + j; j < per && kk < kAll {
 					row[j] = w[kk*cout+co]
 				}
 			}
 		}
-	}
-	// A run of the im2col row that is contiguous in the padded image: a
-	// filter row without horizontal dilation, else one tap.
-	runLen := cin
-	if p.DW == 1 {
-		runLen = p.KW * cin
 	}
 	runOff := func(kk int) int { // float offset of im2col column kk from a pixel
 		t, ci := kk/cin, kk%cin
@@ -141,8 +147,8 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 				a := dyImg.tileInput(first, k.MR*cout, &tail)
 				for jp := 0; jp < panels; jp++ {
 					k.Tile(a, offs, cout, 4*cout, 4, &bt[jp*cout*k.NR], 4*k.NR, &tile[0], k.NR, 1, 0)
-					k0 := jp * k.NR
-					cols := min(k.NR, kAll-k0)
+					k0 := jp * per
+					cols := min(per, kAll-k0)
 					for r := 0; r < rows; r++ {
 						base := (oy*p.SH*wp + (ox+r)*p.SW) * cin
 						src := tile[r*k.NR : r*k.NR+cols]
@@ -207,6 +213,10 @@ func Conv2DBackwardFilter(dw, db, x, dy []float32, d Dims, p Conv) {
 	checkLen("conv weight gradient", dw, p.WeightLen(d.C))
 	if db != nil {
 		checkLen("conv bias gradient", db, p.Cout)
+	}
+	if k := kernelFor(p.Cout); stackFilterRows && p.DW == 1 && p.KH > 1 && 2*p.KW*d.C <= k.MR && od.Len() > 0 {
+		convBackwardFilterStacked(dw, db, x, dy, d, p)
+		return
 	}
 	if od.Len() > 0 && winoFilterGrad(d, p) {
 		convBackwardFilterWinograd(dw, x, dy, d, p)
@@ -292,6 +302,9 @@ func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
 	// finish, so that the result has the same bits from run to run.
 	// The first chunk's partial is dw (and db) itself.
 	var sum cpu.Ordered
+	// The chunks' lists of row offsets, one allocation for them all.
+	chunks, _ := cpu.Split(rowsTotal, bandRows)
+	allOffs := make([]int, chunks*bandRows)
 	cpu.ForChunks(rowsTotal, bandRows, func(c, lo, hi int) {
 		pw, pb := dw, db
 		var part *[]float32
@@ -303,10 +316,10 @@ func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
 				pw = (*part)[:len(dw)]
 			}
 		}
-		ep := scratch.Get(tileLen)
+		ep := scratch.Get(2 * tileLen)
 		defer scratch.Put(ep)
-		edge := *ep
-		offs := make([]int, 0, bandRows)
+		edge, acc := (*ep)[:tileLen], (*ep)[tileLen:]
+		offs := allOffs[c*bandRows : c*bandRows : (c+1)*bandRows]
 		for r0 := lo; r0 < hi; r0 += bandRows {
 			r1 := min(r0+bandRows, hi)
 			offs = offs[:0]
@@ -349,9 +362,7 @@ func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
 				scratch.Put(tail)
 			}
 			if db != nil {
-				for i := r0 * od.W; i < r1*od.W; i++ {
-					vec.axpy(pb, 1, dy[i*cout:(i+1)*cout])
-				}
+				sumRowsInto(pb, dy[r0*od.W*cout:r1*od.W*cout], acc)
 			}
 		}
 		sum.Do(c, func() {
@@ -368,9 +379,110 @@ func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
 	})
 }
 
+// sumRowsInto adds the rows of m, len(db) floats each, into db. With a few
+// channels a row, a vector call per row would cost more than its
+// additions: the rows are then added a block of rows at a time into acc
+// (lcm(len(db), 16) floats or a power-of-two multiple up to 256, within
+// tileLen), and acc's rows into db at the end. That is another order of
+// the same sums, the same on every run.
+func sumRowsInto(db, m, acc []float32) {
+	c := len(db)
+	if c >= 32 {
+		for i := 0; i+c <= len(m); i += c {
+			vec.axpy(db, 1, m[i:i+c])
+		}
+		return
+	}
+	l := c
+	for l%16 != 0 {
+		l += c
+	}
+	for 2*l <= 256 {
+		l *= 2
+	}
+	acc = acc[:l]
+	clear(acc)
+	i := 0
+	for ; i+l <= len(m); i += l {
+		vec.axpy(acc, 1, m[i:i+l])
+	}
+	for ; i+c <= len(m); i += c { // the rows of a last partial block
+		row := acc[:c]
+		for j, v := range m[i : i+c] {
+			row[j] += v
+		}
+	}
+	for t := 0; t < l; t += c {
+		for j, v := range acc[t : t+c] {
+			db[j] += v
+		}
+	}
+}
+
 // filterBands returns the output rows that Conv2DBackwardFilter's
 // reduction runs over (every row of every image of od) and the rows of a
 // band: few enough that a band's input and dy stay in L2.
 func filterBands(od Dims) (rows, band int) {
 	return od.N * od.H, max(1, 256/od.W)
+}
+
+// stackFilterRows turns convBackwardFilterStacked on (tests compare it
+// with the direct way).
+var stackFilterRows = true
+
+// convBackwardFilterStacked is Conv2DBackwardFilter (p normed, the
+// lengths checked) for a filter whose rows are a few floats (KW·Cin, as
+// a first layer's 5×5 on one channel), on which the micro-kernel's tiles
+// would be mostly empty rows. It stacks each padded input pixel with the
+// KH−1 below it as its channels, so that the filter is a single row of
+// KW·KH·Cin contiguous floats, runs the same reduction on that, and
+// permutes the result back. Each value of dw is the same sum of the same
+// products in the same order, so the bits are those of the direct way.
+func convBackwardFilterStacked(dw, db, x, dy []float32, d Dims, p Conv) {
+	cin, cout := d.C, p.Cout
+	hp, wp := d.H+p.PadT+p.PadB, d.W+p.PadL+p.PadR
+	sd := Dims{N: d.N, H: hp - (p.KH-1)*p.DH, W: wp, C: p.KH * cin}
+	xs := scratch.Get(sd.Len())
+	defer scratch.Put(xs)
+	s := *xs
+	// Pixel (r, px) of the stacked image holds, as channel ky·Cin+ci,
+	// channel ci of padded pixel (r + ky·DH, px).
+	cpu.For(sd.N*sd.H, max(1, 8192/(wp*sd.C)), func(lo, hi int) {
+		for nr := lo; nr < hi; nr++ {
+			n, r := nr/sd.H, nr%sd.H
+			row := s[nr*wp*sd.C : (nr+1)*wp*sd.C]
+			clear(row)
+			for ky := 0; ky < p.KH; ky++ {
+				iy := r + ky*p.DH - p.PadT
+				if iy < 0 || iy >= d.H {
+					continue
+				}
+				src := x[(n*d.H+iy)*d.W*cin : (n*d.H+iy+1)*d.W*cin]
+				at := (p.PadL*p.KH + ky) * cin // pixel PadL's channels from ky
+				if cin == 1 {
+					for _, v := range src {
+						row[at] = v
+						at += p.KH
+					}
+					continue
+				}
+				for ix := 0; ix < d.W; ix++ {
+					copy(row[at:at+cin], src[ix*cin:])
+					at += p.KH * cin
+				}
+			}
+		}
+	})
+	q := Conv{KH: 1, KW: p.KW, SH: p.SH, SW: p.SW, DH: 1, DW: 1, Cout: cout}
+	wsp := scratch.Get(len(dw))
+	defer scratch.Put(wsp)
+	ws := *wsp
+	Conv2DBackwardFilter(ws, db, s, dy, sd, q)
+	// ws is [1, KW, KH·Cin, Cout], dw [KH, KW, Cin, Cout].
+	n := cin * cout
+	for ky := 0; ky < p.KH; ky++ {
+		for kx := 0; kx < p.KW; kx++ {
+			copy(dw[(ky*p.KW+kx)*n:(ky*p.KW+kx+1)*n], ws[(kx*p.KH+ky)*n:])
+		}
+	}
 }

@@ -87,6 +87,11 @@ func convCases() []convCase {
 		{Dims{2, 56, 55, 24}, Conv{KH: 1, KW: 1, SH: 2, SW: 2, Cout: 33}},
 		// Enough input channels for two chunks with a 32-wide tile.
 		{Dims{1, 9, 8, 100}, Conv{KH: 7, KW: 7, PadT: 3, PadB: 3, PadL: 3, PadR: 3, Cout: 40}},
+		// LeNet-5's: one input channel (the filter gradient on the
+		// stacked image), and 6 channels whose 5×5 rows of 30 floats
+		// nearly fill a 32-wide panel (the scatter by runs).
+		{Dims{2, 28, 28, 1}, Conv{KH: 5, KW: 5, PadT: 2, PadB: 2, PadL: 2, PadR: 2, Cout: 6}},
+		{Dims{2, 14, 14, 6}, Conv{KH: 5, KW: 5, Cout: 16}},
 	}
 	return cs
 }
