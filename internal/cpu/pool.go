@@ -1,9 +1,11 @@
 package cpu
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // job is one parallel loop: its chunks are taken in order by whichever
@@ -14,6 +16,7 @@ type job struct {
 	chunk  int
 	chunks int
 	next   atomic.Int64
+	done   atomic.Int64 // chunks finished, for a caller spinning on them
 	wg     sync.WaitGroup
 	// panicked holds the first panic of a chunk, re-raised on the
 	// goroutine that called For once every chunk is done: a worker's
@@ -41,6 +44,7 @@ func (j *job) run() {
 // call runs one chunk, keeping its panic for the caller of For.
 func (j *job) call(lo, hi int) {
 	defer j.wg.Done()
+	defer j.done.Add(1)
 	defer func() {
 		if v := recover(); v != nil {
 			j.panicked.CompareAndSwap(nil, &chunkPanic{v})
@@ -72,17 +76,54 @@ func ensureWorkers(w int) {
 }
 
 // worker claims chunks of listed loops for the life of the process.
+// With nothing to claim it first watches for a new listing for spinTime
+// before it sleeps: a network's next layer usually starts within
+// microseconds, and waking a sleeping goroutine costs tens of them, which
+// at a batch of one image is a good part of a layer.
 func worker() {
 	poolMu.Lock()
 	for {
 		j := claimable()
 		if j == nil {
-			poolWake.Wait()
-			continue
+			gen := listings.Load()
+			poolMu.Unlock()
+			if spinUntil(func() bool { return listings.Load() != gen }) {
+				poolMu.Lock()
+				continue
+			}
+			poolMu.Lock()
+			if j = claimable(); j == nil {
+				poolWake.Wait()
+				continue
+			}
 		}
 		poolMu.Unlock()
 		j.run()
 		poolMu.Lock()
+	}
+}
+
+// listings counts the loops ever listed, for spinning workers to watch.
+var listings atomic.Int64
+
+// spinTime is how long a worker or a caller waiting for its loop's last
+// chunks watches before it sleeps.
+const spinTime = 50 * time.Microsecond
+
+// spinUntil polls cond for up to spinTime, yielding the processor between
+// polls, and reports whether it became true.
+func spinUntil(cond func() bool) bool {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if cond() {
+			return true
+		}
+		if i%64 == 63 {
+			if time.Since(start) > spinTime {
+				return false
+			}
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -173,6 +214,7 @@ func run(n, chunk int, fn func(lo, hi int), w int) {
 	poolMu.Lock()
 	ensureWorkers(w)
 	active = append(active, j)
+	listings.Add(1)
 	for range min(w, chunks) - 1 {
 		poolWake.Signal()
 	}
@@ -186,6 +228,7 @@ func run(n, chunk int, fn func(lo, hi int), w int) {
 		active = slices.Delete(active, i, i+1)
 	}
 	poolMu.Unlock()
+	spinUntil(func() bool { return j.done.Load() == int64(j.chunks) })
 	j.wg.Wait()
 	if p := j.panicked.Load(); p != nil {
 		panic(p.v)
