@@ -228,12 +228,20 @@ func useWinograd(d Dims, p Conv, filterKept bool) bool {
 	}
 	od := p.Out(d)
 	pix := float64(od.N * od.H * od.W)
-	tiled := float64(od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4) * 16)
+	// The products run on whole micro-kernel tiles of MR 4×4 tiles: a
+	// batch of one small image (AlexNet's 13×13, 16 tiles) pays for 28.
+	tiles := od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4)
+	tiled := float64(roundUp(tiles, winoKernel(kernelFor(p.Cout), tiles).MR) * 16)
 	cin, cout := float64(d.C), float64(p.Cout)
 	direct := 9 * cin * cout * pix
 	win := tiled * (2.25*cin*cout + 27*(cin+cout))
-	if !filterKept {
+	switch {
+	case !filterKept:
 		win += winoFilterCost * 36 * cin * cout
+	case 4*36*cin*cout > winoFilterFromDRAM:
+		// Kept, but too large to stay in cache: read back from memory at
+		// every call, four times the direct kernel's filter.
+		win += winoFilterReadCost * 36 * cin * cout
 	}
 	return win*winoMargin < direct
 }
@@ -264,6 +272,12 @@ const (
 	// winoMaxFilter bounds a transformed filter's floats (256 MiB): past
 	// it, the direct kernel needs no copy of the filter at all.
 	winoMaxFilter = 64 << 20
+	// A kept transformed filter past winoFilterFromDRAM bytes (a
+	// 512→512 layer's is 36 MiB) is read from memory at each call, about
+	// 20 multiply-adds' time a value: at a batch of one 7×7 image that
+	// outweighs the products Winograd saves.
+	winoFilterFromDRAM = 16 << 20
+	winoFilterReadCost = 20
 )
 
 // winoPlan is one Winograd convolution's blocking.
@@ -285,10 +299,12 @@ type winoPlan struct {
 // output transform), so that each panel of the filter is read once per
 // block.
 func newWinoPlan(k *gemm.Kernel, od Dims, cin, cout int) winoPlan {
+	th, tw := ceilDiv(od.H, 4), ceilDiv(od.W, 4)
+	k = winoKernel(k, od.N*th*tw)
 	pl := winoPlan{k: k, cin: cin, cout: cout, panels: ceilDiv(cout, k.NR)}
 	pl.ldm = pl.panels * k.NR
-	pl.th, pl.tw = ceilDiv(od.H, 4), ceilDiv(od.W, 4)
-	pl.tiles = od.N * pl.th * pl.tw
+	pl.th, pl.tw = th, tw
+	pl.tiles = od.N * th * tw
 	perTile := 36 * 4 * (cin + pl.ldm)
 	filterBytes := 36 * 4 * cin * pl.ldm
 	mr := k.MR
@@ -304,6 +320,28 @@ func newWinoPlan(k *gemm.Kernel, od Dims, cin, cout int) winoPlan {
 	}
 	pl.block = min(b, roundUp(pl.tiles, mr))
 	return pl
+}
+
+// winoKernel picks, of base and its siblings (the same panel width, so
+// the same packed filter), the one whose tiles of MR rows waste the
+// fewest on tiles 4×4 tiles when there are few: a batch of one 13×13
+// image has 16, which the 7-row kernel covers in 21 rows and the 14-row
+// one in 28. With more, or on a tie, base.
+func winoKernel(base *gemm.Kernel, tiles int) *gemm.Kernel {
+	if tiles >= 2*base.MR {
+		return base // at most half a tile wasted in several
+	}
+	k, best := base, float64(roundUp(tiles, base.MR))
+	for _, c := range gemm.Siblings(base) {
+		eff := 1.0
+		if c.MR < 12 {
+			eff = 0.92 // fewer multiply-adds per load of the filter (see convPlan)
+		}
+		if cost := float64(roundUp(tiles, c.MR)) / eff; cost < best {
+			k, best = c, cost
+		}
+	}
+	return k
 }
 
 // filterLen is the length of the packed transformed filter.

@@ -403,8 +403,9 @@ func TestUseWinograd(t *testing.T) {
 		{Dims{8, 14, 14, 256}, same, 256, false, true},
 		{Dims{8, 7, 7, 512}, same, 512, true, true},
 		{Dims{8, 7, 7, 512}, same, 512, false, true},
-		{Dims{1, 7, 7, 512}, same, 512, true, true},
-		{Dims{1, 7, 7, 512}, same, 512, false, false}, // the filter transform dominates
+		{Dims{1, 7, 7, 512}, same, 512, true, false},  // 4 tiles fill a 14-row micro-kernel tile poorly
+		{Dims{1, 7, 7, 512}, same, 512, false, false}, // and the filter transform dominates
+		{Dims{1, 13, 13, 256}, same, 256, true, true}, // AlexNet at batch 1
 		{Dims{8, 28, 28, 16}, same, 32, true, true},
 		{Dims{8, 224, 224, 3}, same, 64, true, false}, // three input channels
 		{Dims{8, 28, 28, 8}, same, 16, true, false},   // a narrow inception branch
