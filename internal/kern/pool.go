@@ -158,47 +158,67 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 // maxPoolSeparable is MaxPool without indices at unit strides (GoogLeNet's
 // 3×3 poolings before a projection): the maximum over each window's rows,
 // then over its columns, KH+KW comparisons an output instead of KH·KW.
-// The maximum lets NaN through either way, so the result is the same.
+// At unit stride a tap's pixels are consecutive for every output of a
+// row, so each pass is one maxNaN over a whole row per tap, not one call
+// per pixel and tap. The maximum lets NaN through either way, so the
+// result is the same.
 func maxPoolSeparable(y, x []float32, d, o Dims, ah, aw span) {
 	c := d.C
 	tb := scratch.Get(d.N * d.H * o.W * c) // [N, H, OW, C]: maxima along rows
 	defer scratch.Put(tb)
 	t := *tb
-	// maxOf sets dst to the maximum of rows(i) for i in [t0, t1), or −Inf
-	// when the range is empty.
-	maxOf := func(dst []float32, t0, t1 int, row func(i int) []float32) {
-		if t0 >= t1 {
-			for j := range dst {
-				dst[j] = float32(math.Inf(-1))
-			}
-			return
-		}
-		copy(dst, row(t0))
-		for i := t0 + 1; i < t1; i++ {
-			vec.maxNaN(dst, row(i), dst)
-		}
-	}
 	cpu.For(d.N*d.H, rowGrain(o.W*c*aw.k), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			for ow := range o.W {
-				ws, w0, w1 := aw.taps(ow)
-				maxOf(t[(r*o.W+ow)*c:][:c], w0, w1, func(j int) []float32 {
-					return x[(r*d.W+ws+j*aw.d)*c:][:c]
-				})
-			}
+			maxOfRuns(t[r*o.W*c:(r+1)*o.W*c], c, aw, func(i int) []float32 {
+				return x[r*d.W*c:][i*c:]
+			})
 		}
 	})
 	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			n, oh := r/o.H, r%o.H
 			hs, h0, h1 := ah.taps(oh)
-			for ow := range o.W {
-				maxOf(y[(r*o.W+ow)*c:][:c], h0, h1, func(i int) []float32 {
-					return t[((n*d.H+hs+i*ah.d)*o.W+ow)*c:][:c]
-				})
+			dst := y[r*o.W*c : (r+1)*o.W*c]
+			if h0 >= h1 {
+				fillNegInf(dst)
+				continue
+			}
+			row := func(i int) []float32 { return t[(n*d.H+hs+i*ah.d)*o.W*c:][:o.W*c] }
+			copy(dst, row(h0))
+			for i := h0 + 1; i < h1; i++ {
+				vec.maxNaN(dst, row(i), dst)
 			}
 		}
 	})
+}
+
+// maxOfRuns sets dst (out outputs of c channels) to the maximum, per
+// output, of the input pixels under its window along span a at unit
+// stride; in(i) returns the input from pixel i on. Tap j covers the
+// outputs [a.lo−j·d, a.in+a.lo−j·d) ∩ [0, out), one run for maxNaN; an
+// output no tap covers is −Inf.
+func maxOfRuns(dst []float32, c int, a span, in func(i int) []float32) {
+	out := len(dst) / c
+	fillNegInf(dst)
+	for j := 0; j < a.k; j++ {
+		lo, hi := max(0, a.lo-j*a.d), min(out, a.in+a.lo-j*a.d)
+		if lo >= hi {
+			continue
+		}
+		run := dst[lo*c : hi*c]
+		vec.maxNaN(run, in(lo-a.lo+j*a.d)[:len(run)], run)
+	}
+}
+
+// fillNegInf sets every value of v to −Inf.
+func fillNegInf(v []float32) {
+	if len(v) == 0 {
+		return
+	}
+	v[0] = float32(math.Inf(-1))
+	for n := 1; n < len(v); n *= 2 {
+		copy(v[n:], v[:n])
+	}
 }
 
 // MaxPoolBackward sets dx (dims d, the forward input's) to the gradient
