@@ -206,7 +206,7 @@ func maxOfRuns(dst []float32, c int, a span, in func(i int) []float32) {
 			continue
 		}
 		run := dst[lo*c : hi*c]
-		vec.maxNaN(run, in(lo-a.lo+j*a.d)[:len(run)], run)
+		vec.maxNaN(run, in(lo - a.lo + j*a.d)[:len(run)], run)
 	}
 }
 
