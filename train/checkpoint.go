@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -115,7 +116,7 @@ func (c *ModelCheckpoint) save(path string, s *State, when string) error {
 // Config.Resume continues.
 func (s *State) Checkpoint() *weights.Checkpoint {
 	ts, meta := s.Optimizer.State()
-	return &weights.Checkpoint{
+	ck := &weights.Checkpoint{
 		Weights:   weights.StateDict(nn.State(s.Model)),
 		Optim:     ts,
 		OptimMeta: meta,
@@ -124,11 +125,22 @@ func (s *State) Checkpoint() *weights.Checkpoint {
 		Meta: map[string]string{"loss": fmt.Sprint(s.Metrics.Loss), "val_loss": fmt.Sprint(s.Metrics.ValLoss),
 			batchKey: strconv.Itoa(s.Batch)},
 	}
+	if s.History != nil && len(s.History.Epochs) > 0 {
+		if b, err := json.Marshal(s.History.Epochs); err == nil {
+			ck.Meta[historyKey] = string(b)
+		}
+	}
+	return ck
 }
 
 // batchKey is the checkpoint metadata that holds how many batches of
-// the epoch in progress were done (absent or 0 at an epoch's end).
-const batchKey = "batch"
+// the epoch in progress were done (absent or 0 at an epoch's end), and
+// historyKey the metrics of the epochs done (JSON), so that a resumed
+// run's History, CSV log and curves go back to its first epoch.
+const (
+	batchKey   = "batch"
+	historyKey = "history"
+)
 
 // ResumeError is the error of Fit and FitHead when Config.Resume does not
 // fit the run. Part says what does not: "weights" (the model's),
@@ -167,6 +179,13 @@ func (s *State) restore(ck *weights.Checkpoint) error {
 	}
 	if err := s.Optimizer.LoadState(ck.Optim, ck.OptimMeta); err != nil {
 		return &ResumeError{Part: "optimiser", Err: err}
+	}
+	if v, ok := ck.Meta[historyKey]; ok && s.History != nil {
+		var epochs []EpochMetrics
+		if err := json.Unmarshal([]byte(v), &epochs); err != nil {
+			return &ResumeError{Part: "position", Err: fmt.Errorf("the checkpoint's %q metadata is not a list of epochs' metrics: %v", historyKey, err)}
+		}
+		s.History.Epochs = epochs
 	}
 	s.Epoch, s.Step, s.Batch = ck.Epoch, int64(ck.Step), pos
 	return nil

@@ -62,22 +62,31 @@ func TestResumeIsExact(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	train := bars(t, 300, 4)
 	dir := t.TempDir()
+	var hist *History
 	run := func(epochs int, resume *weights.Checkpoint, hooks ...Hook) nn.Layer {
 		m := smallNet(t, 5)
-		_, err := Fit(context.Background(), m, train, Config{Epochs: epochs, BatchSize: 16, Optimizer: adam(t, m, 0.005),
+		h, err := Fit(context.Background(), m, train, Config{Epochs: epochs, BatchSize: 16, Optimizer: adam(t, m, 0.005),
 			Seed: 9, Workers: 1, Resume: resume, Hooks: hooks})
 		if err != nil {
 			t.Fatal(err)
 		}
+		hist = h
 		return m
 	}
 	full := run(4, nil)
+	fullHist := hist
 	run(2, nil, &ModelCheckpoint{Path: filepath.Join(dir, "ck-{epoch}.safetensors")})
 	ck, err := weights.LoadCheckpoint(filepath.Join(dir, "ck-2.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameWeights(t, full, run(4, ck))
+	// The resumed run's History starts at the first epoch, as the
+	// uninterrupted run's does (its CSV log and curves are drawn from it).
+	if len(hist.Epochs) != 4 || hist.Epochs[0].Epoch != 0 || hist.Epochs[1].Loss != fullHist.Epochs[1].Loss ||
+		hist.Epochs[3].Loss != fullHist.Epochs[3].Loss {
+		t.Fatalf("resumed History %+v; want the uninterrupted run's four epochs %+v", hist.Epochs, fullHist.Epochs)
+	}
 }
 
 func TestFitStopsOnNaN(t *testing.T) {
