@@ -218,13 +218,17 @@ func (t *Tape) fail(op, format string, args ...any) *Var {
 
 // ok reports whether op may run on inputs xs: no earlier error, and
 // every input a live Var of this tape or a leaf. Otherwise it records
-// the error. It counts the inputs' uses.
+// the error. It counts the uses of the inputs that are this tape's
+// outputs; a leaf (a weight, an input batch) is not written, as tapes
+// on several goroutines read it at once (a Predictor's calls).
 func (t *Tape) ok(op string, xs ...*Var) bool {
 	if !t.live(op, xs...) {
 		return false
 	}
 	for _, x := range xs {
-		x.uses++
+		if x.tape == t {
+			x.uses++
+		}
 	}
 	return true
 }
