@@ -236,12 +236,10 @@ func biasGrad(db, dy []float32, od Dims) {
 	cout := od.C
 	var sum cpu.Ordered
 	cpu.ForChunks(od.N*od.H*od.W, 1024, func(c, lo, hi int) {
-		part := scratch.Get(cout)
-		pb := *part
+		part := scratch.Get(cout + tileLen)
+		pb, acc := (*part)[:cout], (*part)[cout:]
 		clear(pb)
-		for i := lo; i < hi; i++ {
-			vec.axpy(pb, 1, dy[i*cout:(i+1)*cout])
-		}
+		sumRowsInto(pb, dy[lo*cout:hi*cout], acc)
 		sum.Do(c, func() {
 			vec.axpy(db, 1, pb)
 			scratch.Put(part)

@@ -573,7 +573,7 @@ func winoBackwardData(d Dims, p Conv) bool {
 func conv2DWinograd(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
-	if g := winoParts(pl, f, false); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU {
+	if g := winoParts(pl, f); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU {
 		winoSplit(g, y, x, w, d, p.Cout, func(i int, y, x, w []float32, d Dims) {
 			pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
 			e := Epilogue{Shift: ep.Shift}
@@ -605,7 +605,7 @@ const winoSplitFloats = 3 << 20
 // filter transformed at every call, as in training) the fewest halvings
 // that bring each part's within it, keeping at least winoMinChannels
 // channels a part.
-func winoParts(pl winoPlan, f *Filters, flip bool) int {
+func winoParts(pl winoPlan, f *Filters) int {
 	n := pl.filterLen()
 	if n <= winoSplitFloats || f != nil {
 		return 1
@@ -656,7 +656,7 @@ func convBackwardDataWinograd(dx, dy, w []float32, d Dims, p Conv, add bool) {
 	od := p.Out(d)
 	q := winoBackward(p, d.C)
 	pl := newWinoPlan(kernelFor(d.C), d, p.Cout, d.C)
-	if g := winoParts(pl, nil, true); g > 1 {
+	if g := winoParts(pl, nil); g > 1 {
 		// The parts are of dy's channels, the filter's columns: split
 		// the filter turned into the forward convolution's HWIO
 		// (3×3×Cout×Cin) form, rows co, and turn each part back.

@@ -434,7 +434,7 @@ func TestWinogradSplit(t *testing.T) {
 	bias := randSlice(r, p.Cout, -1, 1)
 	dx, dy := make([]float32, d.Len()), randSlice(r, p.Out(d).Len(), -1, 1)
 	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
-	if g := winoParts(pl, nil, false); g != 2 {
+	if g := winoParts(pl, nil); g != 2 {
 		t.Fatalf("%d parts for a filter of %d transformed floats made at every call; want 2", g, pl.filterLen())
 	}
 	for step := range 3 {
@@ -445,7 +445,7 @@ func TestWinogradSplit(t *testing.T) {
 		want, _, _ := refConvBackward(x, w, dy, d, p)
 		checkClose(t, fmt.Sprintf("step %d dx", step), dx, want, 1e-4*math.Sqrt(float64(9*p.Cout)))
 	}
-	if g := winoParts(pl, &Filters{}, false); g != 1 {
+	if g := winoParts(pl, &Filters{}); g != 1 {
 		t.Errorf("%d parts for a filter kept in a Filters; want 1", g)
 	}
 }
