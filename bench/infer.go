@@ -75,11 +75,18 @@ func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error)
 	if err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := tensor.RandNormal(rng, 0, 1, append([]int{batch}, spec.Input...)...)
+	return forwardRunner(m, batch, spec.Input), nil
+}
+
+// forwardRunner returns a function that runs m at inference (gradients
+// off, filters packed once, as a Predictor does) on a fixed seeded batch
+// of random inputs of shape in, and returns its output (valid until the
+// next call) or the tape's error.
+func forwardRunner(m nn.Layer, batch int, in []int) func() (*tensor.Tensor, error) {
+	x := tensor.RandNormal(rand.New(rand.NewPCG(1, 2)), 0, 1, append([]int{batch}, in...)...)
 	tp := ag.NewTape()
 	tp.SetGradEnabled(false)
-	packs := nn.NewPackCache() // filters packed once, as a Predictor does
+	packs := nn.NewPackCache()
 	return func() (*tensor.Tensor, error) {
 		tp.Reset()
 		y := m.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(x))
@@ -87,7 +94,7 @@ func inferRunner(name string, batch int) (func() (*tensor.Tensor, error), error)
 			return nil, err
 		}
 		return y.Value(), nil
-	}, nil
+	}
 }
 
 // ortRun is the outcome of the ONNX Runtime peer: images/s per case name

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/foveaml/fovea/ag"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/onnx"
 	"github.com/foveaml/fovea/tensor"
@@ -76,18 +74,7 @@ func onnxRunner(path string, batch int) (func() (*tensor.Tensor, error), time.Du
 	if in == nil {
 		in = []int{inferSize, inferSize, 3}
 	}
-	x := tensor.RandNormal(rand.New(rand.NewPCG(1, 2)), 0, 1, append([]int{batch}, in...)...)
-	tp := ag.NewTape()
-	tp.SetGradEnabled(false)
-	packs := nn.NewPackCache() // filters packed once, as a Predictor does
-	return func() (*tensor.Tensor, error) {
-		tp.Reset()
-		y := m.Forward(&nn.Ctx{Tape: tp, Packs: packs}, ag.Const(x))
-		if err := tp.Err(); err != nil {
-			return nil, err
-		}
-		return y.Value(), nil
-	}, load, nil
+	return forwardRunner(m, batch, in), load, nil
 }
 
 // timeRunner is medianRate of a runner, with its first error.
