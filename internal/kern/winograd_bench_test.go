@@ -15,6 +15,8 @@ var winoBenchCases = []struct {
 	cout int
 }{
 	{"b32_32x32_64to64", Dims{32, 32, 32, 64}, 64},
+	{"b64_16x16_128to128", Dims{64, 16, 16, 128}, 128}, // CIFAR ResNet-18 training
+	{"b64_8x8_256to256", Dims{64, 8, 8, 256}, 256},
 	{"b8_56x56_64to64", Dims{8, 56, 56, 64}, 64},
 	{"b8_28x28_128to128", Dims{8, 28, 28, 128}, 128},
 	{"b8_14x14_256to256", Dims{8, 14, 14, 256}, 256},
@@ -67,7 +69,7 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 		p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: c.cout}.norm(c.d)
 		x, w := heConv(r, c.d, c.cout)
 		y := make([]float32, p.Out(c.d).Len())
-		dx := make([]float32, len(x))
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
 		flops := convFlops(c.d, p)
 		for _, m := range []struct {
 			name         string
@@ -75,6 +77,7 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 		}{
 			{"fwd", func() { conv2DDirect(y, x, w, nil, c.d, p, Epilogue{}) }, func() { conv2DWinograd(y, x, w, nil, c.d, p, Epilogue{}) }},
 			{"bwddata", func() { convBackwardDataDirect(dx, y, w, c.d, p, false) }, func() { w[0] += 1e-3; convBackwardDataWinograd(dx, y, w, c.d, p, false) }},
+			{"bwdfilter", func() { convBackwardFilterDirect(dw, nil, x, y, c.d, p) }, func() { convBackwardFilterWinograd(dw, x, y, c.d, p) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
 				var td, tw []float64
