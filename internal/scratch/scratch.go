@@ -64,6 +64,10 @@ type Pool[E any] struct {
 // share. It keeps at most 2 GiB.
 var Floats = &Pool[float32]{List: List[float32]{Round: true, Limit: 2 << 30}}
 
+// Float64s is the pool of the kernels' float64 partial sums (batch
+// statistics, bias gradients, losses). It keeps at most 64 MiB.
+var Float64s = &Pool[float64]{List: List[float64]{Round: true, Limit: 64 << 20}}
+
 // Classes grow by a quarter octave, so a buffer wastes under 20% of its
 // capacity.
 const stepsPerOctave = 4
