@@ -112,8 +112,10 @@ type job struct {
 	// preparation is replayed unless the flags say otherwise.
 	from models.FileInfo
 	seed uint64
-	// src is the data, if the command opened it already.
-	src *data.Source
+	// src is the data, and resume the --resume checkpoint, if the
+	// command read them already.
+	src    *data.Source
+	resume *weights.Checkpoint
 	// optimizer builds the optimiser.
 	optimizer func(lr, wd float64) (optim.Optimizer, error)
 	// hooks are added to the run's own.
@@ -174,8 +176,8 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	var resume *weights.Checkpoint
-	if r.resume != "" {
+	resume := j.resume
+	if resume == nil && r.resume != "" {
 		if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
 			return err
 		}
