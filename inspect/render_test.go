@@ -83,7 +83,7 @@ func TestSheetAndScatterPNG(t *testing.T) {
 		t.Errorf("sheet %v", b)
 	}
 	path := filepath.Join(dir, "chart.png")
-	s := Scatter{Title: "t", XLabel: "MACs", YLabel: "images/s", LogX: true, Points: []ChartPoint{{"a", 7e8, 30, 6e7}, {"b", 4e9, 8, 2.5e7}}}
+	s := Scatter{Title: "t", XLabel: "MACs", YLabel: "images/s", LogX: true, Points: []ChartPoint{{Label: "a", X: 7e8, Y: 30, Size: 6e7}, {Label: "b", X: 4e9, Y: 8, Size: 2.5e7}}}
 	if err := s.WritePNG(path, 640, 480); err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,5 @@ func TestSheetAndScatterPNG(t *testing.T) {
 	s.Points[0].X = 0
 	if err := s.WritePNG(path, 640, 480); err == nil || !strings.Contains(err.Error(), "log scale") {
 		t.Errorf("a zero on a log axis: error %v", err)
-	}
-	if got := (ticks125{}).Ticks(4e8, 3e9); len(got) != 3 || got[0].Label != "500 M" || got[2].Label != "2 G" {
-		t.Errorf("ticks %v; want 500 M, 1 G, 2 G", got)
 	}
 }
