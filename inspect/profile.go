@@ -35,7 +35,7 @@ type LayerProfile struct {
 type ProfileInfo struct {
 	Input  []int          `json:"input_shape"`
 	Output []int          `json:"output_shape"`
-	Layers []LayerProfile `json:"layers"`
+	Layers []LayerProfile `json:"layers,omitempty"`
 	// Params counts every parameter; Trainable and Frozen split it.
 	Params    int `json:"params"`
 	Trainable int `json:"trainable_params"`

@@ -69,6 +69,10 @@ func TestCompareTrains(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
+	// The per-layer rows are fovea summary --macs's, not compare's.
+	if strings.Contains(out, `"layers"`) {
+		t.Errorf("compare --json carries per-layer rows: %.200s", out)
+	}
 	// 600 digits, one epoch: better than chance, far from done.
 	if tr := rows[0].Trained; tr == nil || tr.Examples != 600 || !(tr.Top1 > 0.2) || tr.Data != "mnist" || rows[0].Measured != nil {
 		t.Errorf("trained %+v, measured %+v", rows[0].Trained, rows[0].Measured)
