@@ -64,6 +64,10 @@ func TestFilterAndMapTiles(t *testing.T) {
 	if b := grid.Bounds(); b.Dx() != 3*14+2 || b.Dy() != 2*14+2 {
 		t.Errorf("grid %v; want 44×30", b)
 	}
+	// The border between tiles stands out from a zero filter's grey.
+	if border, zero := grid.RGBAAt(14, 8), grid.RGBAAt(2+14+6, 2+14+6); border == zero || zero != (color.RGBA{128, 128, 128, 255}) {
+		t.Errorf("border %v, zero filter %v; want the border to differ from grey 128", border, zero)
+	}
 	maps := MapTiles(1, 2, 2, []float32{1, 5, 3, 5}, 0)
 	if g := maps[0].(*image.Gray); g.Pix[0] != 0 || g.Pix[1] != 255 {
 		t.Errorf("channel 0 %v; want black then white", g.Pix)
