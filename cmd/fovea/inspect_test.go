@@ -143,6 +143,20 @@ func TestExplain(t *testing.T) {
 	if status != 0 {
 		t.Errorf("--layer features.0: status %d, %s", status, errs)
 	}
+	// The same model as an ONNX graph, whose stages are its nodes: the
+	// default is its last convolution, and features lists the nodes.
+	graph := filepath.Join(dir, "lenet5.onnx")
+	if st, o, e := fovea("export", "--weights", w, "--out", graph); st != 0 {
+		t.Fatalf("export: status %d, %s%s", st, o, e)
+	}
+	status, stdout, errs = fovea("explain", "--weights", graph, a, "--out", out)
+	if status != 0 || !strings.Contains(stdout, "grad-cam class") || !strings.Contains(stdout, " at features.3;") {
+		t.Errorf("explain of the ONNX graph: status %d, %s%s; want Grad-CAM at features.3", status, stdout, errs)
+	}
+	status, stdout, errs = fovea("features", "--weights", graph)
+	if status != 0 || !strings.Contains(stdout, "features.3     [10 10 16]") || !strings.Contains(stdout, "classifier.5") {
+		t.Errorf("features of the ONNX graph: status %d, %s%s", status, stdout, errs)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
