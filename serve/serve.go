@@ -287,6 +287,7 @@ func (s *Server) run(batch []*job) {
 	}
 	m := live[0].model
 	s.metrics.batch.Observe(float64(len(live)))
+	s.metrics.queued.Observe(float64(len(s.queue)))
 	probs, err := s.forward(m, live)
 	for i, j := range live {
 		if err != nil {

@@ -189,23 +189,35 @@ func TestBadRequests(t *testing.T) {
 		return w.FormDataContentType(), b.Bytes()
 	}
 	overCT, over := multi(3)
+	var mixed bytes.Buffer
+	mw := multipart.NewWriter(&mixed)
+	f, _ := mw.CreateFormFile("image", "good.png")
+	f.Write(good)
+	f, _ = mw.CreateFormFile("image", "bad.png")
+	f.Write([]byte("not a picture"))
+	mw.Close()
 	for _, c := range []struct {
 		name, ct string
 		body     []byte
 		status   int
+		names    string // the image the error names, once
 	}{
-		{"not an image", "image/png", []byte("hello, not a picture"), 400},
-		{"truncated", "image/png", good[:len(good)/2], 400},
-		{"bomb", "image/png", bomb, 413},
-		{"wrong type", "text/plain", good, 415},
-		{"empty", "image/png", nil, 400},
-		{"over the body limit", "image/png", make([]byte, 100<<10), 413},
-		{"batch over the limit", overCT, over, 413},
+		{"not an image", "image/png", []byte("hello, not a picture"), 400, "body:"},
+		{"truncated", "image/png", good[:len(good)/2], 400, "body:"},
+		{"bomb", "image/png", bomb, 413, "body:"},
+		{"wrong type", "text/plain", good, 415, ""},
+		{"empty", "image/png", nil, 400, ""},
+		{"over the body limit", "image/png", make([]byte, 100<<10), 413, ""},
+		{"batch over the limit", overCT, over, 413, ""},
+		{"a bad image in a batch", mw.FormDataContentType(), mixed.Bytes(), 400, "bad.png:"},
 	} {
 		status, b, _, err := post(ts.URL+"/v1/predict", c.ct, c.body)
 		var e map[string]string
 		if err != nil || status != c.status || json.Unmarshal(b, &e) != nil || e["error"] == "" || strings.Count(string(b), "\n") != 1 {
 			t.Errorf("%s: status %d (want %d), %v: %q", c.name, status, c.status, err, b)
+		}
+		if c.names != "" && strings.Count(e["error"], c.names) != 1 {
+			t.Errorf("%s: the error should name %q once: %q", c.name, c.names, e["error"])
 		}
 	}
 	ct, two := multi(2)
@@ -334,6 +346,73 @@ func TestEmbed(t *testing.T) {
 	for i, v := range want.Data() {
 		if math.Abs(float64(got[i]-v)) > 1e-5 {
 			t.Fatalf("embedding[%d] = %v, alone %v", i, got[i], v)
+		}
+	}
+}
+
+// A panic while decoding or preparing one request's image is that
+// request's 500 with a JSON error; the server goes on answering.
+func TestPanicWhileDecoding(t *testing.T) {
+	m := lenet(t, 1)
+	m.Preprocess = func(img image.Image) ([]float32, error) {
+		if img.Bounds().Dx() == 21 {
+			panic("twenty-one")
+		}
+		return data.ImageInput(img, 28, 28, 1), nil
+	}
+	s := New(m, Options{Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	status, b, _, err := post(ts.URL+"/v1/predict", "image/png", digit(t, 1)) // 21 pixels wide
+	var e map[string]string
+	if err != nil || status != 500 || json.Unmarshal(b, &e) != nil || !strings.Contains(e["error"], "twenty-one") {
+		t.Errorf("panicking preprocessing: %d %v %s", status, err, b)
+	}
+	if status, b, _, err := post(ts.URL+"/v1/predict", "image/png", digit(t, 0)); err != nil || status != 200 {
+		t.Errorf("after the panic: %d %v %s", status, err, b)
+	}
+}
+
+// GET /v1/model tells the preprocessing the answers are computed with,
+// and the answers are the model's on images so prepared.
+func TestModelInfoAndPreprocessing(t *testing.T) {
+	m := lenet(t, 1)
+	m.Preprocessing = &models.Preprocessing{Input: []int{28, 28, 1}, Resize: 32, Mean: []float32{0.5}, Std: []float32{0.25}}
+	s := New(m, Options{Logger: quiet, TopK: 10})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/v1/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info ModelInfo
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || info.Name != "lenet5" || len(info.Classes) != 10 || info.Input != [3]int{28, 28, 1} || info.Params != 61706 ||
+		info.Preprocessing.Resize != 32 || len(info.Preprocessing.Mean) != 1 || info.Preprocessing.Std[0] != 0.25 || info.Preprocessing.Custom {
+		t.Fatalf("GET /v1/model: %+v, %v", info, err)
+	}
+	body := digit(t, 3)
+	img, _ := data.DecodeImage("x", bytes.NewReader(body), int64(len(body)))
+	in, err := m.Preprocessing.Image(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := tensor.FromSlice(in, 1, 28, 28, 1)
+	alone, err := m.Predictor.Probabilities(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, b, _, _ := post(ts.URL+"/v1/predict", "image/png", body)
+	var r Response
+	if status != 200 || json.Unmarshal(b, &r) != nil || len(r.Results) != 1 {
+		t.Fatalf("predict: %d %s", status, b)
+	}
+	for _, p := range r.Results[0].Predictions {
+		if math.Abs(float64(p.Probability-alone.Data()[p.Index])) > 1e-5 {
+			t.Errorf("class %d: served %v, alone on the prepared image %v", p.Index, p.Probability, alone.Data()[p.Index])
 		}
 	}
 }
