@@ -100,13 +100,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	go func() {
 		var tick <-chan time.Time
-		var last time.Time
+		// The file as last seen: its time and size, since a file being
+		// written may keep its time (the clock's grain) and not its size.
+		type seen struct {
+			mod  time.Time
+			size int64
+		}
+		var last seen
 		if *watch > 0 {
 			t := time.NewTicker(*watch)
 			defer t.Stop()
 			tick = t.C
 			if st, err := os.Stat(*w); err == nil {
-				last = st.ModTime()
+				last = seen{st.ModTime(), st.Size()}
 			}
 		}
 		for {
@@ -116,8 +122,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			case <-hup:
 				reload("SIGHUP")
 			case <-tick:
-				if st, err := os.Stat(*w); err == nil && !st.ModTime().Equal(last) {
-					last = st.ModTime()
+				if st, err := os.Stat(*w); err == nil && (!st.ModTime().Equal(last.mod) || st.Size() != last.size) {
+					last = seen{st.ModTime(), st.Size()}
 					reload("file changed")
 				}
 			}
