@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +40,15 @@ import (
 type Options struct {
 	// MaxBatch is the most images one forward pass takes; default 16.
 	MaxBatch int
+	// BatchSizes are the batch sizes a forward pass runs at: a batch of
+	// fewer images is padded (with blank images, whose answers are
+	// dropped) to the next of them. A pass at a new size makes the
+	// activation buffers of that size, and keeps them for the next, so
+	// a few sizes bound the memory of a long run; every size up to
+	// MaxBatch wastes no arithmetic but may hold buffers for all of them.
+	// Default: the powers of two below MaxBatch, and MaxBatch; sizes over
+	// MaxBatch are dropped and MaxBatch is added.
+	BatchSizes []int
 	// BatchWait is how long the first image of a batch waits for others;
 	// default 5 ms. 0 after defaults means no wait is ever added: set
 	// NoWait.
@@ -68,6 +79,19 @@ func (o *Options) defaults() {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 16
 	}
+	sizes := []int{o.MaxBatch}
+	if o.BatchSizes == nil {
+		for n := 1; n < o.MaxBatch; n *= 2 {
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range o.BatchSizes {
+		if n >= 1 && n <= o.MaxBatch {
+			sizes = append(sizes, n)
+		}
+	}
+	slices.Sort(sizes)
+	o.BatchSizes = slices.Compact(sizes)
 	if o.BatchWait <= 0 {
 		o.BatchWait = 5 * time.Millisecond
 	}
@@ -308,7 +332,8 @@ func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
 		}
 	}()
 	per := m.Input[0] * m.Input[1] * m.Input[2]
-	x := tensor.Zeros(len(jobs), m.Input[0], m.Input[1], m.Input[2])
+	n := s.opts.BatchSizes[sort.SearchInts(s.opts.BatchSizes, len(jobs))] // MaxBatch is the last
+	x := tensor.Zeros(n, m.Input[0], m.Input[1], m.Input[2])
 	for i, j := range jobs {
 		copy(x.Data()[i*per:(i+1)*per], j.x)
 	}

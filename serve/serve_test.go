@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -283,7 +284,7 @@ func TestOverloadAndPanic(t *testing.T) {
 	}
 	close(g.release)
 	s.Close()
-	s2 := New(m, Options{MaxBatch: 4, BatchWait: 200 * time.Millisecond, Logger: quiet})
+	s2 := New(m, Options{MaxBatch: 4, BatchSizes: []int{1, 3}, BatchWait: 200 * time.Millisecond, Logger: quiet})
 	defer s2.Close()
 	ts2 := httptest.NewServer(s2)
 	defer ts2.Close()
@@ -413,6 +414,75 @@ func TestModelInfoAndPreprocessing(t *testing.T) {
 	for _, p := range r.Results[0].Predictions {
 		if math.Abs(float64(p.Probability-alone.Data()[p.Index])) > 1e-5 {
 			t.Errorf("class %d: served %v, alone on the prepared image %v", p.Index, p.Probability, alone.Data()[p.Index])
+		}
+	}
+}
+
+// sizes is a model layer that records the batch sizes it is run at.
+type sizes struct {
+	inner nn.Layer
+	mu    sync.Mutex
+	seen  []int
+}
+
+func (l *sizes) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	l.mu.Lock()
+	l.seen = append(l.seen, x.Shape()[0])
+	l.mu.Unlock()
+	return l.inner.Forward(c, x)
+}
+func (l *sizes) Params() []nn.Param { return l.inner.Params() }
+func (l *sizes) About() nn.About    { return nn.About{Input: []int{28, 28, 1}} }
+
+// A batch runs at the next of the batch sizes, padded, and its images
+// get the answers they get alone.
+func TestBatchSizes(t *testing.T) {
+	inner, _ := models.NewLeNet5(models.LeNetConfig{Seed: 5})
+	rec := &sizes{inner: inner}
+	m, err := NewModel("sizes", rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := New(m, Options{MaxBatch: 6, Logger: quiet}); !slices.Equal(got.opts.BatchSizes, []int{1, 2, 4, 6}) {
+		t.Errorf("default batch sizes for MaxBatch 6: %v", got.opts.BatchSizes)
+	} else {
+		got.Close()
+	}
+	s := New(m, Options{MaxBatch: 8, BatchSizes: []int{4, 16}, Logger: quiet, TopK: 10})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for _, n := range []int{3, 5, 1} {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		bodies := make([][]byte, n)
+		for i := range bodies {
+			bodies[i] = digit(t, i+n)
+			f, _ := w.CreateFormFile("image", fmt.Sprint(i))
+			f.Write(bodies[i])
+		}
+		w.Close()
+		rec.mu.Lock()
+		rec.seen = nil
+		rec.mu.Unlock()
+		status, out, _, _ := post(ts.URL+"/v1/predict", w.FormDataContentType(), b.Bytes())
+		rec.mu.Lock()
+		seen := rec.seen
+		rec.mu.Unlock()
+		if wantSize := map[int]int{1: 4, 3: 4, 5: 8}[n]; !slices.Equal(seen, []int{wantSize}) {
+			t.Errorf("%d images ran at batch sizes %v, want [%d]", n, seen, wantSize)
+		}
+		var resp Response
+		if status != 200 || json.Unmarshal(out, &resp) != nil || len(resp.Results) != n {
+			t.Fatalf("%d images: %d %s", n, status, out)
+		}
+		for i, r := range resp.Results {
+			alone := want(t, m, bodies[i])
+			for _, p := range r.Predictions {
+				if math.Abs(float64(p.Probability-alone[p.Index])) > 1e-5 {
+					t.Errorf("%d images, image %d class %d: %v in a padded batch, %v alone", n, i, p.Index, p.Probability, alone[p.Index])
+				}
+			}
 		}
 	}
 }

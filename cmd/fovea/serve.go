@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +39,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	embedLayer := fs.String("embed-layer", "", "layer whose output POST /v1/embed answers, pooled to a vector (default: the last convolutional stage)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBatch := fs.Int("max-batch", 16, "most images in one forward pass")
+	sizesFlag := fs.String("batch-sizes", "", "the batch sizes forward passes run at, smaller batches padded to the next, e.g. 1,4,16: a few sizes bound the memory kept for activations (default: the powers of two up to --max-batch)")
 	wait := fs.Duration("batch-wait", 5*time.Millisecond, "longest wait for a batch to fill (0: never wait)")
 	queue := fs.Int("queue", 0, "most images waiting (default 4×max-batch)")
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body, bytes")
@@ -54,6 +57,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if *maxBatch < 1 || *k < 1 || *maxBody < 1 || *timeout <= 0 || *queue < 0 || *wait < 0 || *watch < 0 {
 		return usagef("--max-batch, --k, --max-body and --timeout must be positive; --queue, --batch-wait and --watch not negative")
 	}
+	var sizes []int
+	if *sizesFlag != "" {
+		for _, f := range strings.Split(*sizesFlag, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 || n > *maxBatch {
+				return usagef("--batch-sizes %q: want whole numbers from 1 to --max-batch (%d), found %q", *sizesFlag, *maxBatch, f)
+			}
+			sizes = append(sizes, n)
+		}
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", *level)
@@ -69,7 +82,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue,
+	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchSizes: sizes, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue,
 		MaxBody: *maxBody, Timeout: *timeout, TopK: *k, Logger: logger})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
