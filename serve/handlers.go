@@ -147,6 +147,13 @@ func (s *Server) answer(ctx context.Context, w http.ResponseWriter, r *http.Requ
 					errs[i] = &httpError{http.StatusInternalServerError, "panic", fmt.Sprintf("%s: internal error while decoding: %v", p.name, v)}
 				}
 			}()
+			select {
+			case s.decode <- struct{}{}:
+				defer func() { <-s.decode }()
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
 			x, err := m.input(p.name, bytes.NewReader(p.body), int64(len(p.body)))
 			if err != nil {
 				errs[i] = err
@@ -163,7 +170,7 @@ func (s *Server) answer(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		switch {
 		case err == nil:
 			continue
-		case errors.As(err, &he):
+		case errors.As(err, &he), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			return fail(err)
 		}
 		status, cause := 400, "not_an_image"

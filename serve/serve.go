@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -59,6 +60,11 @@ type Options struct {
 	// Queue is the most images waiting for a forward pass; beyond it
 	// requests get 503 and Retry-After. Default 4·MaxBatch.
 	Queue int
+	// Decoders is the most images decoded at once, over all requests;
+	// the others wait their turn (within their deadline). It bounds the
+	// memory of decoding under load: an image may decode to
+	// data.MaxImagePixels pixels. Default 2·GOMAXPROCS.
+	Decoders int
 	// MaxBody is the largest request body in bytes; default 32 MiB.
 	MaxBody int64
 	// MaxImages is the most images of one multipart request; default
@@ -98,6 +104,9 @@ func (o *Options) defaults() {
 	if o.Queue <= 0 {
 		o.Queue = 4 * o.MaxBatch
 	}
+	if o.Decoders <= 0 {
+		o.Decoders = 2 * runtime.GOMAXPROCS(0)
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 32 << 20
 	}
@@ -122,6 +131,7 @@ type Server struct {
 	opts    Options
 	model   atomic.Pointer[Model]
 	queue   chan *job
+	decode  chan struct{} // a place per image being decoded
 	mux     *http.ServeMux
 	metrics *metrics
 	stop    chan struct{}
@@ -147,7 +157,7 @@ type result struct {
 // New returns a Server running m.
 func New(m *Model, o Options) *Server {
 	o.defaults()
-	s := &Server{opts: o, queue: make(chan *job, o.Queue), mux: http.NewServeMux(),
+	s := &Server{opts: o, queue: make(chan *job, o.Queue), decode: make(chan struct{}, o.Decoders), mux: http.NewServeMux(),
 		metrics: newMetrics(), stop: make(chan struct{}), done: make(chan struct{})}
 	s.model.Store(m)
 	s.metrics.queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fovea_queue_depth",

@@ -486,3 +486,50 @@ func TestBatchSizes(t *testing.T) {
 		}
 	}
 }
+
+// No more images are decoded at once than Decoders, over all requests,
+// and the ones that wait are answered.
+func TestDecodersBound(t *testing.T) {
+	m := lenet(t, 1)
+	var mu sync.Mutex
+	now, most := 0, 0
+	m.Preprocess = func(img image.Image) ([]float32, error) {
+		mu.Lock()
+		now++
+		most = max(most, now)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		now--
+		mu.Unlock()
+		return data.ImageInput(img, 28, 28, 1), nil
+	}
+	s := New(m, Options{Decoders: 1, Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i := range 3 {
+		f, _ := w.CreateFormFile("image", fmt.Sprint(i))
+		f.Write(digit(t, i))
+	}
+	w.Close()
+	var wg sync.WaitGroup
+	statuses := make([]int, 4)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 0 {
+				statuses[i], _, _, _ = post(ts.URL+"/v1/predict", w.FormDataContentType(), b.Bytes())
+				return
+			}
+			statuses[i], _, _, _ = post(ts.URL+"/v1/predict", "image/png", digit(t, i))
+		}()
+	}
+	wg.Wait()
+	if most != 1 || !slices.Equal(statuses, []int{200, 200, 200, 200}) {
+		t.Errorf("Decoders 1: %d images decoded at once, statuses %v", most, statuses)
+	}
+}

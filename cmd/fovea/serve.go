@@ -42,6 +42,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	sizesFlag := fs.String("batch-sizes", "", "the batch sizes forward passes run at, smaller batches padded to the next, e.g. 1,4,16: a few sizes bound the memory kept for activations (default: the powers of two up to --max-batch)")
 	wait := fs.Duration("batch-wait", 5*time.Millisecond, "longest wait for a batch to fill (0: never wait)")
 	queue := fs.Int("queue", 0, "most images waiting (default 4×max-batch)")
+	decoders := fs.Int("decoders", 0, "most images decoded at once, over all requests (default 2×GOMAXPROCS)")
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body, bytes")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of one request")
 	k := fs.Int("k", 5, "classes answered per image")
@@ -54,8 +55,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if *w == "" {
 		return usagef("--weights is required")
 	}
-	if *maxBatch < 1 || *k < 1 || *maxBody < 1 || *timeout <= 0 || *queue < 0 || *wait < 0 || *watch < 0 {
-		return usagef("--max-batch, --k, --max-body and --timeout must be positive; --queue, --batch-wait and --watch not negative")
+	if *maxBatch < 1 || *k < 1 || *maxBody < 1 || *timeout <= 0 || *queue < 0 || *decoders < 0 || *wait < 0 || *watch < 0 {
+		return usagef("--max-batch, --k, --max-body and --timeout must be positive; --queue, --decoders, --batch-wait and --watch not negative")
 	}
 	var sizes []int
 	if *sizesFlag != "" {
@@ -82,7 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchSizes: sizes, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue,
+	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchSizes: sizes, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue, Decoders: *decoders,
 		MaxBody: *maxBody, Timeout: *timeout, TopK: *k, Logger: logger})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
