@@ -79,6 +79,19 @@ func want(t *testing.T, m *Model, body []byte) []float32 {
 	return p.Data()
 }
 
+// multipartOf returns a multipart form of the files bodies named names,
+// and its content type.
+func multipartOf(names []string, bodies [][]byte) (string, []byte) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i, name := range names {
+		f, _ := w.CreateFormFile("image", name)
+		f.Write(bodies[i])
+	}
+	w.Close()
+	return w.FormDataContentType(), b.Bytes()
+}
+
 func post(url, ct string, body []byte) (int, []byte, http.Header, error) {
 	resp, err := http.Post(url, ct, bytes.NewReader(body))
 	if err != nil {
@@ -180,23 +193,14 @@ func TestBadRequests(t *testing.T) {
 	bomb[20], bomb[21], bomb[22], bomb[23] = 0, 0, 0x13, 0x88
 	binary.BigEndian.PutUint32(bomb[29:], crc32.ChecksumIEEE(bomb[12:29])) // IHDR's checksum
 	multi := func(n int) (string, []byte) {
-		var b bytes.Buffer
-		w := multipart.NewWriter(&b)
+		names, bodies := make([]string, n), make([][]byte, n)
 		for i := range n {
-			f, _ := w.CreateFormFile("image", fmt.Sprintf("%d.png", i))
-			f.Write(good)
+			names[i], bodies[i] = fmt.Sprintf("%d.png", i), good
 		}
-		w.Close()
-		return w.FormDataContentType(), b.Bytes()
+		return multipartOf(names, bodies)
 	}
 	overCT, over := multi(3)
-	var mixed bytes.Buffer
-	mw := multipart.NewWriter(&mixed)
-	f, _ := mw.CreateFormFile("image", "good.png")
-	f.Write(good)
-	f, _ = mw.CreateFormFile("image", "bad.png")
-	f.Write([]byte("not a picture"))
-	mw.Close()
+	mixedCT, mixed := multipartOf([]string{"good.png", "bad.png"}, [][]byte{good, []byte("not a picture")})
 	for _, c := range []struct {
 		name, ct string
 		body     []byte
@@ -210,7 +214,7 @@ func TestBadRequests(t *testing.T) {
 		{"empty", "image/png", nil, 400, ""},
 		{"over the body limit", "image/png", make([]byte, 100<<10), 413, ""},
 		{"batch over the limit", overCT, over, 413, ""},
-		{"a bad image in a batch", mw.FormDataContentType(), mixed.Bytes(), 400, "bad.png:"},
+		{"a bad image in a batch", mixedCT, mixed, 400, "bad.png:"},
 	} {
 		status, b, _, err := post(ts.URL+"/v1/predict", c.ct, c.body)
 		var e map[string]string
@@ -288,14 +292,8 @@ func TestOverloadAndPanic(t *testing.T) {
 	defer s2.Close()
 	ts2 := httptest.NewServer(s2)
 	defer ts2.Close()
-	var b3 bytes.Buffer
-	w := multipart.NewWriter(&b3)
-	for i := range 3 {
-		f, _ := w.CreateFormFile("image", fmt.Sprint(i))
-		f.Write(body)
-	}
-	w.Close()
-	if status, b, _, _ := post(ts2.URL+"/v1/predict", w.FormDataContentType(), b3.Bytes()); status != 500 || !strings.Contains(string(b), "three") {
+	ct3, b3 := multipartOf([]string{"0", "1", "2"}, [][]byte{body, body, body})
+	if status, b, _, _ := post(ts2.URL+"/v1/predict", ct3, b3); status != 500 || !strings.Contains(string(b), "three") {
 		t.Errorf("panicking batch: %d %s", status, b)
 	}
 	if status, _, _, _ := post(ts2.URL+"/v1/predict", "image/png", body); status != 200 {
@@ -453,19 +451,15 @@ func TestBatchSizes(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	for _, n := range []int{3, 5, 1} {
-		var b bytes.Buffer
-		w := multipart.NewWriter(&b)
-		bodies := make([][]byte, n)
+		names, bodies := make([]string, n), make([][]byte, n)
 		for i := range bodies {
-			bodies[i] = digit(t, i+n)
-			f, _ := w.CreateFormFile("image", fmt.Sprint(i))
-			f.Write(bodies[i])
+			names[i], bodies[i] = fmt.Sprint(i), digit(t, i+n)
 		}
-		w.Close()
+		ct, b := multipartOf(names, bodies)
 		rec.mu.Lock()
 		rec.seen = nil
 		rec.mu.Unlock()
-		status, out, _, _ := post(ts.URL+"/v1/predict", w.FormDataContentType(), b.Bytes())
+		status, out, _, _ := post(ts.URL+"/v1/predict", ct, b)
 		rec.mu.Lock()
 		seen := rec.seen
 		rec.mu.Unlock()
@@ -508,13 +502,7 @@ func TestDecodersBound(t *testing.T) {
 	defer s.Close()
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	for i := range 3 {
-		f, _ := w.CreateFormFile("image", fmt.Sprint(i))
-		f.Write(digit(t, i))
-	}
-	w.Close()
+	ct, b := multipartOf([]string{"0", "1", "2"}, [][]byte{digit(t, 0), digit(t, 1), digit(t, 2)})
 	var wg sync.WaitGroup
 	statuses := make([]int, 4)
 	for i := range statuses {
@@ -522,7 +510,7 @@ func TestDecodersBound(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i == 0 {
-				statuses[i], _, _, _ = post(ts.URL+"/v1/predict", w.FormDataContentType(), b.Bytes())
+				statuses[i], _, _, _ = post(ts.URL+"/v1/predict", ct, b)
 				return
 			}
 			statuses[i], _, _, _ = post(ts.URL+"/v1/predict", "image/png", digit(t, i))
