@@ -38,7 +38,7 @@
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //	go run ./bench latency [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
-//	go run ./bench serve [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
+//	go run ./bench serve [-reps 5] [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
 //
 // serve load-tests `fovea serve`'s handler on the loopback interface
 // (see serve.go).
@@ -350,7 +350,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bench serve: -clients, -requests, -max-batch and -duration must be positive\n")
 			os.Exit(2)
 		}
-		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch}); err != nil {
+		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch, reps: *reps}); err != nil {
 			fmt.Fprintf(os.Stderr, "bench serve: %v\n", err)
 			os.Exit(1)
 		}
