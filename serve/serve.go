@@ -41,12 +41,13 @@ import (
 type Options struct {
 	// MaxBatch is the most images one forward pass takes; default 16.
 	MaxBatch int
-	// BatchSizes are the batch sizes a forward pass runs at: a batch of
-	// fewer images is padded (with blank images, whose answers are
-	// dropped) to the next of them. A pass at a new size makes the
-	// activation buffers of that size, and keeps them for the next, so
-	// a few sizes bound the memory of a long run; every size up to
-	// MaxBatch wastes no arithmetic but may hold buffers for all of them.
+	// BatchSizes are the batch sizes a forward pass runs at. A batch is
+	// run as passes of the largest of them that fit (11 images with the
+	// default sizes: 8, 2 and 1); a rest smaller than them all is padded
+	// with blank images, whose answers are dropped, to the smallest. A
+	// pass at a new size makes the activation buffers of that size and
+	// keeps them for the next, so a few sizes bound the memory of a long
+	// run, where every size up to MaxBatch may hold buffers for each.
 	// Default: the powers of two below MaxBatch, and MaxBatch; sizes over
 	// MaxBatch are dropped and MaxBatch is added.
 	BatchSizes []int
@@ -320,21 +321,31 @@ func (s *Server) run(batch []*job) {
 		return
 	}
 	m := live[0].model
-	s.metrics.batch.Observe(float64(len(live)))
-	s.metrics.queued.Observe(float64(len(s.queue)))
-	probs, err := s.forward(m, live)
-	for i, j := range live {
-		if err != nil {
-			j.out <- result{err: err}
-			continue
+	for len(live) > 0 {
+		sizes := s.opts.BatchSizes
+		n := sizes[0] // the rest smaller than every size: padded to it
+		if k := sort.SearchInts(sizes, len(live)+1); k > 0 {
+			n = sizes[k-1] // the largest that fits
 		}
-		j.out <- result{probs: probs[i]}
+		pass := live[:min(n, len(live))]
+		live = live[len(pass):]
+		s.metrics.batch.Observe(float64(len(pass)))
+		s.metrics.queued.Observe(float64(len(s.queue)))
+		probs, err := s.forward(m, pass, n)
+		for i, j := range pass {
+			if err != nil {
+				j.out <- result{err: err}
+				continue
+			}
+			j.out <- result{probs: probs[i]}
+		}
 	}
 }
 
-// forward runs m on the jobs' images as one batch; a panic in the
-// model is an error for this batch only.
-func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
+// forward runs m on the jobs' images as one batch of n (≥ len(jobs))
+// images, padded with blank ones; a panic in the model is an error for
+// this batch only.
+func (s *Server) forward(m *Model, jobs []*job, n int) (out [][]float32, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.opts.Logger.Error("panic in the forward pass", "model", m.Name, "batch", len(jobs), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -342,7 +353,6 @@ func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
 		}
 	}()
 	per := m.Input[0] * m.Input[1] * m.Input[2]
-	n := s.opts.BatchSizes[sort.SearchInts(s.opts.BatchSizes, len(jobs))] // MaxBatch is the last
 	x := tensor.Zeros(n, m.Input[0], m.Input[1], m.Input[2])
 	for i, j := range jobs {
 		copy(x.Data()[i*per:(i+1)*per], j.x)

@@ -432,8 +432,9 @@ func (l *sizes) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 func (l *sizes) Params() []nn.Param { return l.inner.Params() }
 func (l *sizes) About() nn.About    { return nn.About{Input: []int{28, 28, 1}} }
 
-// A batch runs at the next of the batch sizes, padded, and its images
-// get the answers they get alone.
+// A batch runs as passes of the largest batch sizes that fit, the rest
+// padded to the smallest, and its images get the answers they get
+// alone.
 func TestBatchSizes(t *testing.T) {
 	inner, _ := models.NewLeNet5(models.LeNetConfig{Seed: 5})
 	rec := &sizes{inner: inner}
@@ -446,35 +447,46 @@ func TestBatchSizes(t *testing.T) {
 	} else {
 		got.Close()
 	}
-	s := New(m, Options{MaxBatch: 8, BatchSizes: []int{4, 16}, Logger: quiet, TopK: 10})
-	defer s.Close()
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	for _, n := range []int{3, 5, 1} {
-		names, bodies := make([]string, n), make([][]byte, n)
+	for _, c := range []struct {
+		maxBatch int
+		sizes    []int
+		images   int
+		passes   []int
+	}{
+		{16, nil, 11, []int{8, 2, 1}},
+		{16, nil, 16, []int{16}},
+		{8, []int{4, 16}, 3, []int{4}},
+		{8, []int{4, 16}, 5, []int{4, 4}},
+		{8, []int{4, 16}, 8, []int{8}},
+	} {
+		s := New(m, Options{MaxBatch: c.maxBatch, BatchSizes: c.sizes, Logger: quiet, TopK: 10})
+		ts := httptest.NewServer(s)
+		names, bodies := make([]string, c.images), make([][]byte, c.images)
 		for i := range bodies {
-			names[i], bodies[i] = fmt.Sprint(i), digit(t, i+n)
+			names[i], bodies[i] = fmt.Sprint(i), digit(t, i+c.images)
 		}
 		ct, b := multipartOf(names, bodies)
 		rec.mu.Lock()
 		rec.seen = nil
 		rec.mu.Unlock()
 		status, out, _, _ := post(ts.URL+"/v1/predict", ct, b)
+		ts.Close()
+		s.Close()
 		rec.mu.Lock()
 		seen := rec.seen
 		rec.mu.Unlock()
-		if wantSize := map[int]int{1: 4, 3: 4, 5: 8}[n]; !slices.Equal(seen, []int{wantSize}) {
-			t.Errorf("%d images ran at batch sizes %v, want [%d]", n, seen, wantSize)
+		if !slices.Equal(seen, c.passes) {
+			t.Errorf("sizes %v of max %d: %d images ran as passes of %v, want %v", c.sizes, c.maxBatch, c.images, seen, c.passes)
 		}
 		var resp Response
-		if status != 200 || json.Unmarshal(out, &resp) != nil || len(resp.Results) != n {
-			t.Fatalf("%d images: %d %s", n, status, out)
+		if status != 200 || json.Unmarshal(out, &resp) != nil || len(resp.Results) != c.images {
+			t.Fatalf("%d images: %d %s", c.images, status, out)
 		}
 		for i, r := range resp.Results {
 			alone := want(t, m, bodies[i])
 			for _, p := range r.Predictions {
-				if math.Abs(float64(p.Probability-alone[p.Index])) > 1e-5 {
-					t.Errorf("%d images, image %d class %d: %v in a padded batch, %v alone", n, i, p.Index, p.Probability, alone[p.Index])
+				if math.Abs(float64(p.Probability-alone[p.Index])) > 1e-5 || r.File != names[i] {
+					t.Errorf("%d images, image %s (answer for %s) class %d: %v in passes %v, %v alone", c.images, names[i], r.File, p.Index, p.Probability, seen, alone[p.Index])
 				}
 			}
 		}

@@ -39,7 +39,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	embedLayer := fs.String("embed-layer", "", "layer whose output POST /v1/embed answers, pooled to a vector (default: the last convolutional stage)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBatch := fs.Int("max-batch", 16, "most images in one forward pass")
-	sizesFlag := fs.String("batch-sizes", "", "the batch sizes forward passes run at, smaller batches padded to the next, e.g. 1,4,16: a few sizes bound the memory kept for activations (default: the powers of two up to --max-batch)")
+	sizesFlag := fs.String("batch-sizes", "", "the batch sizes forward passes run at, e.g. 1,4,16: a batch runs as passes of the largest that fit, a rest smaller than them all padded to the smallest; a few sizes bound the memory kept for activations (default: the powers of two up to --max-batch)")
 	wait := fs.Duration("batch-wait", 5*time.Millisecond, "longest wait for a batch to fill (0: never wait)")
 	queue := fs.Int("queue", 0, "most images waiting (default 4×max-batch)")
 	decoders := fs.Int("decoders", 0, "most images decoded at once, over all requests (default 2×GOMAXPROCS)")
