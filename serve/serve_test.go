@@ -533,3 +533,47 @@ func TestDecodersBound(t *testing.T) {
 		t.Errorf("Decoders 1: %d images decoded at once, statuses %v", most, statuses)
 	}
 }
+
+// A request answered is one debug line, a request failed one warning.
+func TestLogLines(t *testing.T) {
+	logs := make(lineWriter, 10)
+	m := lenet(t, 1)
+	s := New(m, Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for _, c := range []struct {
+		body   []byte
+		status int
+		line   string
+	}{
+		{digit(t, 0), 200, "level=DEBUG msg=predict images=1"},
+		{[]byte("no"), 400, `level=WARN msg="predict failed" status=400 cause=not_an_image`},
+	} {
+		if status, _, _, _ := post(ts.URL+"/v1/predict", "image/png", c.body); status != c.status {
+			t.Fatalf("%d, want %d", status, c.status)
+		}
+		select { // the line may follow the answer
+		case line := <-logs:
+			if !strings.Contains(line, c.line) {
+				t.Errorf("logged %q, want a line with %q", line, c.line)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no log line %q", c.line)
+		}
+	}
+	select {
+	case line := <-logs:
+		t.Errorf("a line too many: %q", line)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// lineWriter hands each write (a slog handler writes a record in one)
+// to the test.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
