@@ -12,9 +12,12 @@
 // feature vector per image (with Model.WithEmbedding); GET /v1/model describes the
 // model; GET /healthz and /readyz are for orchestrators; GET /metrics is
 // Prometheus' text format. Concurrent requests are gathered into one
-// forward pass (dynamic batching) on a bounded queue; a full queue
-// answers 503 with Retry-After. Swap replaces the model atomically: a
-// request is answered by the model it was decoded for, whole.
+// forward pass (dynamic batching) on a bounded queue, run at a few batch
+// sizes (Options.BatchSizes) so that a long run's memory stays level; a
+// full queue answers 503 with Retry-After. Swap replaces the model
+// atomically: a request is answered by the model it was decoded for,
+// whole. The package example mounts the handler in a program's own
+// server.
 package serve
 
 import (
