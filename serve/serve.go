@@ -30,6 +30,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,12 +168,33 @@ func New(m *Model, o Options) *Server {
 	s.metrics.queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fovea_queue_depth",
 		Help: "Images waiting for a forward pass."}, func() float64 { return float64(len(s.queue)) })
 	s.metrics.reg.MustRegister(s.metrics.queue)
-	s.mux.HandleFunc("POST /v1/predict", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, false) })
-	s.mux.HandleFunc("POST /v1/embed", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, true) })
-	s.mux.HandleFunc("GET /v1/model", s.describe)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	routes := []struct {
+		method, path string
+		h            http.Handler
+	}{
+		{"POST", "/v1/predict", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, false) })},
+		{"POST", "/v1/embed", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, true) })},
+		{"GET", "/v1/model", http.HandlerFunc(s.describe)},
+		{"GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })},
+		{"GET", "/readyz", http.HandlerFunc(s.ready)},
+		{"GET", "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})},
+	}
+	methods := map[string]string{}
+	var all []string
+	for _, rt := range routes {
+		s.mux.Handle(rt.method+" "+rt.path, rt.h)
+		methods[rt.path] = rt.method
+		all = append(all, rt.method+" "+rt.path)
+	}
+	// Anything else is a one-line JSON error that names the routes.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", m)
+			writeError(w, http.StatusMethodNotAllowed, "%s %s: this route answers %s", r.Method, r.URL.Path, m)
+			return
+		}
+		writeError(w, http.StatusNotFound, "%s %s: no such route; there are %s", r.Method, r.URL.Path, strings.Join(all, ", "))
+	})
 	go s.batcher()
 	return s
 }

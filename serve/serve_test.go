@@ -234,6 +234,22 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("GET %s: %v %v", path, resp.Status, err)
 		}
 	}
+	for _, c := range []struct {
+		path   string
+		status int
+		allow  string
+	}{{"/v1/predict", 405, "POST"}, {"/v2/predict", 404, ""}} {
+		resp, err := http.Get(ts.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e map[string]string
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow || json.Unmarshal(b, &e) != nil || !strings.Contains(e["error"], "GET "+c.path) {
+			t.Errorf("GET %s: %s, Allow %q: %s", c.path, resp.Status, resp.Header.Get("Allow"), b)
+		}
+	}
 }
 
 // gate is a model layer that blocks until released, and panics on a
