@@ -291,6 +291,7 @@ var modes = []string{"kernels", "train", "time99", "infer", "latency", "onnx", "
 // skipped ("" when it is not).
 type options struct {
 	reps    int
+	rounds  int // infer, latency: turns of the peers and fovea (see rounds.go)
 	peer    string
 	only    string
 	why     string
@@ -311,6 +312,7 @@ func main() {
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
+	rounds := flag.Int("rounds", 3, "infer, latency: rounds in which the peers and fovea measure each model in turn;\nthe ratios are the medians of the rounds'")
 	peer := flag.String("peer", "", "path of the PyTorch peer script (default: ../shared/peer/torch_peer.py for kernels\nand train, bench/peer/torch_lenet_mnist.py for time99, looked for from here upwards)")
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
@@ -329,6 +331,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: -reps %d: want at least 1\n", *reps)
 		os.Exit(2)
 	}
+	if *rounds < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -rounds %d: want at least 1\n", *rounds)
+		os.Exit(2)
+	}
 	if *epochs < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -epochs %d: want at least 1\n", *epochs)
 		os.Exit(2)
@@ -339,7 +345,7 @@ func main() {
 			*peer = findUp(time99Peer)
 		}
 	}
-	o := options{reps: *reps, peer: *peer, only: *only, threads: cpu.Workers(), epochs: *epochs}
+	o := options{reps: *reps, rounds: *rounds, peer: *peer, only: *only, threads: cpu.Workers(), epochs: *epochs}
 	if *torch {
 		o.why = torchAvailable(*peer)
 	} else {
