@@ -34,21 +34,22 @@ type serveOptions struct {
 	requests int           // per client
 	duration time.Duration // the most one pass may take
 	maxBatch int
-	reps     int // rounds, each a pass with batching and one without
+	rounds   int // each a pass with batching and one without
 }
 
 // runServe load-tests the serve handler on the loopback interface: C
 // concurrent clients, each sending up to -requests images (or until
 // -duration), with dynamic batching (-max-batch) and with batches of
-// one, the two passes taking turns for -reps rounds so that a machine
+// one, the two passes taking turns for -rounds rounds so that a machine
 // whose load changes weighs on both alike. Every answer is checked
 // against the model run on that image alone. It prints one line per
 // pass:
 //
 //	case  req/s  p50_ms  p95_ms  p99_ms  errors  wrong  rss_start_MiB  rss_end_MiB
 //
-// then the median of each column over the rounds, and the batching gain:
-// the median over the rounds of req/s with batching over req/s without.
+// then, for each pass, the median of each column over the rounds (errors
+// and wrong answers: their sum), and the batching gain: the median over
+// the rounds of req/s with batching over req/s without.
 func runServe(o serveOptions) error {
 	spec, err := models.Lookup(o.model)
 	if err != nil {
@@ -70,7 +71,7 @@ func runServe(o serveOptions) error {
 		spec.Name, o.clients, o.requests, o.duration, runtime.GOMAXPROCS(0))
 	fmt.Printf("%-22s %8s %8s %8s %8s %7s %6s %14s %12s\n", "case", "req/s", "p50_ms", "p95_ms", "p99_ms", "errors", "wrong", "rss_start_MiB", "rss_end_MiB")
 	sizes := []int{o.maxBatch, 1}
-	rounds := make([][2]passStats, o.reps)
+	rounds := make([][2]passStats, o.rounds)
 	for r := range rounds {
 		for i, mb := range sizes {
 			st, err := servePass(m, bodies, wants, o, mb)
@@ -81,24 +82,33 @@ func runServe(o serveOptions) error {
 			rounds[r][i] = st
 		}
 	}
-	gains := make([]float64, o.reps)
+	gains := make([]float64, o.rounds)
 	for r, st := range rounds {
 		gains[r] = st[0].rate / st[1].rate
 	}
-	if o.reps > 1 {
+	if o.rounds > 1 {
 		for i, mb := range sizes {
-			var med passStats
-			for f := range med.fields() {
-				col := make([]float64, o.reps)
+			col := func(f func(p passStats) float64) (med, sum float64) {
+				v := make([]float64, o.rounds)
 				for r := range rounds {
-					col[r] = *rounds[r][i].fields()[f]
+					v[r] = f(rounds[r][i])
+					sum += v[r]
 				}
-				*med.fields()[f] = median(col)
+				return median(v), sum
 			}
-			med.print(fmt.Sprintf("median_maxbatch%d", mb))
+			var all passStats
+			all.rate, _ = col(func(p passStats) float64 { return p.rate })
+			all.p50, _ = col(func(p passStats) float64 { return p.p50 })
+			all.p95, _ = col(func(p passStats) float64 { return p.p95 })
+			all.p99, _ = col(func(p passStats) float64 { return p.p99 })
+			_, all.errs = col(func(p passStats) float64 { return p.errs })
+			_, all.wrong = col(func(p passStats) float64 { return p.wrong })
+			all.rssStart, _ = col(func(p passStats) float64 { return p.rssStart })
+			all.rssEnd, _ = col(func(p passStats) float64 { return p.rssEnd })
+			all.print(fmt.Sprintf("median_maxbatch%d", mb))
 		}
 	}
-	fmt.Printf("batching gain (max-batch %d over 1, median of %d rounds): %.2f×\n", o.maxBatch, o.reps, median(gains))
+	fmt.Printf("batching gain (max-batch %d over 1, median of %d rounds): %.2f× (rounds %s)\n", o.maxBatch, o.rounds, median(gains), roundList(gains))
 	return nil
 }
 
@@ -107,25 +117,9 @@ type passStats struct {
 	rate, p50, p95, p99, errs, wrong, rssStart, rssEnd float64
 }
 
-// fields returns pointers to the figures, in the order they print.
-func (p *passStats) fields() []*float64 {
-	return []*float64{&p.rate, &p.p50, &p.p95, &p.p99, &p.errs, &p.wrong, &p.rssStart, &p.rssEnd}
-}
-
 func (p passStats) print(name string) {
 	fmt.Printf("%-22s %8.0f %8.2f %8.2f %8.2f %7.0f %6.0f %14.0f %12.0f\n", name,
 		p.rate, p.p50, p.p95, p.p99, p.errs, p.wrong, p.rssStart, p.rssEnd)
-}
-
-// median returns the median of xs (the mean of the middle two for an
-// even count); xs is sorted.
-func median(xs []float64) float64 {
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // servePass runs one pass of the load test with batches of up to
