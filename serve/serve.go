@@ -55,6 +55,11 @@ type Options struct {
 	// Default: the powers of two below MaxBatch, and MaxBatch; sizes over
 	// MaxBatch are dropped and MaxBatch is added.
 	BatchSizes []int
+	// NoWarm skips the warm-up: by default the batcher first runs a
+	// blank batch of each of BatchSizes, so that the memory a long run
+	// needs is taken and the filters are packed before the first request
+	// (which waits for it; GET /readyz answers 503 until then).
+	NoWarm bool
 	// BatchWait is how long the first image of a batch waits for others;
 	// default 5 ms. 0 after defaults means no wait is ever added: set
 	// NoWait.
@@ -142,6 +147,7 @@ type Server struct {
 	stop    chan struct{}
 	done    chan struct{}
 	closing atomic.Bool
+	warm    atomic.Bool // the warm-up is over
 	once    sync.Once
 }
 
@@ -237,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
-	if s.closing.Load() || s.model.Load() == nil {
+	if s.closing.Load() || !s.warm.Load() || s.model.Load() == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 		return
 	}
@@ -276,6 +282,16 @@ var errShuttingDown = errors.New("the server is shutting down")
 // MaxBatch, waiting at most BatchWait after the first, and runs them.
 func (s *Server) batcher() {
 	defer close(s.done)
+	if !s.opts.NoWarm {
+		m := s.model.Load()
+		for _, n := range s.opts.BatchSizes {
+			if _, err := s.forward(m, nil, n); err != nil {
+				s.opts.Logger.Error("warm-up failed", "model", m.Name, "batch", n, "error", err.Error())
+				break
+			}
+		}
+	}
+	s.warm.Store(true)
 	var pending *job // the first of the next batch, taken from the queue
 	for {
 		first := pending
@@ -368,8 +384,8 @@ func (s *Server) run(batch []*job) {
 }
 
 // forward runs m on the jobs' images as one batch of n (≥ len(jobs))
-// images, padded with blank ones; a panic in the model is an error for
-// this batch only.
+// images, padded with blank ones (no jobs: the warm-up); a panic in the
+// model is an error for this batch only.
 func (s *Server) forward(m *Model, jobs []*job, n int) (out [][]float32, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -383,7 +399,7 @@ func (s *Server) forward(m *Model, jobs []*job, n int) (out [][]float32, err err
 		copy(x.Data()[i*per:(i+1)*per], j.x)
 	}
 	var p *tensor.Tensor
-	if jobs[0].embed {
+	if len(jobs) > 0 && jobs[0].embed {
 		p, err = m.Embedder.Embed(x)
 	} else {
 		p, err = m.Predictor.Probabilities(x)

@@ -279,7 +279,7 @@ func TestOverloadAndPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(m, Options{MaxBatch: 1, Queue: 1, NoWait: true, Logger: quiet})
+	s := New(m, Options{MaxBatch: 1, Queue: 1, NoWait: true, NoWarm: true, Logger: quiet})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	body := digit(t, 1)
@@ -475,7 +475,7 @@ func TestBatchSizes(t *testing.T) {
 		{8, []int{4, 16}, 5, []int{4, 4}},
 		{8, []int{4, 16}, 8, []int{8}},
 	} {
-		s := New(m, Options{MaxBatch: c.maxBatch, BatchSizes: c.sizes, Logger: quiet, TopK: 10})
+		s := New(m, Options{MaxBatch: c.maxBatch, BatchSizes: c.sizes, NoWarm: true, Logger: quiet, TopK: 10})
 		ts := httptest.NewServer(s)
 		names, bodies := make([]string, c.images), make([][]byte, c.images)
 		for i := range bodies {
@@ -592,4 +592,45 @@ type lineWriter chan string
 func (w lineWriter) Write(p []byte) (int, error) {
 	w <- string(p)
 	return len(p), nil
+}
+
+// Before the first request, a blank batch of each batch size is run;
+// /readyz answers 503 until then.
+func TestWarmUp(t *testing.T) {
+	inner, _ := models.NewLeNet5(models.LeNetConfig{Seed: 6})
+	g := &gate{inner: inner, release: make(chan struct{})}
+	m, err := NewModel("gate", g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(m, Options{MaxBatch: 4, Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	readyz := func() int {
+		resp, err := http.Get(ts.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := readyz(); st != 503 {
+		t.Errorf("/readyz during the warm-up: %d", st)
+	}
+	rec := &sizes{inner: inner}
+	g.inner = rec
+	for range 3 { // batch sizes 1, 2 and 4
+		g.release <- struct{}{}
+	}
+	for deadline := time.Now().Add(5 * time.Second); readyz() != 200; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz not 200 5 s after the warm-up")
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !slices.Equal(rec.seen, []int{1, 2, 4}) {
+		t.Errorf("warm-up passes of %v images, want [1 2 4]", rec.seen)
+	}
 }
