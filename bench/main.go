@@ -38,7 +38,7 @@
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //	go run ./bench latency [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
-//	go run ./bench serve [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
+//	go run ./bench serve [-rounds 3] [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
 //
 // serve load-tests `fovea serve`'s handler on the loopback interface
 // (see serve.go).
@@ -312,7 +312,7 @@ func main() {
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
-	rounds := flag.Int("rounds", 3, "infer, latency: rounds in which the peers and fovea measure each model in turn;\nthe ratios are the medians of the rounds'")
+	rounds := flag.Int("rounds", 3, "infer, latency: rounds in which the peers and fovea measure each model in turn;\nthe ratios are the medians of the rounds'. serve: rounds of a pass with batching and one without")
 	peer := flag.String("peer", "", "path of the PyTorch peer script (default: ../shared/peer/torch_peer.py for kernels\nand train, bench/peer/torch_lenet_mnist.py for time99, looked for from here upwards)")
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
@@ -356,7 +356,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bench serve: -clients, -requests, -max-batch and -duration must be positive\n")
 			os.Exit(2)
 		}
-		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch}); err != nil {
+		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch, rounds: *rounds}); err != nil {
 			fmt.Fprintf(os.Stderr, "bench serve: %v\n", err)
 			os.Exit(1)
 		}
