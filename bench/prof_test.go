@@ -82,3 +82,23 @@ func BenchmarkInferWinograd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLatency times one batch-1 224×224 inference of each model of
+// the latency table (profile one with -bench Latency/googlenet
+// -cpuprofile).
+func BenchmarkLatency(b *testing.B) {
+	for _, name := range inferModels {
+		b.Run(name, func(b *testing.B) {
+			run, err := inferRunner(name, latencyBatch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/img")
+		})
+	}
+}
