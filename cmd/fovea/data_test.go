@@ -169,7 +169,8 @@ func TestDataKinds(t *testing.T) {
 			}
 			for _, f := range []string{"model", "best", "checkpoint"} {
 				w := filepath.Join(out, f+".safetensors")
-				if status, out, stderr := fovea("eval", "--weights", w); status != 0 || !strings.Contains(out, "top-1") {
+				if status, out, stderr := fovea("eval", "--weights", w); status != 0 || !strings.Contains(out, "top-1") ||
+					!strings.Contains(out, "\n"+c.names[0]+" ") || !strings.Contains(out, " "+c.names[1]+" ") {
 					t.Errorf("eval %s: status %d, %q, %s", f, status, out, stderr)
 				}
 				status, out, stderr := fovea("predict", "--weights", w, "--n", "4")
