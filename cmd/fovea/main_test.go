@@ -146,8 +146,18 @@ func TestBadInput(t *testing.T) {
 		{[]string{"train", "--limit", "10", "--resume", cutCk}, 1, cutCk + ": "},
 		{[]string{"predict", "--weights", untrained, filepath.Join(dir, "two\nlines.png")}, 1, `two\nlines.png: no such file`},
 	} {
+		// A run that cannot start writes nothing: not its output folder,
+		// nor runs/ in the working directory.
+		never := filepath.Join(dir, "never", "run")
+		if c.args[0] == "train" {
+			c.args = append(c.args, "--out", never)
+		}
 		status, _, stderr := fovea(c.args...)
 		t.Logf("fovea %s → %d: %s", strings.Join(c.args, " "), status, strings.TrimSpace(stderr))
+		if _, err := os.Stat(filepath.Dir(never)); err == nil {
+			t.Errorf("fovea %s wrote %s although it could not start", strings.Join(c.args, " "), filepath.Dir(never))
+			os.RemoveAll(filepath.Dir(never))
+		}
 		if strings.Count(stderr, "\n") != 1 {
 			t.Errorf("fovea %s: want one line on standard error, got %q", strings.Join(c.args, " "), stderr)
 		}

@@ -184,22 +184,24 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if dir == "" {
 		dir = filepath.Join("runs", j.outName)
 	}
-	_, statErr := os.Stat(dir)
-	made := os.IsNotExist(statErr)
-	var cacheFiles []string
+	made := missingDirs(dir)
+	var cacheFiles []string // those this run creates
 	cacheFile := func(name string) string {
 		f := filepath.Join(dir, "data-cache-"+name+".u8")
-		cacheFiles = append(cacheFiles, f)
+		if _, err := os.Stat(f); os.IsNotExist(err) {
+			cacheFiles = append(cacheFiles, f)
+		}
 		return f
 	}
 	defer func() {
-		// A run that could not start leaves nothing behind.
+		// A run that could not start leaves nothing behind: neither its
+		// cache files nor the folders it made for them.
 		if err != nil && !started {
 			for _, f := range cacheFiles {
 				os.Remove(f)
 			}
-			if made {
-				os.Remove(dir)
+			for _, d := range made {
+				os.Remove(d)
 			}
 		}
 	}()
@@ -304,6 +306,7 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 		var re *train.ResumeError
 		switch {
 		case errors.As(err, &re):
+			started = false // the checkpoint did not fit: no step ran, nothing is kept
 			hint := map[string]string{"weights": " (was it saved by a run of another --model or --classes?)",
 				"optimiser": " (was it saved by a run with another --optimizer?)"}[re.Part]
 			return fmt.Errorf("%s: %w%s", r.resume, re.Err, hint)
@@ -385,6 +388,21 @@ func (r *runFlags) dataNote(p prep, tr *prepared, val data.Dataset) string {
 		s += fmt.Sprintf(", %d held out for validation", val.Len())
 	}
 	return s + "\n"
+}
+
+// missingDirs returns the folders that making dir would create, dir
+// first and its missing parents after it.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
 }
 
 // modelInput returns the input shape of one example of model.
