@@ -63,6 +63,53 @@ func TestOpenCIFARFolderAndArchive(t *testing.T) {
 	}
 }
 
+// TestOpenCIFAR100 opens a CIFAR-100 binary folder, the folder holding
+// it and its archive: the fine labels, and the names of its file.
+func TestOpenCIFAR100(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cifar-100-binary")
+	os.MkdirAll(dir, 0o755)
+	rec := func(fine ...byte) []byte {
+		var b []byte
+		for _, f := range fine {
+			b = append(append(b, f/5, f), bytes.Repeat([]byte{f}, cifarImage)...)
+		}
+		return b
+	}
+	var names []string
+	for i := range 100 {
+		names = append(names, "fine"+string(rune('a'+i/26))+string(rune('a'+i%26)))
+	}
+	files := map[string][]byte{"train.bin": rec(99, 3, 42), "test.bin": rec(7, 64),
+		"fine_label_names.txt": []byte(strings.Join(names, "\n") + "\n"), "coarse_label_names.txt": []byte("c\n")}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for n, b := range files {
+		os.WriteFile(filepath.Join(dir, n), b, 0o644)
+		tw.WriteHeader(&tar.Header{Name: "cifar-100-binary/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	tw.Close()
+	zw.Close()
+	archive := filepath.Join(root, "cifar-100-binary.tar.gz")
+	os.WriteFile(archive, buf.Bytes(), 0o644)
+	for _, p := range []string{dir, root, archive} {
+		s, err := Open(p)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", p, err)
+		}
+		if s.Kind != "CIFAR-100" || s.Train.Len() != 3 || s.Test.Len() != 2 || s.Train.Classes() != 100 || !slices.Equal(s.Names, names) {
+			t.Fatalf("Open(%s): %s, %d train, %d test, %d classes, names %v", p, s.Kind, s.Train.Len(), s.Test.Len(), s.Train.Classes(), s.Names)
+		}
+		ds, _ := s.Train.Sized(32, 32, 3, 0)
+		img := make([]float32, 32*32*3)
+		if l, err := ds.Example(0, img); err != nil || l != 99 || img[0] != byteScale[99] {
+			t.Fatalf("Open(%s): example 0: label %d, %v, %v", p, l, img[0], err)
+		}
+	}
+}
+
 func TestOpenImageSplitsAndErrors(t *testing.T) {
 	root := t.TempDir()
 	for _, p := range []string{"train/cat/a.png", "train/dog/deep/b.png", "val/cat/c.png", "val/dog/d.png"} {
