@@ -130,8 +130,9 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(w, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
 				spec.Name, r.data.spec, n, 100*r.valSplit, nn.Classes(model), r.epochs, *freeze, commas(trainable), commas(frozen))
 		}}
-	if *from != r.resume {
-		j.info.FinetunedFrom = *from
+	j.info.FinetunedFrom = *from
+	if *from == r.resume { // resumed: the run's own checkpoint says what it started from
+		j.info.FinetunedFrom = fromInfo.FinetunedFrom
 	}
 	if len(plan) > 0 {
 		g := &train.GradualUnfreezing{Plan: plan}
