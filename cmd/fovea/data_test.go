@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/weights"
 )
 
 // cifarRecords returns n CIFAR-10 records whose label is i%10 and whose
@@ -218,6 +221,11 @@ func TestBadData(t *testing.T) {
 	badFile := imageFolder(t, 3)
 	broken := filepath.Join(badFile, "mid", "broken.jpg")
 	os.WriteFile(broken, []byte("\xff\xd8 not really a jpeg"), 0o644)
+	badLabel := t.TempDir()
+	b = cifarRecords(4, 5)
+	b[3073] = 17 // record 1's label, of 10 classes
+	os.WriteFile(filepath.Join(badLabel, "data_batch_1.bin"), b, 0o644)
+	os.WriteFile(filepath.Join(badLabel, "test_batch.bin"), cifarRecords(2, 6), 0o644)
 	empty := t.TempDir()
 	out := filepath.Join(t.TempDir(), "never")
 	for _, c := range []struct {
@@ -226,6 +234,7 @@ func TestBadData(t *testing.T) {
 		want   string
 	}{
 		{[]string{"--data", shortCIFAR}, 1, "data_batch_1.bin: size 12285 bytes is not a positive multiple of the 3073-byte CIFAR record"},
+		{[]string{"--data", badLabel}, 1, "data_batch_1.bin: label 17 of record 1 is outside [0, 10)"},
 		{[]string{"--data", noImages}, 1, filepath.Join(noImages, "cats") + " has no .jpg, .jpeg, .png or .gif files"},
 		{[]string{"--data", emptyClass}, 1, filepath.Join(emptyClass, "zebra") + " has no .jpg"},
 		{[]string{"--data", empty}, 1, empty + ": found no data; looked for a CIFAR-10 folder"},
@@ -250,6 +259,24 @@ func TestBadData(t *testing.T) {
 				t.Errorf("fovea %s wrote %s although it could not start", strings.Join(args, " "), out)
 				os.RemoveAll(out)
 			}
+		}
+	}
+	// eval and predict: data of more classes than the model, and an
+	// undecodable file.
+	two := filepath.Join(t.TempDir(), "two.safetensors")
+	mustSave(t, two, weights.StateDict(nn.State(lenet(t, 2))), map[string]string{"model": "lenet5", "classes": "2"})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--weights", two, "--data", imageFolder(t, 2)}, "has 3 classes but the model has 2 outputs"},
+		{[]string{"predict", "--weights", two, "--data", cifarDir}, "has 10 classes but the model has 2 outputs"},
+		{[]string{"eval", "--weights", untrainedWeights(t, t.TempDir()), "--data", badFile}, broken + ": "},
+		{[]string{"predict", broken, "--weights", two}, broken + ": "},
+	} {
+		status, _, stderr := fovea(c.args...)
+		if status != 1 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") {
+			t.Errorf("fovea %s: status %d, stderr %q; want status 1 and one line with %q", strings.Join(c.args, " "), status, stderr, c.want)
 		}
 	}
 	// With --skip-bad the undecodable file is left out and counted.

@@ -248,7 +248,7 @@ func prepare(set data.Set, p prep, df *dataFlags, n int, cacheFile string, budge
 		if len(bad) > 1 {
 			more = fmt.Sprintf(" (and %d more)", len(bad)-1)
 		}
-		return nil, fmt.Errorf("%w%s; --skip-bad trains without such files", bad[0].Err, more)
+		return nil, fmt.Errorf("%w%s; --skip-bad leaves such files out", bad[0].Err, more)
 	}
 	if len(good) == 0 {
 		return nil, fmt.Errorf("no image of %s could be read", filepath.Clean(df.spec))

@@ -382,7 +382,7 @@ func (r *runFlags) dataNote(p prep, tr *prepared, val data.Dataset) string {
 		s += ", cached in " + tr.cache.Where()
 	}
 	if tr.skipped > 0 {
-		s += fmt.Sprintf(", %d unreadable files skipped", tr.skipped)
+		s += fmt.Sprintf(", %d unreadable %s skipped", tr.skipped, map[bool]string{true: "file", false: "files"}[tr.skipped == 1])
 	}
 	if val != nil {
 		s += fmt.Sprintf(", %d held out for validation", val.Len())
