@@ -24,24 +24,37 @@ func cifarBytes(n int) []byte {
 	return b
 }
 
+// writeFolderAndArchive writes files into dir, and into archive as a
+// .tar.gz of dir as distributed (the folder's name, then the files), and
+// returns the archive's bytes.
+func writeFolderAndArchive(t *testing.T, dir, archive string, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(&tar.Header{Name: filepath.Base(dir) + "/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	tw.Close()
+	zw.Close()
+	if err := os.WriteFile(archive, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestOpenCIFARFolderAndArchive(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "cifar-10-batches-bin")
 	os.MkdirAll(dir, 0o755)
 	files := map[string][]byte{"data_batch_1.bin": cifarBytes(3), "data_batch_2.bin": cifarBytes(2), "test_batch.bin": cifarBytes(4),
 		"batches.meta.txt": []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n")}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for n, b := range files {
-		os.WriteFile(filepath.Join(dir, n), b, 0o644)
-		tw.WriteHeader(&tar.Header{Name: "cifar-10-batches-bin/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
-		tw.Write(b)
-	}
-	tw.Close()
-	zw.Close()
 	archive := filepath.Join(root, "c.tar.gz")
-	os.WriteFile(archive, buf.Bytes(), 0o644)
+	buf := writeFolderAndArchive(t, dir, archive, files)
 	for _, p := range []string{dir, root, archive} {
 		s, err := Open(p)
 		if err != nil {
@@ -57,7 +70,7 @@ func TestOpenCIFARFolderAndArchive(t *testing.T) {
 		}
 	}
 	// A truncated archive names itself.
-	os.WriteFile(archive, buf.Bytes()[:buf.Len()/2], 0o644)
+	os.WriteFile(archive, buf[:len(buf)/2], 0o644)
 	if _, err := Open(archive); err == nil || !strings.Contains(err.Error(), archive) {
 		t.Errorf("truncated archive: %v", err)
 	}
@@ -82,18 +95,8 @@ func TestOpenCIFAR100(t *testing.T) {
 	}
 	files := map[string][]byte{"train.bin": rec(99, 3, 42), "test.bin": rec(7, 64),
 		"fine_label_names.txt": []byte(strings.Join(names, "\n") + "\n"), "coarse_label_names.txt": []byte("c\n")}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for n, b := range files {
-		os.WriteFile(filepath.Join(dir, n), b, 0o644)
-		tw.WriteHeader(&tar.Header{Name: "cifar-100-binary/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
-		tw.Write(b)
-	}
-	tw.Close()
-	zw.Close()
 	archive := filepath.Join(root, "cifar-100-binary.tar.gz")
-	os.WriteFile(archive, buf.Bytes(), 0o644)
+	writeFolderAndArchive(t, dir, archive, files)
 	for _, p := range []string{dir, root, archive} {
 		s, err := Open(p)
 		if err != nil {
