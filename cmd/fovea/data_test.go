@@ -192,6 +192,11 @@ func TestDataKinds(t *testing.T) {
 			if status, _, stderr := fovea("train", "--resume", filepath.Join(out, "checkpoint.safetensors"), "--epochs", "1", "--out", out, "--quiet"); status != 0 {
 				t.Errorf("resume: status %d, %s", status, stderr)
 			}
+			// A model file resumes too, as the weights a run starts from.
+			status, stdout, stderr = fovea("train", "--resume", filepath.Join(out, "model.safetensors"), "--epochs", "1", "--out", filepath.Join(out, "again"), "--quiet")
+			if status != 0 || !strings.Contains(stdout, "training starts from its weights") || !strings.Contains(stdout, "data: "+c.kind) {
+				t.Errorf("resume from model.safetensors: status %d, %q, %s", status, stdout, stderr)
+			}
 		})
 	}
 }

@@ -112,7 +112,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	info.Classes, info.ClassNames = 0, nil
-	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, headCache: *cache,
+	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, loaded: *from, headCache: *cache,
 		info:      info,
 		classHint: "give it a new head with --classes",
 		outName:   "finetune-" + spec.Name,

@@ -55,7 +55,7 @@ func (r *runFlags) register(fs *flag.FlagSet, epochs int, epochsDoc string) {
 	fs.IntVar(&r.warmup, "warmup", 0, "epochs of linear learning-rate warm-up (from a tenth of the rate) before --schedule")
 	fs.Float64Var(&r.valSplit, "val-split", 0.1, "fraction of the training data held out for validation")
 	fs.StringVar(&r.out, "out", "", "output folder (default runs/MODEL)")
-	fs.StringVar(&r.resume, "resume", "", "checkpoint to resume from (checkpoint.safetensors of an earlier run with the same flags)")
+	fs.StringVar(&r.resume, "resume", "", "continue the run of this checkpoint (checkpoint.safetensors or best.safetensors of an earlier run with the same flags), or start from the weights of a model.safetensors")
 	fs.IntVar(&r.every, "checkpoint-every", 1000, "also save the checkpoint every N steps within an epoch (0: at epoch ends only); Ctrl-C and SIGTERM save one too")
 	fs.Float64Var(&r.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 norm (0: no clipping)")
 	fs.BoolVar(&r.quiet, "quiet", false, "no progress bar")
@@ -108,10 +108,12 @@ type job struct {
 	// info describes the model for its files; the run adds the data and
 	// the preparation.
 	info models.FileInfo
-	// from is the weights file the model was loaded from, if any: its
-	// preparation is replayed unless the flags say otherwise.
-	from models.FileInfo
-	seed uint64
+	// from describes the weights file the model was loaded from, if any:
+	// its preparation is replayed unless the flags say otherwise. loaded
+	// is its path, if the command loaded it into the model already.
+	from   models.FileInfo
+	loaded string
+	seed   uint64
 	// src is the data, if the command opened it already.
 	src *data.Source
 	// optimizer builds the optimiser.
@@ -174,9 +176,22 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	// --resume takes a checkpoint (checkpoint or best.safetensors), which
+	// continues its run, or a model file, whose weights a run starts from.
 	var resume *weights.Checkpoint
+	weightsOnly := false
 	if r.resume != "" {
-		if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
+		meta, err := weights.LoadMetadata(r.resume)
+		if err != nil {
+			return err
+		}
+		if weightsOnly = meta["format"] != weights.CheckpointFormat; weightsOnly {
+			if r.resume != j.loaded {
+				if _, err := models.LoadPretrained(j.model, r.resume); err != nil {
+					return err
+				}
+			}
+		} else if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
 			return err
 		}
 	}
@@ -285,6 +300,9 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if !r.asJSON {
 		j.describe(stdout, ds.Len(), src.Kind)
 		fmt.Fprintf(stdout, "  data: %s; %s", src.Kind, r.dataNote(p, trainSet, val))
+		if weightsOnly {
+			fmt.Fprintf(stdout, "  %s is a model file, not a checkpoint: training starts from its weights at epoch 1, with a new optimiser state\n", r.resume)
+		}
 	}
 	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
 	// saves a checkpoint; a second one kills at once.
