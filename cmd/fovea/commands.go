@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -240,7 +241,7 @@ func (e *evalFlags) evalData(p prep, classes int) (data.Dataset, *data.Source, e
 		set = src.Train
 	}
 	budget := int64(0) // read once: nothing to cache
-	pr, err := prepare(set, p, &e.data, 0, "", &budget)
+	pr, err := prepare(context.Background(), set, p, &e.data, 0, "", &budget)
 	if err != nil {
 		return nil, nil, err
 	}

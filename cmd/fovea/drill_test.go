@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -333,4 +335,55 @@ func interruptDrill(t *testing.T, ctx context.Context, bin, ref string, drill fu
 	t.Logf("stopped %v after %v, at step %d (batch %s of epoch 2): %s", took.Round(time.Millisecond), sig, c.Step, c.Meta["batch"], strings.TrimSpace(msg))
 	runToEnd(t, ctx, bin, drill(dir, "--resume", ck)...)
 	sameWeights(t, ref, dir)
+}
+
+// TestInterruptWhileReading sends SIGTERM while fovea train reads an
+// image folder, before training: it stops with one line, and the output
+// folder it had made is gone.
+func TestInterruptWhileReading(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := buildFovea(t, ctx)
+	root := t.TempDir()
+	for c, class := range []string{"dark", "bright"} {
+		dir := filepath.Join(root, class)
+		os.MkdirAll(dir, 0o755)
+		for i := range 150 {
+			m := image.NewGray(image.Rect(0, 0, 640, 480))
+			for k := range m.Pix {
+				m.Pix[k] = uint8(k/640+i) + uint8(100*c)
+			}
+			f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)+".jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jpeg.Encode(f, m, nil)
+			f.Close()
+		}
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "train", "--data", root, "--epochs", "1", "--out", out, "--quiet")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The folder is made just before the images are read.
+	for {
+		if _, err := os.Stat(out); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	msg := stderr.String()
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "interrupted") {
+		t.Fatalf("after SIGTERM while reading: %v, %q; want exit status 1 and one line saying it was interrupted", err, msg)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s is left after a run interrupted before training (%s)", out, strings.TrimSpace(msg))
+	}
+	t.Log(strings.TrimSpace(msg))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -211,8 +212,8 @@ type prepared struct {
 
 // prepare readies a split. cacheFile is where its copies go if they do
 // not fit in memory ("": nowhere); n, if above 0, keeps the first n
-// examples only.
-func prepare(set data.Set, p prep, df *dataFlags, n int, cacheFile string, budget *int64) (*prepared, error) {
+// examples only. Reading the files stops when ctx is done.
+func prepare(ctx context.Context, set data.Set, p prep, df *dataFlags, n int, cacheFile string, budget *int64) (*prepared, error) {
 	ds, err := p.sized(set, df.input == "exact")
 	if err != nil {
 		return nil, fmt.Errorf("--data %s: %w", df.spec, err)
@@ -242,7 +243,10 @@ func prepare(set data.Set, p prep, df *dataFlags, n int, cacheFile string, budge
 	if !files {
 		return out, nil
 	}
-	good, bad := data.Check(out.ds, 0)
+	good, bad, err := data.CheckContext(ctx, out.ds, 0)
+	if err != nil {
+		return nil, fmt.Errorf("interrupted while reading the images of --data %s (%v); nothing was written", df.spec, err)
+	}
 	if len(bad) > 0 && !df.skipBad {
 		more := ""
 		if len(bad) > 1 {

@@ -223,15 +223,24 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// Ctrl-C (or SIGTERM) while the data is read stops the run, which
+	// leaves nothing behind; in training, it stops after the batch in
+	// progress and saves a checkpoint. A second one kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	budget := cacheMemory()
-	trainSet, err := prepare(src.Train, p, df, df.limit, cacheFile("train"), &budget)
+	trainSet, err := prepare(ctx, src.Train, p, df, df.limit, cacheFile("train"), &budget)
 	if err != nil {
 		return err
 	}
 	defer trainSet.close()
 	var testSet *prepared
 	if src.Test != nil {
-		if testSet, err = prepare(src.Test, p, df, 0, cacheFile("test"), &budget); err != nil {
+		if testSet, err = prepare(ctx, src.Test, p, df, 0, cacheFile("test"), &budget); err != nil {
 			return err
 		}
 		defer testSet.close()
@@ -304,14 +313,9 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 			fmt.Fprintf(stdout, "  %s is a model file, not a checkpoint: training starts from its weights at epoch 1, with a new optimiser state\n", r.resume)
 		}
 	}
-	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
-	// saves a checkpoint; a second one kills at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted before training began; nothing was written")
+	}
 	started = true
 	start := time.Now()
 	hist, useCache, err := fit(ctx, j, ds, cfg)
