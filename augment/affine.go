@@ -195,7 +195,14 @@ func (a *Affine) Inference(h, w, c int) AffineParams { return AffineParams{Scale
 func (a *Affine) step(k call) (Params, error) { return runStep(a, k) }
 
 // Apply resamples src under the transform p into dst.
+// It checks the shape and the buffers first, as the function Apply
+// does.
 func (a *Affine) Apply(dst, src []float32, h, w, c int, p AffineParams) error {
+	return Apply[AffineParams](a, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (a *Affine) apply(dst, src []float32, h, w, c int, p AffineParams) error {
 	m := p.Matrix()
 	if m == [6]float64{1, 0, 0, 0, 1, 0} {
 		copy(dst, src)

@@ -27,18 +27,30 @@ type Op[P any] interface {
 	// must change the shape, the central crop.
 	Inference(h, w, c int) P
 	// Apply writes the transform of src (h×w×c, HWC) under p into dst,
-	// overwriting all of it. A Pipeline and the function Apply call it
-	// once they have had OutShape accept h×w×c and checked the buffers
-	// (src of h·w·c values, dst of OutShape's size, apart), so it checks
-	// only what p may get wrong (a box of another size, a matrix that
-	// cannot be inverted): call it through them.
+	// overwriting all of it, or returns an error if p does not fit (a
+	// box of another size, a matrix that cannot be inverted). The ops
+	// of this package also check that OutShape accepts h×w×c and that
+	// the buffers fit it (src of h·w·c values, dst of OutShape's size),
+	// as the function Apply does. An Op of your own may leave those
+	// checks to its callers: a Pipeline and the function Apply call it
+	// only once they have made them.
 	Apply(dst, src []float32, h, w, c int, p P) error
+}
+
+// stepOp is what a pipeline's turn needs of an Op: to draw its
+// parameters, and to apply them to a shape and buffers already checked
+// (apply). Each Op of this package is one; Of makes one of any Op.
+type stepOp[P any] interface {
+	Sample(rng *rand.Rand, h, w, c int) P
+	Inference(h, w, c int) P
+	apply(dst, src []float32, h, w, c int, p P) error
 }
 
 // Apply applies op with the parameters p to src, an h×w×c image, into
 // dst: it checks the shape with op.OutShape and the sizes of the buffers,
-// then calls op.Apply. It is the way to use one Op outside a Pipeline, on
-// parameters drawn by op.Sample (or op.Inference, or made by hand).
+// then applies op. It is the way to use one Op outside a Pipeline, on
+// parameters drawn by op.Sample (or op.Inference, or made by hand); the
+// Apply method of an op of this package is this function.
 func Apply[P any](op Op[P], dst, src []float32, h, w, c int, p P) error {
 	oh, ow, oc, err := op.OutShape(h, w, c)
 	if err != nil {
@@ -47,7 +59,12 @@ func Apply[P any](op Op[P], dst, src []float32, h, w, c int, p P) error {
 	if err := checkSizes(dst, src, h, w, c, oh, ow, oc); err != nil {
 		return fmt.Errorf("augment: %T: %w", op, err)
 	}
-	if err := op.Apply(dst, src, h, w, c, p); err != nil {
+	if o, ok := op.(stepOp[P]); ok {
+		err = o.apply(dst, src, h, w, c, p) // an op of this package: its Apply would check again
+	} else {
+		err = op.Apply(dst, src, h, w, c, p)
+	}
+	if err != nil {
 		return fmt.Errorf("augment: %T: %w", op, err)
 	}
 	return nil
@@ -73,14 +90,17 @@ type Transform interface {
 // Of returns op as a Transform, for a Pipeline.
 func Of[P any](op Op[P]) Transform { return typed[P]{op} }
 
-// typed is the Transform of an Op from outside the package.
-type typed[P any] struct{ op Op[P] }
+// typed is the Transform of an Op from outside the package: its own
+// Apply is applied unchecked, as the Op contract allows.
+type typed[P any] struct{ Op[P] }
 
-func (t typed[P]) OutShape(h, w, c int) (int, int, int, error) { return t.op.OutShape(h, w, c) }
+func (t typed[P]) apply(dst, src []float32, h, w, c int, p P) error {
+	return t.Op.Apply(dst, src, h, w, c, p)
+}
 
-func (t typed[P]) step(k call) (Params, error) { return runStep(t.op, k) }
+func (t typed[P]) step(k call) (Params, error) { return runStep(t, k) }
 
-func (t typed[P]) unwrap() any { return t.op }
+func (t typed[P]) unwrap() any { return t.Op }
 
 // name returns the name of t's Op, for errors.
 func name(t Transform) string {
@@ -106,7 +126,7 @@ type call struct {
 // runStep is every transform's step: draw op's parameters (or take those
 // to replay, their type asserted here, once), then apply them. Typed all
 // the way, and k passed by value, a pipeline's Apply allocates nothing.
-func runStep[P any, T Op[P]](op T, k call) (Params, error) {
+func runStep[P any, T stepOp[P]](op T, k call) (Params, error) {
 	var p P
 	switch {
 	case k.replay:
@@ -123,7 +143,7 @@ func runStep[P any, T Op[P]](op T, k call) (Params, error) {
 	if k.draw {
 		return p, nil
 	}
-	return nil, op.Apply(k.dst, k.src, k.h, k.w, k.c, p)
+	return nil, op.apply(k.dst, k.src, k.h, k.w, k.c, p)
 }
 
 // Pipeline applies transforms one after another. It implements
@@ -213,9 +233,6 @@ func (p *Pipeline) Replay(dst, src []float32, h, w, c int, pp PipelineParams) er
 // pooled buffer and the last written into dst. With pp, each turn
 // replays its parameters.
 func (p *Pipeline) run(dst, src []float32, h, w, c int, k call, pp PipelineParams) error {
-	if len(src) != h*w*c {
-		return fmt.Errorf("augment: source holds %d values, a %dx%dx%d image %d", len(src), h, w, c, h*w*c)
-	}
 	// shapes[i] is the input shape of transform i, shapes[n] the output.
 	var stack [8][3]int
 	shapes := append(stack[:0], [3]int{h, w, c})
@@ -231,8 +248,8 @@ func (p *Pipeline) run(dst, src []float32, h, w, c int, k call, pp PipelineParam
 			half[i%2] = max(half[i%2], h*w*c)
 		}
 	}
-	if len(dst) != h*w*c {
-		return fmt.Errorf("augment: destination holds %d values, a %dx%dx%d image %d", len(dst), h, w, c, h*w*c)
+	if err := checkSizes(dst, src, shapes[0][0], shapes[0][1], shapes[0][2], h, w, c); err != nil {
+		return fmt.Errorf("augment: %w", err)
 	}
 	if len(p.Transforms) == 0 {
 		copy(dst, src)

@@ -3,6 +3,7 @@ package augment
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/foveaml/fovea/data"
@@ -198,5 +199,55 @@ func TestPipelineChecksShapesOnce(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, func() { p.Replay(out, img, 6, 5, 3, pp) }); n != 0 {
 		t.Errorf("Replay: %v allocations per image", n)
+	}
+}
+
+// TestOpApplyChecksBuffers calls the Apply method of every op of the
+// package directly, as a user may: buffers of the wrong size and a
+// shape the op cannot take are errors that say what was expected, never
+// a panic or a silent partial write.
+func TestOpApplyChecksBuffers(t *testing.T) {
+	checkDirectApply(t, HorizontalFlip{})
+	checkDirectApply(t, VerticalFlip{})
+	checkDirectApply(t, &Affine{Degrees: [2]float64{-10, 10}})
+	checkDirectApply(t, ColorJitter{Brightness: 0.2})
+	checkDirectApply(t, Grayscale{})
+	checkDirectApply(t, Normalize{Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.2, 0.2, 0.2}})
+	checkDirectApply(t, RandomCrop{Height: 4, Width: 4})
+	checkDirectApply(t, CenterCrop{Height: 4, Width: 4})
+	checkDirectApply(t, RandomResizedCrop{Height: 4, Width: 4})
+	checkDirectApply(t, RandomErasing{})
+	checkDirectApply(t, ImageNetPCA)
+	checkDirectApply(t, Resize{Height: 4, Width: 4})
+}
+
+func checkDirectApply[P any](t *testing.T, op Op[P]) {
+	t.Helper()
+	h, w, c := 8, 8, 3
+	oh, ow, oc, err := op.OutShape(h, w, c)
+	if err != nil {
+		t.Fatalf("%T.OutShape: %v", op, err)
+	}
+	p := op.Inference(h, w, c)
+	src := randImage(newRand(1), h, w, c)
+	dst := make([]float32, oh*ow*oc)
+	if err := op.Apply(dst, src, h, w, c, p); err != nil {
+		t.Fatalf("%T.Apply on fitting buffers: %v", op, err)
+	}
+	for _, k := range []struct {
+		what, want string
+		dst, src   []float32
+	}{
+		{"a short destination", "destination holds", dst[:len(dst)-1], src},
+		{"a long destination", "destination holds", make([]float32, len(dst)+1), src},
+		{"a short source", "source holds", dst, src[:len(src)-1]},
+	} {
+		err := op.Apply(k.dst, k.src, h, w, c, p)
+		if err == nil || !strings.Contains(err.Error(), k.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%T.Apply with %s: %v; want a one-line error saying %q", op, k.what, err, k.want)
+		}
+	}
+	if err := op.Apply(dst, src, 0, w, c, p); err == nil || !strings.Contains(err.Error(), "0x8x3") {
+		t.Errorf("%T.Apply of a 0x8x3 image: %v; want an error naming the shape", op, err)
 	}
 }

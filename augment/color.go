@@ -79,7 +79,14 @@ func (j ColorJitter) step(k call) (Params, error) { return runStep(j, k) }
 
 // Apply scales src's brightness, contrast and saturation and shifts its
 // hue into dst.
-func (j ColorJitter) Apply(dst, src []float32, h, w, c int, jp JitterParams) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (j ColorJitter) Apply(dst, src []float32, h, w, c int, p JitterParams) error {
+	return Apply[JitterParams](j, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (j ColorJitter) apply(dst, src []float32, h, w, c int, jp JitterParams) error {
 	copy(dst, src)
 	if b := float32(jp.Brightness); b != 1 {
 		for i, v := range dst {
@@ -205,7 +212,14 @@ func (Grayscale) Inference(h, w, c int) GrayParams { return GrayParams{} }
 func (g Grayscale) step(k call) (Params, error) { return runStep(g, k) }
 
 // Apply writes src, grey if p says so, into dst.
+// It checks the shape and the buffers first, as the function Apply
+// does.
 func (g Grayscale) Apply(dst, src []float32, h, w, c int, p GrayParams) error {
+	return Apply[GrayParams](g, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (g Grayscale) apply(dst, src []float32, h, w, c int, p GrayParams) error {
 	if !p.Gray || c != 3 {
 		copy(dst, src)
 		return nil
@@ -254,7 +268,14 @@ func (Normalize) Inference(h, w, c int) NoParams { return NoParams{} }
 func (n Normalize) step(k call) (Params, error) { return runStep(n, k) }
 
 // Apply normalises src into dst.
-func (n Normalize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (n Normalize) Apply(dst, src []float32, h, w, c int, p NoParams) error {
+	return Apply[NoParams](n, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (n Normalize) apply(dst, src []float32, h, w, c int, _ NoParams) error {
 	// The statistics as float32, on the stack for up to four channels.
 	var stack [2][4]float32
 	mean, scale := stack[0][:], stack[1][:]

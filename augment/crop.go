@@ -162,7 +162,14 @@ func (r RandomCrop) Inference(h, w, c int) Box {
 func (r RandomCrop) step(k call) (Params, error) { return runStep(r, k) }
 
 // Apply copies the box b of src, padded as r says, into dst.
-func (r RandomCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (r RandomCrop) Apply(dst, src []float32, h, w, c int, p Box) error {
+	return Apply[Box](r, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (r RandomCrop) apply(dst, src []float32, h, w, c int, b Box) error {
 	if ch, cw, _ := cropSize(r.Height, r.Width, h, w); b.W != cw || b.H != ch {
 		return fmt.Errorf("box %v is not the crop's %dx%d", b, ch, cw)
 	}
@@ -203,7 +210,14 @@ func (cc CenterCrop) Inference(h, w, c int) Box {
 func (cc CenterCrop) step(k call) (Params, error) { return runStep(cc, k) }
 
 // Apply copies box b of src into dst; the box must lie inside the image.
-func (cc CenterCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (cc CenterCrop) Apply(dst, src []float32, h, w, c int, p Box) error {
+	return Apply[Box](cc, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (cc CenterCrop) apply(dst, src []float32, h, w, c int, b Box) error {
 	if b.W != cc.Width || b.H != cc.Height || b.X < 0 || b.Y < 0 || b.X+b.W > w || b.Y+b.H > h {
 		return fmt.Errorf("box %v is not a %dx%d crop inside the %dx%d image", b, cc.Height, cc.Width, h, w)
 	}
@@ -294,6 +308,13 @@ func aspectBox(h, w, oh, ow int) Box {
 }
 
 // Apply resizes box b of src into dst.
-func (r RandomResizedCrop) Apply(dst, src []float32, h, w, c int, b Box) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (r RandomResizedCrop) Apply(dst, src []float32, h, w, c int, p Box) error {
+	return Apply[Box](r, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (r RandomResizedCrop) apply(dst, src []float32, h, w, c int, b Box) error {
 	return resizeBox(dst, r.Height, r.Width, src, h, w, c, b, r.Interp)
 }

@@ -16,10 +16,11 @@
 // Every transform is an Op[P] that works in two steps: Sample draws its
 // random parameters of type P for one image (a FlipParams, a crop Box,
 // an AffineParams, the PCAParams alphas) from the *rand.Rand it is given,
-// and Apply applies them. The parameters are plain typed values: they
-// can be logged, edited and replayed on another image of the same size,
-// a label map say, by the function Apply or through a Pipeline's Sample
-// and Replay. A Pipeline checks each transform's shape once per image,
+// and Apply applies them, checking the shape and the buffers first. The
+// parameters are plain typed values: they can be logged, edited and
+// replayed on another image of the same size, a label map say, by the
+// op's Apply (for an Op of your own, the function Apply) or through a
+// Pipeline's Sample and Replay. A Pipeline checks each transform's shape once per image,
 // then lets it draw and apply; an Op of your own joins a pipeline
 // through Of. The data loader seeds each example's source from (seed,
 // epoch, index) (data.ExampleSeed), so an augmented batch is the same

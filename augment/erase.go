@@ -67,7 +67,14 @@ func (RandomErasing) Inference(h, w, c int) EraseParams { return EraseParams{} }
 func (r RandomErasing) step(k call) (Params, error) { return runStep(r, k) }
 
 // Apply copies src into dst with p's box, clipped to the image, erased.
-func (r RandomErasing) Apply(dst, src []float32, h, w, c int, ep EraseParams) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (r RandomErasing) Apply(dst, src []float32, h, w, c int, p EraseParams) error {
+	return Apply[EraseParams](r, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (r RandomErasing) apply(dst, src []float32, h, w, c int, ep EraseParams) error {
 	copy(dst, src)
 	if !ep.Erase {
 		return nil

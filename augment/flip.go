@@ -26,7 +26,14 @@ func (f HorizontalFlip) Sample(rng *rand.Rand, h, w, c int) FlipParams { return 
 func (HorizontalFlip) Inference(h, w, c int) FlipParams { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
+// It checks the shape and the buffers first, as the function Apply
+// does.
 func (f HorizontalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) error {
+	return Apply[FlipParams](f, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (f HorizontalFlip) apply(dst, src []float32, h, w, c int, p FlipParams) error {
 	return applyFlip(dst, src, h, w, c, p, FlipH)
 }
 
@@ -50,7 +57,14 @@ func (f VerticalFlip) Sample(rng *rand.Rand, h, w, c int) FlipParams { return sa
 func (VerticalFlip) Inference(h, w, c int) FlipParams { return FlipParams{} }
 
 // Apply mirrors src into dst if p says so, else copies it.
+// It checks the shape and the buffers first, as the function Apply
+// does.
 func (f VerticalFlip) Apply(dst, src []float32, h, w, c int, p FlipParams) error {
+	return Apply[FlipParams](f, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (f VerticalFlip) apply(dst, src []float32, h, w, c int, p FlipParams) error {
 	return applyFlip(dst, src, h, w, c, p, FlipV)
 }
 

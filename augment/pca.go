@@ -91,7 +91,14 @@ func (PCAColor) Inference(h, w, c int) PCAParams { return PCAParams{} }
 func (pc PCAColor) step(k call) (Params, error) { return runStep(pc, k) }
 
 // Apply adds the shift of p to every pixel of src, into dst.
+// It checks the shape and the buffers first, as the function Apply
+// does.
 func (pc PCAColor) Apply(dst, src []float32, h, w, c int, p PCAParams) error {
+	return Apply[PCAParams](pc, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (pc PCAColor) apply(dst, src []float32, h, w, c int, p PCAParams) error {
 	s := pc.Shift(p)
 	r, g, b := float32(s[0]), float32(s[1]), float32(s[2])
 	for i := 0; i < len(src); i += 3 {

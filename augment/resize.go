@@ -83,7 +83,14 @@ func (Resize) Sample(rng *rand.Rand, h, w, c int) NoParams { return NoParams{} }
 func (Resize) Inference(h, w, c int) NoParams { return NoParams{} }
 
 // Apply resizes src into dst.
-func (r Resize) Apply(dst, src []float32, h, w, c int, _ NoParams) error {
+// It checks the shape and the buffers first, as the function Apply
+// does.
+func (r Resize) Apply(dst, src []float32, h, w, c int, p NoParams) error {
+	return Apply[NoParams](r, dst, src, h, w, c, p)
+}
+
+// apply is Apply on a shape and buffers already checked.
+func (r Resize) apply(dst, src []float32, h, w, c int, _ NoParams) error {
 	return resizeBox(dst, r.Height, r.Width, src, h, w, c, Box{W: w, H: h}, r.Interp)
 }
 

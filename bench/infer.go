@@ -29,17 +29,21 @@ import (
 // models exported to ONNX, run from Go through cgo), each with 2 threads.
 // One line per model in images per second:
 //
-//	case  fovea_img/s  torch_best  ratio  ort  ratio_ort
+//	case  fovea_img/s  torch_best  ratio  ort  ratio_ort  rounds_ort
 //
-// ort_peer.sh runs once for all the models, before fovea; its first run
+// The sides are measured in turns, model by model, over -rounds rounds
+// (see rounds.go). ort_peer.sh runs once per model and round; its first run
 // fetches onnxruntime-node with npm, exports the models with torch and
 // builds a Go program, which may take minutes (cached after that in
 // ~/.cache/fovea-peer). Peak RSS is not reported: getrusage's maxrss is
 // per process, and the four models run in one.
 
-// ortFlag is the ONNX Runtime peer script; "" looks for
-// ort_peer.sh beside the PyTorch peer, "off" skips the column.
-var ortFlag = flag.String("ort", "", "infer, latency, onnx: path of the ONNX Runtime peer script (default: ort_peer.sh beside the\nPyTorch peer), or \"off\" to skip that column")
+// ortFlag is the ONNX Runtime peer script; "" looks for the
+// module's own (ortPeer), "off" skips the column.
+var ortFlag = flag.String("ort", "", "infer, latency, onnx: path of the ONNX Runtime peer script (default: the module's\nbench/peer/ort_peer.sh), or \"off\" to skip that column")
+
+// ortPeer is the ONNX Runtime peer, relative to the module's root.
+var ortPeer = filepath.Join("bench", "peer", "ort_peer.sh")
 
 const (
 	inferBatch = 8
@@ -169,9 +173,9 @@ func ortScript(o options) (string, string) {
 	case "off":
 		return "", "disabled with -ort=off"
 	case "":
-		p := filepath.Join(filepath.Dir(o.peer), "ort_peer.sh")
+		p := findUp(ortPeer)
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Sprintf("ort_peer.sh not found beside %s (set -ort)", o.peer)
+			return "", fmt.Sprintf("%s not found from the working directory up (set -ort)", ortPeer)
 		}
 		return p, ""
 	}
@@ -254,73 +258,90 @@ func inferNames(o options, batch int) []string {
 	return names
 }
 
-// peerORT runs the ONNX Runtime peer once for names at batch, when it
-// is there, prints how long it took and its version, and returns its
-// outcome and why its column is empty ("" when it is not), which it
-// prints too.
-func peerORT(o options, names []string, batch int) (ortRun, string) {
-	var ort ortRun
-	script, why := ortScript(o)
-	if why == "" && len(names) > 0 {
-		ort = runORT(script, names, o.reps, batch)
-		why = ort.why
-		fmt.Printf("# ONNX Runtime peer took %.1f s for %d models at batch %d (its first run also fetches, builds, and exports at that batch)\n",
-			ort.elapsed.Seconds(), len(names), batch)
-		if ort.version != "" {
-			fmt.Printf("# %s\n", ort.version)
+// inferRate builds the registered model name and returns fovea's
+// median images/s of reps runs at batch, freeing the model before it
+// returns so that the next side measured has the memory.
+func inferRate(name string, batch, reps int) (float64, error) {
+	run, err := inferRunner(name, batch)
+	if err != nil {
+		return 0, err
+	}
+	var runErr error
+	f := medianRate(func() {
+		if _, err := run(); err != nil && runErr == nil {
+			runErr = err
 		}
+	}, float64(batch), reps)
+	run = nil
+	runtime.GC()
+	return f, runErr
+}
+
+// torchInfer returns PyTorch's best images/s for model at batch, and its
+// layout, or 0 (with the error on stderr) when it fails.
+func torchInfer(o options, model string, batch, reps int) (float64, string) {
+	args := []string{"infer", "--model", model, "--batch", strconv.Itoa(batch), "--size", strconv.Itoa(inferSize)}
+	r, err := timeTorch(o.peer, args, reps)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: torch: %v\n", batchCaseName(model, batch), err)
+		return 0, ""
 	}
-	if why != "" {
-		fmt.Printf("# ONNX Runtime column skipped: %s\n", why)
-	}
-	return ort, why
+	return r.Best, r.Layout
 }
 
 // runInfer prints the inference table.
 func runInfer(o options) error {
 	names := inferNames(o, inferBatch)
-	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s, median of %d\n",
-		o.threads, inferBatch, inferSize, inferSize, o.reps)
+	fmt.Printf("# fovea inference (no-grad tape), %d threads (GOMAXPROCS), batch %d, %d×%d×3, random weights; images/s,\n"+
+		"# median of %d rounds, each the median of %d runs; the peers measured in turn with fovea in each round\n",
+		o.threads, inferBatch, inferSize, inferSize, o.rounds, o.reps)
+	fmt.Printf("# ratio = fovea / peer, the median of the rounds' ratios (rounds_ort lists ONNX Runtime's)\n")
 	if o.why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
 	}
-	ort, why := peerORT(o, names, inferBatch)
-	fmt.Printf("%-24s %12s %18s %6s %10s %9s\n", "case", "fovea_img/s", "torch_best", "ratio", "ort", "ratio_ort")
-	for _, n := range names {
-		name := inferCaseName(n)
-		run, err := inferRunner(n, inferBatch)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		var runErr error
-		f := medianRate(func() {
-			if _, err := run(); err != nil && runErr == nil {
-				runErr = err
+	layouts := make([]string, len(names))
+	figs, why, err := inTurns(o, names, inferBatch, sides{
+		fovea: func(i int) (float64, error) {
+			f, err := inferRate(names[i], inferBatch, o.reps)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", inferCaseName(names[i]), err)
 			}
-		}, inferBatch, o.reps)
-		if runErr != nil {
-			return fmt.Errorf("%s: %w", name, runErr)
-		}
-		run = nil
-		runtime.GC() // free this model's weights and buffers before the peer runs
+			return f, nil
+		},
+		torch: func(i int) float64 {
+			if o.why != "" {
+				return 0
+			}
+			v, layout := torchInfer(o, names[i], inferBatch, o.reps)
+			if v > 0 {
+				layouts[i] = layout
+			}
+			return v
+		},
+		ort: func(i int, r ortRun) float64 { return r.rates[inferCaseName(names[i])] },
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-24s %12s %18s %6s %10s %9s  %s\n", "case", "fovea_img/s", "torch_best", "ratio", "ort", "ratio_ort", "rounds_ort")
+	for i, n := range names {
+		f := figs[i]
 		torchCol, ratio := "-", "-"
 		if o.why == "" {
-			peer := []string{"infer", "--model", n, "--batch", strconv.Itoa(inferBatch), "--size", strconv.Itoa(inferSize)}
-			if r, err := timeTorch(o.peer, peer, o.reps); err != nil {
-				torchCol = "error"
-				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", name, err)
-			} else {
-				torchCol = fmt.Sprintf("%.2f (%s)", r.Best, r.Layout)
-				ratio = fmt.Sprintf("%.2f", f/r.Best)
-			}
+			torchCol = "error"
+		}
+		if t := median(f.torch); t > 0 {
+			torchCol = fmt.Sprintf("%.2f (%s)", t, layouts[i])
+			ratio = fmt.Sprintf("%.2f", median(f.ratios(f.torch)))
 		}
 		ortCol, ratioORT := "-", "-"
-		if v, ok := ort.rates[name]; ok {
-			ortCol, ratioORT = fmt.Sprintf("%.2f", v), fmt.Sprintf("%.2f", f/v)
-		} else if why == "" {
+		if why == "" {
 			ortCol = "missing"
 		}
-		fmt.Printf("%-24s %12.2f %18s %6s %10s %9s\n", name, f, torchCol, ratio, ortCol, ratioORT)
+		if v := median(f.ort); v > 0 {
+			ortCol, ratioORT = fmt.Sprintf("%.2f", v), fmt.Sprintf("%.2f", median(f.ratios(f.ort)))
+		}
+		fmt.Printf("%-24s %12.2f %18s %6s %10s %9s  %s\n", inferCaseName(n), median(f.fovea), torchCol, ratio, ortCol, ratioORT, roundList(f.ratios(f.ort)))
 	}
 	return nil
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -17,13 +15,15 @@ import (
 // models fixed at batch 1), each with 2 threads. One line per model in
 // milliseconds per image:
 //
-//	case  fovea_ms  fovea_p90  torch_ms  ratio  ort_ms  ort_p90  ratio_ort
+//	case  fovea_ms  fovea_p90  torch_ms  ratio  ort_ms  ort_p90  ratio_ort  rounds_ort
 //
-// fovea's and ONNX Runtime's figures are the median and the 90th
-// percentile of single calls, -reps rounds of calls each at least 0.3 s
-// long, after two untimed calls. PyTorch's is the median of 10×-reps
-// single calls (the peer times one call a repetition). The ratios are
-// the peer's median over fovea's: above 1 fovea answers sooner.
+// In each turn, fovea's and ONNX Runtime's figures are the median and the
+// 90th percentile of single calls, -reps runs of calls each at least
+// 0.3 s long, after two untimed calls; PyTorch's is the median of
+// 10×-reps single calls (the peer times one call a repetition). The
+// sides take -rounds turns model by model (see rounds.go); a column is
+// the median of its turns, and a ratio (the peer's ms over fovea's:
+// above 1 fovea answers sooner) the median of the turns' ratios.
 
 // latencyBatch is the batch the latency table times.
 const latencyBatch = 1
@@ -72,20 +72,24 @@ func measureLatency(fn func() error, reps int, minRun time.Duration) (latency, e
 }
 
 // latencyRow is one line of the latency table. A peer's empty column
-// holds "-" (not run) or a word saying why (torchCol, ortCol).
+// holds "-" (not run) or a word saying why (torchCol, ortCol). The
+// ratios are the median of the rounds' (peer's ms over fovea's), and
+// rounds lists ONNX Runtime's.
 type latencyRow struct {
-	name     string
-	fovea    latency
-	torchMs  float64 // 0: see torchCol
-	torchCol string
-	ort      latency // median 0: see ortCol
-	ortCol   string
+	name            string
+	fovea           latency
+	torchMs         float64 // 0: see torchCol
+	torchCol        string
+	ort             latency // median 0: see ortCol
+	ortCol          string
+	ratio, ratioORT float64
+	rounds          []float64
 }
 
 // latencyHeader is the latency table's column line.
 func latencyHeader() string {
-	return fmt.Sprintf("%-24s %9s %9s %17s %6s %8s %8s %9s",
-		"case", "fovea_ms", "fovea_p90", "torch_ms", "ratio", "ort_ms", "ort_p90", "ratio_ort")
+	return fmt.Sprintf("%-24s %9s %9s %17s %6s %8s %8s %9s  %s",
+		"case", "fovea_ms", "fovea_p90", "torch_ms", "ratio", "ort_ms", "ort_p90", "ratio_ort", "rounds_ort")
 }
 
 // String formats the row under latencyHeader.
@@ -99,7 +103,7 @@ func (r latencyRow) String() string {
 		if r.torchCol != "" {
 			torch += " (" + r.torchCol + ")"
 		}
-		ratio = fmt.Sprintf("%.2f", r.torchMs/r.fovea.median)
+		ratio = fmt.Sprintf("%.2f", r.ratio)
 	}
 	ort, ortP90, ratioORT := r.ortCol, "-", "-"
 	if ort == "" {
@@ -107,10 +111,10 @@ func (r latencyRow) String() string {
 	}
 	if r.ort.median > 0 {
 		ort, ortP90 = fmt.Sprintf("%.2f", r.ort.median), fmt.Sprintf("%.2f", r.ort.p90)
-		ratioORT = fmt.Sprintf("%.2f", r.ort.median/r.fovea.median)
+		ratioORT = fmt.Sprintf("%.2f", r.ratioORT)
 	}
-	return fmt.Sprintf("%-24s %9.2f %9.2f %17s %6s %8s %8s %9s",
-		r.name, r.fovea.median, r.fovea.p90, torch, ratio, ort, ortP90, ratioORT)
+	return fmt.Sprintf("%-24s %9.2f %9.2f %17s %6s %8s %8s %9s  %s",
+		r.name, r.fovea.median, r.fovea.p90, torch, ratio, ort, ortP90, ratioORT, roundList(r.rounds))
 }
 
 // torchLatencyReps is how many single calls the PyTorch peer times for
@@ -120,38 +124,71 @@ func torchLatencyReps(reps int) int { return 10 * reps }
 // runLatency prints the batch-1 latency table.
 func runLatency(o options) error {
 	names := inferNames(o, latencyBatch)
-	fmt.Printf("# fovea batch-%d inference latency (no-grad tape), %d threads (GOMAXPROCS), %d×%d×3, random weights; ms per image, median and p90 of single calls over %d rounds of ≥0.3 s\n",
-		latencyBatch, o.threads, inferSize, inferSize, o.reps)
-	fmt.Printf("# ratio = torch_ms / fovea_ms, ratio_ort = ort_ms / fovea_ms: above 1 fovea answers sooner\n")
+	fmt.Printf("# fovea batch-%d inference latency (no-grad tape), %d threads (GOMAXPROCS), %d×%d×3, random weights; ms per image,\n"+
+		"# median and p90 of single calls over %d runs of ≥0.3 s, the median of %d turns with the peers\n",
+		latencyBatch, o.threads, inferSize, inferSize, o.reps, o.rounds)
+	fmt.Printf("# ratio = torch_ms / fovea_ms, ratio_ort = ort_ms / fovea_ms, medians of the turns' ratios: above 1 fovea answers sooner\n")
 	if o.why != "" {
 		fmt.Printf("# PyTorch column skipped: %s\n", o.why)
 	}
-	ort, why := peerORT(o, names, latencyBatch)
-	fmt.Println(latencyHeader())
-	for _, n := range names {
-		row := latencyRow{name: batchCaseName(n, latencyBatch)}
-		run, err := inferRunner(n, latencyBatch)
-		if err != nil {
-			return fmt.Errorf("%s: %w", row.name, err)
-		}
-		row.fovea, err = measureLatency(func() error { _, err := run(); return err }, o.reps, 300*time.Millisecond)
-		if err != nil {
-			return fmt.Errorf("%s: %w", row.name, err)
-		}
-		run = nil
-		runtime.GC() // free this model's weights and buffers before the peer runs
-		if o.why == "" {
-			peer := []string{"infer", "--model", n, "--batch", strconv.Itoa(latencyBatch), "--size", strconv.Itoa(inferSize)}
-			if r, err := timeTorch(o.peer, peer, torchLatencyReps(o.reps)); err != nil {
-				row.torchCol = "error"
-				fmt.Fprintf(os.Stderr, "%s: torch: %v\n", row.name, err)
-			} else {
-				row.torchMs, row.torchCol = 1000*latencyBatch/r.Best, r.Layout
+	// The turns compare rates (calls a second); the p90s are kept aside.
+	foveaP90, ortP90 := make([][]float64, len(names)), make([][]float64, len(names))
+	layouts := make([]string, len(names))
+	figs, why, err := inTurns(o, names, latencyBatch, sides{
+		fovea: func(i int) (float64, error) {
+			run, err := inferRunner(names[i], latencyBatch)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", batchCaseName(names[i], latencyBatch), err)
 			}
+			l, err := measureLatency(func() error { _, err := run(); return err }, o.reps, 300*time.Millisecond)
+			run = nil
+			runtime.GC() // free this model's weights and buffers before a peer runs
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", batchCaseName(names[i], latencyBatch), err)
+			}
+			foveaP90[i] = append(foveaP90[i], l.p90)
+			return 1000 / l.median, nil
+		},
+		torch: func(i int) float64 {
+			if o.why != "" {
+				return 0
+			}
+			v, layout := torchInfer(o, names[i], latencyBatch, torchLatencyReps(o.reps))
+			if v > 0 {
+				layouts[i] = layout
+			}
+			return v * latencyBatch
+		},
+		ort: func(i int, r ortRun) float64 {
+			l, ok := r.lat[batchCaseName(names[i], latencyBatch)]
+			if !ok {
+				return 0
+			}
+			ortP90[i] = append(ortP90[i], l.p90)
+			return 1000 / l.median
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ms := func(rates []float64) float64 {
+		if m := median(rates); m > 0 {
+			return 1000 / m
 		}
-		if l, ok := ort.lat[row.name]; ok {
-			row.ort = l
-		} else if why == "" {
+		return 0
+	}
+	fmt.Println(latencyHeader())
+	for i, n := range names {
+		f := figs[i]
+		row := latencyRow{name: batchCaseName(n, latencyBatch),
+			fovea:   latency{median: ms(f.fovea), p90: median(foveaP90[i])},
+			torchMs: ms(f.torch), torchCol: layouts[i],
+			ort:   latency{median: ms(f.ort), p90: median(ortP90[i])},
+			ratio: median(f.ratios(f.torch)), ratioORT: median(f.ratios(f.ort)), rounds: f.ratios(f.ort)}
+		if o.why == "" && row.torchMs == 0 {
+			row.torchCol = "error"
+		}
+		if why == "" && row.ort.median == 0 {
 			row.ortCol = "missing"
 		}
 		fmt.Println(row)

@@ -72,18 +72,19 @@ func TestParseORTLatency(t *testing.T) {
 // the ratios are the peers' medians over fovea's.
 func TestLatencyRow(t *testing.T) {
 	full := latencyRow{name: "infer_resnet50_b1_224", fovea: latency{median: 20, p90: 25},
-		torchMs: 30, torchCol: "cl", ort: latency{median: 25, p90: 27}}
+		torchMs: 30, torchCol: "cl", ort: latency{median: 25, p90: 27}, ratio: 1.5, ratioORT: 1.25, rounds: []float64{1.2, 1.25, 1.3}}
 	f := strings.Fields(full.String())
-	want := []string{"infer_resnet50_b1_224", "20.00", "25.00", "30.00", "(cl)", "1.50", "25.00", "27.00", "1.25"}
+	want := []string{"infer_resnet50_b1_224", "20.00", "25.00", "30.00", "(cl)", "1.50", "25.00", "27.00", "1.25", "1.20,1.25,1.30"}
 	if !slices.Equal(f, want) {
 		t.Errorf("full row %q, want %q", f, want)
 	}
-	if h := latencyHeader(); len(h) != len(full.String()) {
-		t.Errorf("header is %d wide, row %d:\n%s\n%s", len(h), len(full.String()), h, full)
+	if h, row := latencyHeader(), full.String(); strings.Index(h, "rounds_ort") != strings.Index(row, "1.20,") {
+		t.Errorf("the rounds column starts at %d in the header, %d in the row:\n%s\n%s",
+			strings.Index(h, "rounds_ort"), strings.Index(row, "1.20,"), h, row)
 	}
 	empty := latencyRow{name: "infer_vgg16_b1_224", fovea: latency{median: 100, p90: 110}, torchCol: "error", ortCol: "missing"}
 	f = strings.Fields(empty.String())
-	want = []string{"infer_vgg16_b1_224", "100.00", "110.00", "error", "-", "missing", "-", "-"}
+	want = []string{"infer_vgg16_b1_224", "100.00", "110.00", "error", "-", "missing", "-", "-", "-"}
 	if !slices.Equal(f, want) {
 		t.Errorf("row without peers %q, want %q", f, want)
 	}
@@ -110,5 +111,32 @@ func TestInferNames(t *testing.T) {
 	}
 	if got := inferNames(options{only: "vgg"}, latencyBatch); !slices.Equal(got, []string{"vgg16"}) {
 		t.Errorf("-run vgg: %v", got)
+	}
+}
+
+// TestRoundsFigures checks a case's ratios pair each round's sides and
+// skip the rounds a peer missed, and the median of an even count.
+func TestRoundsFigures(t *testing.T) {
+	var f sideFigures
+	f.add(10, 5, 20)
+	f.add(12, 0, 10)
+	f.add(9, 9, 0)
+	if got := f.ratios(f.torch); !slices.Equal(got, []float64{2, 1}) {
+		t.Errorf("torch ratios %v, want [2 1]", got)
+	}
+	if got := f.ratios(f.ort); !slices.Equal(got, []float64{0.5, 1.2}) {
+		t.Errorf("ort ratios %v, want [0.5 1.2]", got)
+	}
+	if m := median([]float64{4, 1, 0, 2}); m != 2 {
+		t.Errorf("median of 4,1,2 (0 skipped) = %v, want 2", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 1..4 = %v, want 2.5", m)
+	}
+	if m := median(nil); m != 0 {
+		t.Errorf("median of none = %v", m)
+	}
+	if s := roundList([]float64{1, 1.234}); s != "1.00,1.23" {
+		t.Errorf("roundList %q", s)
 	}
 }

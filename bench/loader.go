@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -195,10 +194,4 @@ func runLoader(o options, photos, cifar string) error {
 		fmt.Printf("%-22s %8d %14.0f %12.0f %12.1f %12.1f %11.1f\n", c.name, ds.Len(), mc, mw, mt, mw/mt, mc/mt)
 	}
 	return nil
-}
-
-// median returns the median of v (which it sorts).
-func median(v []float64) float64 {
-	slices.Sort(v)
-	return v[len(v)/2]
 }

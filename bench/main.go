@@ -38,7 +38,7 @@
 //	go run ./bench time99 [-epochs 12] [-peer bench/peer/torch_lenet_mnist.py] [-torch=false]
 //	go run ./bench infer [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //	go run ./bench latency [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
-//	go run ./bench serve [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
+//	go run ./bench serve [-rounds 3] [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
 //
 // loader times the data loader as fovea train runs it (workers decoding,
 // resizing and augmenting, the decoded images cached) beside training
@@ -303,6 +303,7 @@ var modes = []string{"kernels", "train", "time99", "infer", "latency", "onnx", "
 // skipped ("" when it is not).
 type options struct {
 	reps    int
+	rounds  int // infer, latency: turns of the peers and fovea (see rounds.go)
 	peer    string
 	only    string
 	why     string
@@ -324,6 +325,7 @@ func main() {
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
+	rounds := flag.Int("rounds", 3, "infer, latency: rounds in which the peers and fovea measure each model in turn;\nthe ratios are the medians of the rounds'. serve: rounds of a pass with batching and one without")
 	peer := flag.String("peer", "", "path of the PyTorch peer script (default: ../shared/peer/torch_peer.py for kernels\nand train, bench/peer/torch_lenet_mnist.py for time99, looked for from here upwards)")
 	epochs := flag.Int("epochs", 12, "time99: epochs of the cosine schedule, the most it trains")
 	torch := flag.Bool("torch", true, "time PyTorch too")
@@ -344,6 +346,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: -reps %d: want at least 1\n", *reps)
 		os.Exit(2)
 	}
+	if *rounds < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -rounds %d: want at least 1\n", *rounds)
+		os.Exit(2)
+	}
 	if *epochs < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -epochs %d: want at least 1\n", *epochs)
 		os.Exit(2)
@@ -354,7 +360,7 @@ func main() {
 			*peer = findUp(time99Peer)
 		}
 	}
-	o := options{reps: *reps, peer: *peer, only: *only, threads: cpu.Workers(), epochs: *epochs}
+	o := options{reps: *reps, rounds: *rounds, peer: *peer, only: *only, threads: cpu.Workers(), epochs: *epochs}
 	if *torch {
 		o.why = torchAvailable(*peer)
 	} else {
@@ -365,7 +371,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bench serve: -clients, -requests, -max-batch and -duration must be positive\n")
 			os.Exit(2)
 		}
-		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch}); err != nil {
+		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch, rounds: *rounds}); err != nil {
 			fmt.Fprintf(os.Stderr, "bench serve: %v\n", err)
 			os.Exit(1)
 		}

@@ -34,17 +34,22 @@ type serveOptions struct {
 	requests int           // per client
 	duration time.Duration // the most one pass may take
 	maxBatch int
+	rounds   int // each a pass with batching and one without
 }
 
 // runServe load-tests the serve handler on the loopback interface: C
 // concurrent clients, each sending up to -requests images (or until
-// -duration), once with dynamic batching (-max-batch) and once with
-// batches of one. Every answer is checked against the model run on that
-// image alone. It prints one line per pass:
+// -duration), with dynamic batching (-max-batch) and with batches of
+// one, the two passes taking turns for -rounds rounds so that a machine
+// whose load changes weighs on both alike. Every answer is checked
+// against the model run on that image alone. It prints one line per
+// pass:
 //
 //	case  req/s  p50_ms  p95_ms  p99_ms  errors  wrong  rss_start_MiB  rss_end_MiB
 //
-// and the batching gain (req/s with batching over req/s without).
+// then, for each pass, the median of each column over the rounds (errors
+// and wrong answers: their sum), and the batching gain: the median over
+// the rounds of req/s with batching over req/s without.
 func runServe(o serveOptions) error {
 	spec, err := models.Lookup(o.model)
 	if err != nil {
@@ -65,27 +70,67 @@ func runServe(o serveOptions) error {
 	fmt.Printf("# serve %s on 127.0.0.1: %d clients × up to %d requests (at most %v a pass), %d threads\n",
 		spec.Name, o.clients, o.requests, o.duration, runtime.GOMAXPROCS(0))
 	fmt.Printf("%-22s %8s %8s %8s %8s %7s %6s %14s %12s\n", "case", "req/s", "p50_ms", "p95_ms", "p99_ms", "errors", "wrong", "rss_start_MiB", "rss_end_MiB")
-	var rates []float64
-	for _, mb := range []int{o.maxBatch, 1} {
-		r, err := servePass(m, bodies, wants, o, mb)
-		if err != nil {
-			return err
+	sizes := []int{o.maxBatch, 1}
+	rounds := make([][2]passStats, o.rounds)
+	for r := range rounds {
+		for i, mb := range sizes {
+			st, err := servePass(m, bodies, wants, o, mb)
+			if err != nil {
+				return err
+			}
+			st.print(fmt.Sprintf("%s_maxbatch%d", m.Name, mb))
+			rounds[r][i] = st
 		}
-		rates = append(rates, r)
 	}
-	fmt.Printf("batching gain (max-batch %d over 1): %.2f×\n", o.maxBatch, rates[0]/rates[1])
+	gains := make([]float64, o.rounds)
+	for r, st := range rounds {
+		gains[r] = st[0].rate / st[1].rate
+	}
+	if o.rounds > 1 {
+		for i, mb := range sizes {
+			col := func(f func(p passStats) float64) (med, sum float64) {
+				v := make([]float64, o.rounds)
+				for r := range rounds {
+					v[r] = f(rounds[r][i])
+					sum += v[r]
+				}
+				return median(v), sum
+			}
+			var all passStats
+			all.rate, _ = col(func(p passStats) float64 { return p.rate })
+			all.p50, _ = col(func(p passStats) float64 { return p.p50 })
+			all.p95, _ = col(func(p passStats) float64 { return p.p95 })
+			all.p99, _ = col(func(p passStats) float64 { return p.p99 })
+			_, all.errs = col(func(p passStats) float64 { return p.errs })
+			_, all.wrong = col(func(p passStats) float64 { return p.wrong })
+			all.rssStart, _ = col(func(p passStats) float64 { return p.rssStart })
+			all.rssEnd, _ = col(func(p passStats) float64 { return p.rssEnd })
+			all.print(fmt.Sprintf("median_maxbatch%d", mb))
+		}
+	}
+	fmt.Printf("batching gain (max-batch %d over 1, median of %d rounds): %.2f× (rounds %s)\n", o.maxBatch, o.rounds, median(gains), roundList(gains))
 	return nil
 }
 
+// passStats are the figures of one pass.
+type passStats struct {
+	rate, p50, p95, p99, errs, wrong, rssStart, rssEnd float64
+}
+
+func (p passStats) print(name string) {
+	fmt.Printf("%-22s %8.0f %8.2f %8.2f %8.2f %7.0f %6.0f %14.0f %12.0f\n", name,
+		p.rate, p.p50, p.p95, p.p99, p.errs, p.wrong, p.rssStart, p.rssEnd)
+}
+
 // servePass runs one pass of the load test with batches of up to
-// maxBatch and returns its requests per second.
-func servePass(m *serve.Model, bodies [][]byte, wants [][]float32, o serveOptions, maxBatch int) (float64, error) {
+// maxBatch and returns its figures.
+func servePass(m *serve.Model, bodies [][]byte, wants [][]float32, o serveOptions, maxBatch int) (passStats, error) {
 	s := serve.New(m, serve.Options{MaxBatch: maxBatch, BatchWait: 2 * time.Millisecond, Queue: 4 * o.clients,
 		TopK: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer s.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return passStats{}, err
 	}
 	srv := &http.Server{Handler: s}
 	go srv.Serve(ln)
@@ -143,10 +188,8 @@ func servePass(m *serve.Model, bodies [][]byte, wants [][]float32, o serveOption
 	rssEnd := residentMiB()
 	slices.Sort(lat)
 	q := func(f float64) float64 { return float64(lat[int(f*float64(len(lat)-1))].Microseconds()) / 1000 }
-	rate := float64(len(lat)) / took.Seconds()
-	fmt.Printf("%-22s %8.0f %8.2f %8.2f %8.2f %7d %6d %14.0f %12.0f\n", fmt.Sprintf("%s_maxbatch%d", m.Name, maxBatch),
-		rate, q(0.5), q(0.95), q(0.99), errs, wrong, rssStart, rssEnd)
-	return rate, nil
+	return passStats{rate: float64(len(lat)) / took.Seconds(), p50: q(0.5), p95: q(0.95), p99: q(0.99),
+		errs: float64(errs), wrong: float64(wrong), rssStart: rssStart, rssEnd: rssEnd}, nil
 }
 
 // serveImages makes n PNG images of m's input size and the model's

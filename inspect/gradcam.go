@@ -278,34 +278,28 @@ func (m *Map) Upsampled(h, w int) []float32 {
 	return out
 }
 
-// LastConvStage returns the name of the last top-level layer of model
-// (a child of the model itself) that computes a convolution and outputs
-// a map larger than 1×1, for examples of shape in ([H, W, C]): ResNet's
-// layer4, VGG's and AlexNet's features, GoogLeNet's inception5b. It is
-// Grad-CAM's usual layer: the last that still knows where things are.
+// LastConvStage returns the name of the last of model's stages (see
+// Stages) that is or holds a convolution, is called once, and outputs a
+// map larger than 1×1, for examples of shape in ([H, W, C]): ResNet's
+// layer4, VGG's and AlexNet's features, GoogLeNet's inception5b, an
+// imported ONNX ResNet's layer4.1.conv2. It is Grad-CAM's usual layer:
+// the last that still knows where things are.
 func LastConvStage(model nn.Layer, in ...int) (string, error) {
-	tp := ag.NewTape()
-	tp.SetGradEnabled(false)
-	defer tp.Reset()
-	best, conv := "", map[string]bool{}
-	c := &nn.Ctx{Tape: tp, Observe: func(call nn.LayerCall) *ag.Var {
-		top, _, _ := strings.Cut(call.Path, ".")
-		if _, ok := call.Layer.(*nn.Conv2D); ok {
-			conv[top] = true
-		}
-		if top == call.Path && conv[top] && call.Out != nil {
-			if s := call.Out.Shape(); len(s) == 4 && s[1]*s[2] > 1 {
-				best = top
+	calls, err := outerCalls(model, in)
+	if err != nil {
+		return "", fmt.Errorf("inspect.LastConvStage: %w", err)
+	}
+	for i := len(calls) - 1; i >= 0; i-- {
+		c := calls[i]
+		n := 0
+		for _, o := range calls {
+			if o.name == c.name {
+				n++
 			}
 		}
-		return call.Out
-	}}
-	model.Forward(c, ag.Const(tensor.Zeros(append([]int{1}, in...)...)))
-	if err := tp.Err(); err != nil {
-		return "", fmt.Errorf("inspect.LastConvStage: input %v: %w", in, err)
+		if s := c.shape; c.conv && n == 1 && len(s) == 3 && s[0]*s[1] > 1 {
+			return c.name, nil
+		}
 	}
-	if best == "" {
-		return "", fmt.Errorf("inspect.LastConvStage: no top-level layer of the model convolves to a map larger than 1×1; name one")
-	}
-	return best, nil
+	return "", fmt.Errorf("inspect.LastConvStage: no stage of the model convolves to a map larger than 1×1; name one")
 }

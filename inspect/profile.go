@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/foveaml/fovea/ag"
+	"github.com/foveaml/fovea/internal/chart"
 	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/tensor"
 	"github.com/foveaml/fovea/weights"
@@ -34,7 +35,7 @@ type LayerProfile struct {
 type ProfileInfo struct {
 	Input  []int          `json:"input_shape"`
 	Output []int          `json:"output_shape"`
-	Layers []LayerProfile `json:"layers"`
+	Layers []LayerProfile `json:"layers,omitempty"`
 	// Params counts every parameter; Trainable and Frozen split it.
 	Params    int `json:"params"`
 	Trainable int `json:"trainable_params"`
@@ -173,19 +174,7 @@ func Commas(n int64) string {
 
 // Short formats a count with three significant digits and an SI
 // prefix: 4.09 G, 714 M, 417 k.
-func Short(n int64) string {
-	v, p := float64(n), ""
-	for _, u := range []string{"k", "M", "G", "T"} {
-		if v < 999.5 {
-			break
-		}
-		v, p = v/1000, u
-	}
-	if p == "" {
-		return strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64) + " " + p
-}
+func Short(n int64) string { return chart.SI(n) }
 
 // Bytes formats a size in binary units: 97.8 MiB.
 func Bytes(n int64) string {

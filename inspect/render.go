@@ -154,7 +154,9 @@ func text(img draw.Image, x, y int, s string) {
 }
 
 // Tiles lays small images out in a grid of cols columns (0: about
-// square), each scaled by scale, with a one-pixel grey border between.
+// square), each scaled by scale, with a two-pixel white border between:
+// white, not grey, because grey is a filter's zero weight and the tiles
+// of a filter grid would run into each other.
 func Tiles(tiles []image.Image, cols, scale int) *image.RGBA {
 	if len(tiles) == 0 {
 		return image.NewRGBA(image.Rect(0, 0, 1, 1))
@@ -169,7 +171,7 @@ func Tiles(tiles []image.Image, cols, scale int) *image.RGBA {
 	}
 	rows := (len(tiles) + cols - 1) / cols
 	img := image.NewRGBA(image.Rect(0, 0, cols*(tw+2)+2, rows*(th+2)+2))
-	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{128, 128, 128, 255}), image.Point{}, draw.Src)
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	for i, t := range tiles {
 		x0, y0 := 2+(i%cols)*(tw+2), 2+(i/cols)*(th+2)
 		b := t.Bounds()

@@ -148,9 +148,6 @@ func NewAlexNet(cfg AlexNetConfig) (*AlexNet, error) {
 	return m, nil
 }
 
-// Kind names the model in Summary.
-func (m *AlexNet) Kind() string { return "AlexNet" }
-
 // Forward implements nn.Layer.
 func (m *AlexNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	x = m.Call(c, m.Features, x)

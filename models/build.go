@@ -22,30 +22,26 @@ func newBuilder(seed, stream uint64) *builder {
 }
 
 func (b *builder) conv(cfg nn.Conv2DConfig) *nn.Conv2D {
-	if b.err != nil {
-		return nil
-	}
-	c, err := nn.NewConv2D(cfg, b.rng)
-	b.err = err
-	return c
+	return keep(b, func() (*nn.Conv2D, error) { return nn.NewConv2D(cfg, b.rng) })
 }
 
 func (b *builder) dense(cfg nn.DenseConfig) *nn.Dense {
-	if b.err != nil {
-		return nil
-	}
-	d, err := nn.NewDense(cfg, b.rng)
-	b.err = err
-	return d
+	return keep(b, func() (*nn.Dense, error) { return nn.NewDense(cfg, b.rng) })
 }
 
 func (b *builder) bn(c int) *nn.BatchNorm {
+	return keep(b, func() (*nn.BatchNorm, error) { return nn.NewBatchNorm(c) })
+}
+
+// keep makes a layer with newLayer unless b has failed already, and keeps
+// newLayer's error.
+func keep[L any](b *builder, newLayer func() (L, error)) L {
+	var l L
 	if b.err != nil {
-		return nil
+		return l
 	}
-	n, err := nn.NewBatchNorm(c)
-	b.err = err
-	return n
+	l, b.err = newLayer()
+	return l
 }
 
 func (b *builder) dropout(p float32) nn.Dropout {

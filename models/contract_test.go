@@ -145,11 +145,15 @@ func spread(names []string, n int) []string {
 
 // No zoo model writes a child's name twice: in models/, every name a
 // child is declared with (nn.Add) or called under (Call) is written once
-// in the code of its type (the type's methods and constructors).
+// in the code of its type (the type's methods and constructors), and
+// every container type (one that embeds nn.Module) has its names
+// checked so.
 func TestChildNamesWrittenOnce(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
 	checked := 0
+	containers := map[string]string{} // type name: its file
+	checkedOf := map[string]int{}     // type name: child names checked
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -163,6 +167,13 @@ func TestChildNamesWrittenOnce(t *testing.T) {
 		lits := map[string]map[string]int{}
 		names := map[string]map[string]bool{}
 		for _, d := range file.Decls {
+			if g, ok := d.(*ast.GenDecl); ok {
+				for _, sp := range g.Specs {
+					if ts, ok := sp.(*ast.TypeSpec); ok && embedsModule(ts) {
+						containers[ts.Name.Name] = f
+					}
+				}
+			}
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok {
 				continue
@@ -189,6 +200,7 @@ func TestChildNamesWrittenOnce(t *testing.T) {
 		for owner, ns := range names {
 			for n := range ns {
 				checked++
+				checkedOf[owner]++
 				if lits[owner][n] > 1 {
 					t.Errorf("%s: %s writes the child name %q %d times", f, owner, n, lits[owner][n])
 				}
@@ -198,6 +210,31 @@ func TestChildNamesWrittenOnce(t *testing.T) {
 	if checked < 30 {
 		t.Fatalf("found only %d child names in models/; the check is not reading the code", checked)
 	}
+	for typ, f := range containers {
+		if checkedOf[typ] == 0 {
+			t.Errorf("%s: the container %s declares or calls no child by a name this check can read (a literal, or a literal plus an index)", f, typ)
+		}
+	}
+	if len(containers) < 8 {
+		t.Errorf("found %d container types in models/; the check is not reading the code", len(containers))
+	}
+}
+
+// embedsModule reports whether the type ts is a struct embedding
+// nn.Module.
+func embedsModule(ts *ast.TypeSpec) bool {
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		return false
+	}
+	for _, f := range st.Fields.List {
+		if sel, ok := f.Type.(*ast.SelectorExpr); ok && len(f.Names) == 0 && sel.Sel.Name == "Module" {
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "nn" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ownerOf names the type whose code fn is: its receiver's, or the type a

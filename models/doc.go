@@ -18,4 +18,10 @@
 //	sd, _, err := weights.Load("resnet50.safetensors") // torchvision's state dict
 //	m, _ := models.NewResNet(models.ResNetConfig{Depth: 50})
 //	_, err = models.LoadTorchvision(m, sd, true)
+//
+// A model file classifies images in one call, prepared as the file says
+// (LoadClassifier):
+//
+//	c, err := models.LoadClassifier("", "runs/resnet18/model.safetensors")
+//	probs, err := c.Probabilities(img) // [1, classes]; c.Classes names them
 package models

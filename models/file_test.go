@@ -11,22 +11,28 @@ import (
 	"github.com/foveaml/fovea/weights"
 )
 
+// fileAndCheckpoint writes ts with info's metadata as a model file and as
+// a checkpoint, and returns their paths.
+func fileAndCheckpoint(t *testing.T, ts map[string]*tensor.Tensor, info FileInfo) []string {
+	t.Helper()
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.safetensors")
+	if err := weights.Save(model, ts, info.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: ts, Meta: info.Meta()}); err != nil {
+		t.Fatal(err)
+	}
+	return []string{model, ck}
+}
+
 // TestFileInfoRoundTrip writes a FileInfo into a model file and a
 // checkpoint and reads it back from each header.
 func TestFileInfoRoundTrip(t *testing.T) {
 	in := FileInfo{Model: "resnet18", Classes: 3, ClassNames: []string{"cat", "dog", "tiger cat"}, Data: "photos/",
 		Input: []int{224, 224, 3}, Resize: 256, Normalize: "imagenet", Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
-	dir := t.TempDir()
-	ts := map[string]*tensor.Tensor{"w": tensor.Zeros(2)}
-	model := filepath.Join(dir, "model.safetensors")
-	if err := weights.Save(model, ts, in.Meta()); err != nil {
-		t.Fatal(err)
-	}
-	ck := filepath.Join(dir, "checkpoint.safetensors")
-	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: ts, Meta: in.Meta()}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{model, ck} {
+	for _, p := range fileAndCheckpoint(t, map[string]*tensor.Tensor{"w": tensor.Zeros(2)}, in) {
 		got, err := ReadFileInfo(p)
 		if err != nil {
 			t.Fatal(err)
@@ -75,17 +81,7 @@ func TestImageNetClasses(t *testing.T) {
 func TestFileInfoGraph(t *testing.T) {
 	graph := []byte{0x08, 0x07, 0x00, 0xff, '{', '"'}
 	in := FileInfo{Model: ONNXModel, Classes: 2, Graph: graph}
-	dir := t.TempDir()
-	ts := map[string]*tensor.Tensor{"fc.bias": tensor.Zeros(2)}
-	model := filepath.Join(dir, "model.safetensors")
-	if err := weights.Save(model, ts, in.Meta()); err != nil {
-		t.Fatal(err)
-	}
-	ck := filepath.Join(dir, "checkpoint.safetensors")
-	if err := weights.SaveCheckpoint(ck, &weights.Checkpoint{Weights: ts, Meta: in.Meta()}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{model, ck} {
+	for _, p := range fileAndCheckpoint(t, map[string]*tensor.Tensor{"fc.bias": tensor.Zeros(2)}, in) {
 		got, err := ReadFileInfo(p)
 		if err != nil {
 			t.Fatal(err)

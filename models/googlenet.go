@@ -114,9 +114,6 @@ func NewGoogLeNet(cfg GoogLeNetConfig) (*GoogLeNet, error) {
 	return m, nil
 }
 
-// Kind names the model in Summary.
-func (m *GoogLeNet) Kind() string { return "GoogLeNet" }
-
 // Forward implements nn.Layer: the main classifier's logits.
 func (m *GoogLeNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	y, _ := m.forward(c, x, false)

@@ -88,37 +88,64 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if cfg.newHead && cfg.classes < 1 && cfg.classes != 0 {
 		return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %d classes: want at least 1", cfg.classes)
 	}
-	model, tensors, meta, err := openWeights(path, &cfg)
+	graph, tensors, meta, err := openWeights(path, &cfg)
 	if err != nil {
 		return nil, Spec{}, weights.Report{}, err
 	}
-	if model != nil && (name == "" || name == ONNXModel) {
-		return graphPretrained(model, cfg) // an ONNX file: the graph is the model
+	if graph != nil && (name == "" || name == ONNXModel) {
+		return graphPretrained(graph, cfg) // an ONNX file: the graph is the model
 	}
+	model, spec, err := build(name, path, tensors, meta, cfg)
+	if err != nil {
+		return nil, spec, weights.Report{}, err
+	}
+	if spec.Name == ONNXModel && cfg.newHead {
+		if _, err := newGraphHead(model, cfg.classes, cfg.seed); err != nil {
+			return nil, spec, weights.Report{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	r, err := loadPretrained(model, tensors, meta, cfg)
+	if err != nil {
+		into := spec.Name
+		if into == ONNXModel {
+			into = "its ONNX graph"
+		}
+		return nil, spec, r, fmt.Errorf("%s into %s: %w", path, into, err)
+	}
+	return model, spec, r, nil
+}
+
+// BuildForCheckpoint builds the model of ck, the checkpoint of a fovea
+// run read from path, without loading its weights: the model called name,
+// or with name "" the one its metadata names (a zoo model with the
+// checkpoint's classes, or the ONNX graph it carries), its fresh weights
+// drawn from seed. A run resumed from ck (train.Config.Resume) then loads
+// the weights, once.
+func BuildForCheckpoint(name, path string, ck *weights.Checkpoint, seed uint64) (nn.Layer, Spec, error) {
+	return build(name, path, ck.Weights, ck.Meta, pretrainedConfig{seed: seed})
+}
+
+// build returns the model that the weights file at path, of the given
+// tensors and metadata, is for: the zoo model called name (with name "",
+// the one the metadata names) with cfg's classes, else the metadata's,
+// else as many as the file's head has; or the ONNX graph the metadata
+// carries, shaped after the tensors.
+func build(name, path string, tensors map[string]*tensor.Tensor, meta map[string]string, cfg pretrainedConfig) (nn.Layer, Spec, error) {
 	if name == "" || name == ONNXModel {
 		if name = ParseFileInfo(meta).Model; name == "" { // a checkpoint's is "meta.model"
-			return nil, Spec{}, weights.Report{}, fmt.Errorf("models.Pretrained: %s names no model in its metadata; say which model it is for", path)
+			return nil, Spec{}, fmt.Errorf("models.Pretrained: %s names no model in its metadata; say which model it is for", path)
 		}
 	}
 	if name == ONNXModel {
-		if model, err = fromGraph(path, meta, tensors); err != nil {
-			return nil, Spec{}, weights.Report{}, err
-		}
-		spec := graphSpec(model)
-		if cfg.newHead {
-			if _, err := newGraphHead(model, cfg.classes, cfg.seed); err != nil {
-				return nil, spec, weights.Report{}, fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		r, err := loadPretrained(model, tensors, meta, cfg)
+		model, err := fromGraph(path, meta, tensors)
 		if err != nil {
-			return nil, spec, r, fmt.Errorf("%s into its ONNX graph: %w", path, err)
+			return nil, Spec{}, err
 		}
-		return model, spec, r, nil
+		return model, graphSpec(model), nil
 	}
 	spec, err := Lookup(name)
 	if err != nil {
-		return nil, spec, weights.Report{}, err
+		return nil, spec, err
 	}
 	// The model is built for the file's classes: those its metadata
 	// names, else the default's, rebuilt only if the file's head says
@@ -127,21 +154,18 @@ func Pretrained(name, path string, opts ...PretrainedOption) (nn.Layer, Spec, we
 	if classes == 0 {
 		classes = metaClasses(meta)
 	}
-	if model, err = spec.New(Options{Classes: classes, Seed: cfg.seed}); err != nil {
-		return nil, spec, weights.Report{}, err
+	model, err := spec.New(Options{Classes: classes, Seed: cfg.seed})
+	if err != nil {
+		return nil, spec, err
 	}
 	if classes == 0 {
 		if n := headClasses(model, tensors); n > 0 && n != nn.Classes(model) {
 			if model, err = spec.New(Options{Classes: n, Seed: cfg.seed}); err != nil {
-				return nil, spec, weights.Report{}, err
+				return nil, spec, err
 			}
 		}
 	}
-	r, err := loadPretrained(model, tensors, meta, cfg)
-	if err != nil {
-		return nil, spec, r, fmt.Errorf("%s into %s: %w", path, spec.Name, err)
-	}
-	return model, spec, r, nil
+	return model, spec, nil
 }
 
 // graphPretrained is Pretrained of an ONNX file as its own model, its

@@ -250,3 +250,33 @@ func TestFreezePolicies(t *testing.T) {
 		t.Errorf("GoogLeNet heads %v", h)
 	}
 }
+
+// TestBuildForCheckpoint builds the model a checkpoint names, with its
+// classes, and leaves its weights to the resumed run: they are fresh,
+// not the checkpoint's.
+func TestBuildForCheckpoint(t *testing.T) {
+	m, err := NewLeNet5(LeNetConfig{Classes: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "checkpoint.safetensors")
+	ck := &weights.Checkpoint{Weights: weights.StateDict(nn.State(m)), Meta: FileInfo{Model: "lenet5", Classes: 4}.Meta()}
+	if err := weights.SaveCheckpoint(path, ck); err != nil {
+		t.Fatal(err)
+	}
+	if ck, err = weights.LoadCheckpoint(path); err != nil {
+		t.Fatal(err)
+	}
+	got, spec, err := BuildForCheckpoint("", path, ck, 2)
+	if err != nil || spec.Name != "lenet5" || nn.Classes(got) != 4 {
+		t.Fatalf("BuildForCheckpoint: %v, model %s of %d classes; want lenet5 of 4", err, spec.Name, nn.Classes(got))
+	}
+	w := got.Params()[0]
+	if slices.Equal(w.Var.Value().Data(), ck.Weights[w.Name].Data()) {
+		t.Errorf("%s holds the checkpoint's values; want fresh ones, for the resumed run to load", w.Name)
+	}
+	delete(ck.Meta, "model")
+	if _, _, err := BuildForCheckpoint("", path, ck, 2); err == nil || !strings.Contains(err.Error(), "names no model") {
+		t.Errorf("a checkpoint naming no model: %v", err)
+	}
+}

@@ -122,9 +122,6 @@ func or(v, def int) int {
 	return v
 }
 
-// Kind names the model in Summary.
-func (m *ResNet) Kind() string { return "ResNet" }
-
 // Forward implements nn.Layer.
 func (m *ResNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	x = m.Unit(c, x, nn.Unit{Conv: m.Conv1, BN: m.BN1, ReLU: true}, nil)

@@ -104,9 +104,6 @@ func NewVGG(cfg VGGConfig) (*VGG, error) {
 	return m, nil
 }
 
-// Kind names the model in Summary.
-func (m *VGG) Kind() string { return "VGG" }
-
 // Forward implements nn.Layer.
 func (m *VGG) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	x = c.Call("avgpool", m.AvgPool, m.Call(c, m.Features, x))

@@ -12,7 +12,9 @@ import (
 	"github.com/foveaml/fovea/tensor"
 )
 
-// ResNet-50's four stages at 224×224, as timm's feature_info has them.
+// ResNet-50's four stages at 224×224, as timm's feature_info and
+// torchvision's create_feature_extractor have them: told by Info and
+// returned by Extract from one pass over a batch of two.
 func TestFeatureExtractorResNet50Stages(t *testing.T) {
 	m, err := models.NewResNet(models.ResNetConfig{Depth: 50})
 	if err != nil {
@@ -35,6 +37,18 @@ func TestFeatureExtractorResNet50Stages(t *testing.T) {
 	for i := range want {
 		if got[i].Name != want[i].Name || !slices.Equal(got[i].Shape, want[i].Shape) || got[i].Channels != want[i].Channels || got[i].Stride != want[i].Stride {
 			t.Errorf("output %d: %+v; want %+v", i, got[i], want[i])
+		}
+	}
+	outs, err := fx.Extract(tensor.RandNormal(rand.New(rand.NewPCG(2, 2)), 0, 1, 2, 224, 224, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != len(want) {
+		t.Fatalf("Extract gave %d outputs; want %d", len(outs), len(want))
+	}
+	for i, o := range outs {
+		if w := append([]int{2}, want[i].Shape...); !slices.Equal(o.Shape(), w) {
+			t.Errorf("%s: Extract gave %v; want %v", want[i].Name, o.Shape(), w)
 		}
 	}
 }

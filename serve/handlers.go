@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,6 +139,21 @@ func (s *Server) answer(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	for i, p := range parts { // each image decoded on its own goroutine
 		go func() {
 			defer func() { done <- struct{}{} }()
+			defer func() {
+				// This goroutine is outside ServeHTTP's recover: a
+				// panicking decoder or preprocessing fails its request.
+				if v := recover(); v != nil {
+					s.opts.Logger.Error("panic while decoding", "image", p.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					errs[i] = &httpError{http.StatusInternalServerError, "panic", fmt.Sprintf("%s: internal error while decoding: %v", p.name, v)}
+				}
+			}()
+			select {
+			case s.decode <- struct{}{}:
+				defer func() { <-s.decode }()
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
 			x, err := m.input(p.name, bytes.NewReader(p.body), int64(len(p.body)))
 			if err != nil {
 				errs[i] = err
@@ -149,14 +165,20 @@ func (s *Server) answer(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	for range parts {
 		<-done
 	}
-	for i, err := range errs {
-		if err != nil {
-			status, cause := 400, "not_an_image"
-			if strings.Contains(err.Error(), "decompression bomb") || strings.Contains(err.Error(), "larger than MaxImagePixels") {
-				status, cause = http.StatusRequestEntityTooLarge, "too_large"
-			}
-			return fail(badRequest(status, cause, "%s: %s", parts[i].name, strings.TrimPrefix(err.Error(), "data: ")))
+	for _, err := range errs {
+		var he *httpError
+		switch {
+		case err == nil:
+			continue
+		case errors.As(err, &he), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			return fail(err)
 		}
+		status, cause := 400, "not_an_image"
+		if strings.Contains(err.Error(), "decompression bomb") || strings.Contains(err.Error(), "larger than MaxImagePixels") {
+			status, cause = http.StatusRequestEntityTooLarge, "too_large"
+		}
+		// The decoder's message names the part already.
+		return fail(badRequest(status, cause, "%s", strings.TrimPrefix(err.Error(), "data: ")))
 	}
 	if err := s.enqueue(jobs); err != nil {
 		return fail(err)
@@ -281,19 +303,40 @@ func topK(m *Model, probs []float32, k int) []Prediction {
 
 // ModelInfo is the body of GET /v1/model.
 type ModelInfo struct {
-	Name    string            `json:"name"`
-	Source  string            `json:"source,omitempty"`
-	Classes []string          `json:"classes"`
-	Input   [3]int            `json:"input_hwc"`
-	Params  int               `json:"parameters"`
-	Meta    map[string]string `json:"metadata,omitempty"`
+	Name          string            `json:"name"`
+	Source        string            `json:"source,omitempty"`
+	Classes       []string          `json:"classes"`
+	Input         [3]int            `json:"input_hwc"`
+	Preprocessing PreprocessInfo    `json:"preprocessing"`
+	Params        int               `json:"parameters"`
+	Meta          map[string]string `json:"metadata,omitempty"`
+}
+
+// PreprocessInfo is how the server turns an image into the model's
+// input (see models.Preprocessing): decoded to [0, 1] in the input's
+// channels, resized (its shorter side to Resize and its centre cut to
+// the input; Resize 0: to the input), then normalised by Mean and Std.
+// Custom: the program's own Model.Preprocess, which says no more.
+type PreprocessInfo struct {
+	Custom bool      `json:"custom,omitempty"`
+	Resize int       `json:"resize,omitempty"`
+	Mean   []float32 `json:"mean,omitempty"`
+	Std    []float32 `json:"std,omitempty"`
 }
 
 func (s *Server) describe(w http.ResponseWriter, _ *http.Request) {
 	m := s.model.Load()
 	names := make([]string, len(m.Classes))
 	copy(names, m.Classes)
-	writeJSON(w, http.StatusOK, ModelInfo{Name: m.Name, Source: m.Source, Classes: names, Input: m.Input, Params: m.Params, Meta: m.Meta})
+	var pre PreprocessInfo
+	switch {
+	case m.Preprocess != nil:
+		pre.Custom = true
+	case m.Preprocessing != nil:
+		pre = PreprocessInfo{Resize: m.Preprocessing.Resize, Mean: m.Preprocessing.Mean, Std: m.Preprocessing.Std}
+	}
+	writeJSON(w, http.StatusOK, ModelInfo{Name: m.Name, Source: m.Source, Classes: names, Input: m.Input,
+		Preprocessing: pre, Params: m.Params, Meta: m.Meta})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -316,6 +359,7 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	latency  prometheus.Histogram
 	batch    prometheus.Histogram
+	queued   prometheus.Histogram
 	reloads  prometheus.Counter
 	queue    prometheus.GaugeFunc
 }
@@ -331,10 +375,12 @@ func newMetrics() *metrics {
 			Help: "Time from a predict request's arrival to its answer.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fovea_batch_size",
 			Help: "Images per forward pass.", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}),
+		queued: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fovea_queued_images",
+			Help: "Images left waiting in the queue as each forward pass begins.", Buckets: []float64{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512}}),
 		reloads: prometheus.NewCounter(prometheus.CounterOpts{Name: "fovea_model_reloads_total",
 			Help: "Models swapped in since the start."}),
 	}
-	m.reg.MustRegister(m.requests, m.errors, m.latency, m.batch, m.reloads,
+	m.reg.MustRegister(m.requests, m.errors, m.latency, m.batch, m.queued, m.reloads,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

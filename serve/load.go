@@ -31,7 +31,7 @@ func Load(path, model, embedLayer string) (*Model, error) {
 	pre := models.PreprocessingOf(info, sm.Input[:])
 	shown := info
 	shown.Graph = nil // an imported graph's file carries it: the model, not its description
-	sm.Source, sm.Meta, sm.Preprocess = path, shown.Meta(), pre.Image
+	sm.Source, sm.Meta, sm.Preprocessing = path, shown.Meta(), &pre
 	if embedLayer == "" {
 		if embedLayer, err = inspect.LastConvStage(m, sm.Input[:]...); err != nil {
 			return sm, nil // no stage to embed at: /v1/embed says so

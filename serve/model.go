@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/foveaml/fovea/data"
+	"github.com/foveaml/fovea/models"
 	"github.com/foveaml/fovea/nn"
 )
 
@@ -25,9 +26,13 @@ type Model struct {
 	Input [3]int
 	// Params is the model's parameter count.
 	Params int
-	// Preprocess turns a decoded image into one input example, H×W×C
-	// floats in the model's layout. Nil: resized to Input as
-	// `fovea predict` does (data.ImageInput).
+	// Preprocessing is how a decoded image becomes one input example, as
+	// the weights file describes it (resize, centre crop, normalisation);
+	// GET /v1/model shows it. Nil: resized to Input as `fovea predict`
+	// does (data.ImageInput).
+	Preprocessing *models.Preprocessing
+	// Preprocess, if set, replaces Preprocessing: a program's own way to
+	// turn a decoded image into H×W×C floats in the model's layout.
 	Preprocess func(img image.Image) ([]float32, error)
 	// Meta is the weights file's metadata, shown by GET /v1/model.
 	Meta map[string]string
@@ -68,8 +73,11 @@ func (m *Model) input(name string, r io.ReadSeeker, size int64) ([]float32, erro
 	if err != nil {
 		return nil, err
 	}
-	if m.Preprocess != nil {
+	switch {
+	case m.Preprocess != nil:
 		return m.Preprocess(img)
+	case m.Preprocessing != nil:
+		return m.Preprocessing.Image(img)
 	}
 	return data.ImageInput(img, m.Input[0], m.Input[1], m.Input[2]), nil
 }

@@ -12,9 +12,12 @@
 // feature vector per image (with Model.WithEmbedding); GET /v1/model describes the
 // model; GET /healthz and /readyz are for orchestrators; GET /metrics is
 // Prometheus' text format. Concurrent requests are gathered into one
-// forward pass (dynamic batching) on a bounded queue; a full queue
-// answers 503 with Retry-After. Swap replaces the model atomically: a
-// request is answered by the model it was decoded for, whole.
+// forward pass (dynamic batching) on a bounded queue, run at a few batch
+// sizes (Options.BatchSizes) so that a long run's memory stays level; a
+// full queue answers 503 with Retry-After. Swap replaces the model
+// atomically: a request is answered by the model it was decoded for,
+// whole. The package example mounts the handler in a program's own
+// server.
 package serve
 
 import (
@@ -23,7 +26,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +45,21 @@ import (
 type Options struct {
 	// MaxBatch is the most images one forward pass takes; default 16.
 	MaxBatch int
+	// BatchSizes are the batch sizes a forward pass runs at. A batch is
+	// run as passes of the largest of them that fit (11 images with the
+	// default sizes: 8, 2 and 1); a rest smaller than them all is padded
+	// with blank images, whose answers are dropped, to the smallest. A
+	// pass at a new size makes the activation buffers of that size and
+	// keeps them for the next, so a few sizes bound the memory of a long
+	// run, where every size up to MaxBatch may hold buffers for each.
+	// Default: the powers of two below MaxBatch, and MaxBatch; sizes over
+	// MaxBatch are dropped and MaxBatch is added.
+	BatchSizes []int
+	// NoWarm skips the warm-up: by default the batcher first runs a
+	// blank batch of each of BatchSizes, so that the memory a long run
+	// needs is taken and the filters are packed before the first request
+	// (which waits for it; GET /readyz answers 503 until then).
+	NoWarm bool
 	// BatchWait is how long the first image of a batch waits for others;
 	// default 5 ms. 0 after defaults means no wait is ever added: set
 	// NoWait.
@@ -48,6 +70,11 @@ type Options struct {
 	// Queue is the most images waiting for a forward pass; beyond it
 	// requests get 503 and Retry-After. Default 4·MaxBatch.
 	Queue int
+	// Decoders is the most images decoded at once, over all requests;
+	// the others wait their turn (within their deadline). It bounds the
+	// memory of decoding under load: an image may decode to
+	// data.MaxImagePixels pixels. Default 2·GOMAXPROCS.
+	Decoders int
 	// MaxBody is the largest request body in bytes; default 32 MiB.
 	MaxBody int64
 	// MaxImages is the most images of one multipart request; default
@@ -68,11 +95,27 @@ func (o *Options) defaults() {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 16
 	}
+	sizes := []int{o.MaxBatch}
+	if o.BatchSizes == nil {
+		for n := 1; n < o.MaxBatch; n *= 2 {
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range o.BatchSizes {
+		if n >= 1 && n <= o.MaxBatch {
+			sizes = append(sizes, n)
+		}
+	}
+	slices.Sort(sizes)
+	o.BatchSizes = slices.Compact(sizes)
 	if o.BatchWait <= 0 {
 		o.BatchWait = 5 * time.Millisecond
 	}
 	if o.Queue <= 0 {
 		o.Queue = 4 * o.MaxBatch
+	}
+	if o.Decoders <= 0 {
+		o.Decoders = 2 * runtime.GOMAXPROCS(0)
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 32 << 20
@@ -98,11 +141,13 @@ type Server struct {
 	opts    Options
 	model   atomic.Pointer[Model]
 	queue   chan *job
+	decode  chan struct{} // a place per image being decoded
 	mux     *http.ServeMux
 	metrics *metrics
 	stop    chan struct{}
 	done    chan struct{}
 	closing atomic.Bool
+	warm    atomic.Bool // the warm-up is over
 	once    sync.Once
 }
 
@@ -123,18 +168,39 @@ type result struct {
 // New returns a Server running m.
 func New(m *Model, o Options) *Server {
 	o.defaults()
-	s := &Server{opts: o, queue: make(chan *job, o.Queue), mux: http.NewServeMux(),
+	s := &Server{opts: o, queue: make(chan *job, o.Queue), decode: make(chan struct{}, o.Decoders), mux: http.NewServeMux(),
 		metrics: newMetrics(), stop: make(chan struct{}), done: make(chan struct{})}
 	s.model.Store(m)
 	s.metrics.queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fovea_queue_depth",
 		Help: "Images waiting for a forward pass."}, func() float64 { return float64(len(s.queue)) })
 	s.metrics.reg.MustRegister(s.metrics.queue)
-	s.mux.HandleFunc("POST /v1/predict", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, false) })
-	s.mux.HandleFunc("POST /v1/embed", func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, true) })
-	s.mux.HandleFunc("GET /v1/model", s.describe)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	routes := []struct {
+		method, path string
+		h            http.Handler
+	}{
+		{"POST", "/v1/predict", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, false) })},
+		{"POST", "/v1/embed", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveImages(w, r, true) })},
+		{"GET", "/v1/model", http.HandlerFunc(s.describe)},
+		{"GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })},
+		{"GET", "/readyz", http.HandlerFunc(s.ready)},
+		{"GET", "/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})},
+	}
+	methods := map[string]string{}
+	var all []string
+	for _, rt := range routes {
+		s.mux.Handle(rt.method+" "+rt.path, rt.h)
+		methods[rt.path] = rt.method
+		all = append(all, rt.method+" "+rt.path)
+	}
+	// Anything else is a one-line JSON error that names the routes.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", m)
+			writeError(w, http.StatusMethodNotAllowed, "%s %s: this route answers %s", r.Method, r.URL.Path, m)
+			return
+		}
+		writeError(w, http.StatusNotFound, "%s %s: no such route; there are %s", r.Method, r.URL.Path, strings.Join(all, ", "))
+	})
 	go s.batcher()
 	return s
 }
@@ -177,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
-	if s.closing.Load() || s.model.Load() == nil {
+	if s.closing.Load() || !s.warm.Load() || s.model.Load() == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 		return
 	}
@@ -216,6 +282,16 @@ var errShuttingDown = errors.New("the server is shutting down")
 // MaxBatch, waiting at most BatchWait after the first, and runs them.
 func (s *Server) batcher() {
 	defer close(s.done)
+	if !s.opts.NoWarm {
+		m := s.model.Load()
+		for _, n := range s.opts.BatchSizes {
+			if _, err := s.forward(m, nil, n); err != nil {
+				s.opts.Logger.Error("warm-up failed", "model", m.Name, "batch", n, "error", err.Error())
+				break
+			}
+		}
+	}
+	s.warm.Store(true)
 	var pending *job // the first of the next batch, taken from the queue
 	for {
 		first := pending
@@ -286,20 +362,31 @@ func (s *Server) run(batch []*job) {
 		return
 	}
 	m := live[0].model
-	s.metrics.batch.Observe(float64(len(live)))
-	probs, err := s.forward(m, live)
-	for i, j := range live {
-		if err != nil {
-			j.out <- result{err: err}
-			continue
+	for len(live) > 0 {
+		sizes := s.opts.BatchSizes
+		n := sizes[0] // the rest smaller than every size: padded to it
+		if k := sort.SearchInts(sizes, len(live)+1); k > 0 {
+			n = sizes[k-1] // the largest that fits
 		}
-		j.out <- result{probs: probs[i]}
+		pass := live[:min(n, len(live))]
+		live = live[len(pass):]
+		s.metrics.batch.Observe(float64(len(pass)))
+		s.metrics.queued.Observe(float64(len(s.queue)))
+		probs, err := s.forward(m, pass, n)
+		for i, j := range pass {
+			if err != nil {
+				j.out <- result{err: err}
+				continue
+			}
+			j.out <- result{probs: probs[i]}
+		}
 	}
 }
 
-// forward runs m on the jobs' images as one batch; a panic in the
+// forward runs m on the jobs' images as one batch of n (≥ len(jobs))
+// images, padded with blank ones (no jobs: the warm-up); a panic in the
 // model is an error for this batch only.
-func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
+func (s *Server) forward(m *Model, jobs []*job, n int) (out [][]float32, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.opts.Logger.Error("panic in the forward pass", "model", m.Name, "batch", len(jobs), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -307,12 +394,12 @@ func (s *Server) forward(m *Model, jobs []*job) (out [][]float32, err error) {
 		}
 	}()
 	per := m.Input[0] * m.Input[1] * m.Input[2]
-	x := tensor.Zeros(len(jobs), m.Input[0], m.Input[1], m.Input[2])
+	x := tensor.Zeros(n, m.Input[0], m.Input[1], m.Input[2])
 	for i, j := range jobs {
 		copy(x.Data()[i*per:(i+1)*per], j.x)
 	}
 	var p *tensor.Tensor
-	if jobs[0].embed {
+	if len(jobs) > 0 && jobs[0].embed {
 		p, err = m.Embedder.Embed(x)
 	} else {
 		p, err = m.Predictor.Probabilities(x)

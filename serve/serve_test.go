@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +77,19 @@ func want(t *testing.T, m *Model, body []byte) []float32 {
 		t.Fatal(err)
 	}
 	return p.Data()
+}
+
+// multipartOf returns a multipart form of the files bodies named names,
+// and its content type.
+func multipartOf(names []string, bodies [][]byte) (string, []byte) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i, name := range names {
+		f, _ := w.CreateFormFile("image", name)
+		f.Write(bodies[i])
+	}
+	w.Close()
+	return w.FormDataContentType(), b.Bytes()
 }
 
 func post(url, ct string, body []byte) (int, []byte, http.Header, error) {
@@ -179,33 +193,36 @@ func TestBadRequests(t *testing.T) {
 	bomb[20], bomb[21], bomb[22], bomb[23] = 0, 0, 0x13, 0x88
 	binary.BigEndian.PutUint32(bomb[29:], crc32.ChecksumIEEE(bomb[12:29])) // IHDR's checksum
 	multi := func(n int) (string, []byte) {
-		var b bytes.Buffer
-		w := multipart.NewWriter(&b)
+		names, bodies := make([]string, n), make([][]byte, n)
 		for i := range n {
-			f, _ := w.CreateFormFile("image", fmt.Sprintf("%d.png", i))
-			f.Write(good)
+			names[i], bodies[i] = fmt.Sprintf("%d.png", i), good
 		}
-		w.Close()
-		return w.FormDataContentType(), b.Bytes()
+		return multipartOf(names, bodies)
 	}
 	overCT, over := multi(3)
+	mixedCT, mixed := multipartOf([]string{"good.png", "bad.png"}, [][]byte{good, []byte("not a picture")})
 	for _, c := range []struct {
 		name, ct string
 		body     []byte
 		status   int
+		names    string // the image the error names, once
 	}{
-		{"not an image", "image/png", []byte("hello, not a picture"), 400},
-		{"truncated", "image/png", good[:len(good)/2], 400},
-		{"bomb", "image/png", bomb, 413},
-		{"wrong type", "text/plain", good, 415},
-		{"empty", "image/png", nil, 400},
-		{"over the body limit", "image/png", make([]byte, 100<<10), 413},
-		{"batch over the limit", overCT, over, 413},
+		{"not an image", "image/png", []byte("hello, not a picture"), 400, "body:"},
+		{"truncated", "image/png", good[:len(good)/2], 400, "body:"},
+		{"bomb", "image/png", bomb, 413, "body:"},
+		{"wrong type", "text/plain", good, 415, ""},
+		{"empty", "image/png", nil, 400, ""},
+		{"over the body limit", "image/png", make([]byte, 100<<10), 413, ""},
+		{"batch over the limit", overCT, over, 413, ""},
+		{"a bad image in a batch", mixedCT, mixed, 400, "bad.png:"},
 	} {
 		status, b, _, err := post(ts.URL+"/v1/predict", c.ct, c.body)
 		var e map[string]string
 		if err != nil || status != c.status || json.Unmarshal(b, &e) != nil || e["error"] == "" || strings.Count(string(b), "\n") != 1 {
 			t.Errorf("%s: status %d (want %d), %v: %q", c.name, status, c.status, err, b)
+		}
+		if c.names != "" && strings.Count(e["error"], c.names) != 1 {
+			t.Errorf("%s: the error should name %q once: %q", c.name, c.names, e["error"])
 		}
 	}
 	ct, two := multi(2)
@@ -215,6 +232,22 @@ func TestBadRequests(t *testing.T) {
 	for _, path := range []string{"/healthz", "/readyz", "/v1/model"} {
 		if resp, err := http.Get(ts.URL + path); err != nil || resp.StatusCode != 200 {
 			t.Errorf("GET %s: %v %v", path, resp.Status, err)
+		}
+	}
+	for _, c := range []struct {
+		path   string
+		status int
+		allow  string
+	}{{"/v1/predict", 405, "POST"}, {"/v2/predict", 404, ""}} {
+		resp, err := http.Get(ts.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e map[string]string
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow || json.Unmarshal(b, &e) != nil || !strings.Contains(e["error"], "GET "+c.path) {
+			t.Errorf("GET %s: %s, Allow %q: %s", c.path, resp.Status, resp.Header.Get("Allow"), b)
 		}
 	}
 }
@@ -246,7 +279,7 @@ func TestOverloadAndPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(m, Options{MaxBatch: 1, Queue: 1, NoWait: true, Logger: quiet})
+	s := New(m, Options{MaxBatch: 1, Queue: 1, NoWait: true, NoWarm: true, Logger: quiet})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	body := digit(t, 1)
@@ -271,18 +304,12 @@ func TestOverloadAndPanic(t *testing.T) {
 	}
 	close(g.release)
 	s.Close()
-	s2 := New(m, Options{MaxBatch: 4, BatchWait: 200 * time.Millisecond, Logger: quiet})
+	s2 := New(m, Options{MaxBatch: 4, BatchSizes: []int{1, 3}, BatchWait: 200 * time.Millisecond, Logger: quiet})
 	defer s2.Close()
 	ts2 := httptest.NewServer(s2)
 	defer ts2.Close()
-	var b3 bytes.Buffer
-	w := multipart.NewWriter(&b3)
-	for i := range 3 {
-		f, _ := w.CreateFormFile("image", fmt.Sprint(i))
-		f.Write(body)
-	}
-	w.Close()
-	if status, b, _, _ := post(ts2.URL+"/v1/predict", w.FormDataContentType(), b3.Bytes()); status != 500 || !strings.Contains(string(b), "three") {
+	ct3, b3 := multipartOf([]string{"0", "1", "2"}, [][]byte{body, body, body})
+	if status, b, _, _ := post(ts2.URL+"/v1/predict", ct3, b3); status != 500 || !strings.Contains(string(b), "three") {
 		t.Errorf("panicking batch: %d %s", status, b)
 	}
 	if status, _, _, _ := post(ts2.URL+"/v1/predict", "image/png", body); status != 200 {
@@ -335,5 +362,275 @@ func TestEmbed(t *testing.T) {
 		if math.Abs(float64(got[i]-v)) > 1e-5 {
 			t.Fatalf("embedding[%d] = %v, alone %v", i, got[i], v)
 		}
+	}
+}
+
+// A panic while decoding or preparing one request's image is that
+// request's 500 with a JSON error; the server goes on answering.
+func TestPanicWhileDecoding(t *testing.T) {
+	m := lenet(t, 1)
+	m.Preprocess = func(img image.Image) ([]float32, error) {
+		if img.Bounds().Dx() == 21 {
+			panic("twenty-one")
+		}
+		return data.ImageInput(img, 28, 28, 1), nil
+	}
+	s := New(m, Options{Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	status, b, _, err := post(ts.URL+"/v1/predict", "image/png", digit(t, 1)) // 21 pixels wide
+	var e map[string]string
+	if err != nil || status != 500 || json.Unmarshal(b, &e) != nil || !strings.Contains(e["error"], "twenty-one") {
+		t.Errorf("panicking preprocessing: %d %v %s", status, err, b)
+	}
+	if status, b, _, err := post(ts.URL+"/v1/predict", "image/png", digit(t, 0)); err != nil || status != 200 {
+		t.Errorf("after the panic: %d %v %s", status, err, b)
+	}
+}
+
+// GET /v1/model tells the preprocessing the answers are computed with,
+// and the answers are the model's on images so prepared.
+func TestModelInfoAndPreprocessing(t *testing.T) {
+	m := lenet(t, 1)
+	m.Preprocessing = &models.Preprocessing{Input: []int{28, 28, 1}, Resize: 32, Mean: []float32{0.5}, Std: []float32{0.25}}
+	s := New(m, Options{Logger: quiet, TopK: 10})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/v1/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info ModelInfo
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || info.Name != "lenet5" || len(info.Classes) != 10 || info.Input != [3]int{28, 28, 1} || info.Params != 61706 ||
+		info.Preprocessing.Resize != 32 || len(info.Preprocessing.Mean) != 1 || info.Preprocessing.Std[0] != 0.25 || info.Preprocessing.Custom {
+		t.Fatalf("GET /v1/model: %+v, %v", info, err)
+	}
+	body := digit(t, 3)
+	img, _ := data.DecodeImage("x", bytes.NewReader(body), int64(len(body)))
+	in, err := m.Preprocessing.Image(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := tensor.FromSlice(in, 1, 28, 28, 1)
+	alone, err := m.Predictor.Probabilities(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, b, _, _ := post(ts.URL+"/v1/predict", "image/png", body)
+	var r Response
+	if status != 200 || json.Unmarshal(b, &r) != nil || len(r.Results) != 1 {
+		t.Fatalf("predict: %d %s", status, b)
+	}
+	for _, p := range r.Results[0].Predictions {
+		if math.Abs(float64(p.Probability-alone.Data()[p.Index])) > 1e-5 {
+			t.Errorf("class %d: served %v, alone on the prepared image %v", p.Index, p.Probability, alone.Data()[p.Index])
+		}
+	}
+}
+
+// sizes is a model layer that records the batch sizes it is run at.
+type sizes struct {
+	inner nn.Layer
+	mu    sync.Mutex
+	seen  []int
+}
+
+func (l *sizes) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
+	l.mu.Lock()
+	l.seen = append(l.seen, x.Shape()[0])
+	l.mu.Unlock()
+	return l.inner.Forward(c, x)
+}
+func (l *sizes) Params() []nn.Param { return l.inner.Params() }
+func (l *sizes) About() nn.About    { return nn.About{Input: []int{28, 28, 1}} }
+
+// A batch runs as passes of the largest batch sizes that fit, the rest
+// padded to the smallest, and its images get the answers they get
+// alone.
+func TestBatchSizes(t *testing.T) {
+	inner, _ := models.NewLeNet5(models.LeNetConfig{Seed: 5})
+	rec := &sizes{inner: inner}
+	m, err := NewModel("sizes", rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := New(m, Options{MaxBatch: 6, Logger: quiet}); !slices.Equal(got.opts.BatchSizes, []int{1, 2, 4, 6}) {
+		t.Errorf("default batch sizes for MaxBatch 6: %v", got.opts.BatchSizes)
+	} else {
+		got.Close()
+	}
+	for _, c := range []struct {
+		maxBatch int
+		sizes    []int
+		images   int
+		passes   []int
+	}{
+		{16, nil, 11, []int{8, 2, 1}},
+		{16, nil, 16, []int{16}},
+		{8, []int{4, 16}, 3, []int{4}},
+		{8, []int{4, 16}, 5, []int{4, 4}},
+		{8, []int{4, 16}, 8, []int{8}},
+	} {
+		s := New(m, Options{MaxBatch: c.maxBatch, BatchSizes: c.sizes, NoWarm: true, Logger: quiet, TopK: 10})
+		ts := httptest.NewServer(s)
+		names, bodies := make([]string, c.images), make([][]byte, c.images)
+		for i := range bodies {
+			names[i], bodies[i] = fmt.Sprint(i), digit(t, i+c.images)
+		}
+		ct, b := multipartOf(names, bodies)
+		rec.mu.Lock()
+		rec.seen = nil
+		rec.mu.Unlock()
+		status, out, _, _ := post(ts.URL+"/v1/predict", ct, b)
+		ts.Close()
+		s.Close()
+		rec.mu.Lock()
+		seen := rec.seen
+		rec.mu.Unlock()
+		if !slices.Equal(seen, c.passes) {
+			t.Errorf("sizes %v of max %d: %d images ran as passes of %v, want %v", c.sizes, c.maxBatch, c.images, seen, c.passes)
+		}
+		var resp Response
+		if status != 200 || json.Unmarshal(out, &resp) != nil || len(resp.Results) != c.images {
+			t.Fatalf("%d images: %d %s", c.images, status, out)
+		}
+		for i, r := range resp.Results {
+			alone := want(t, m, bodies[i])
+			for _, p := range r.Predictions {
+				if math.Abs(float64(p.Probability-alone[p.Index])) > 1e-5 || r.File != names[i] {
+					t.Errorf("%d images, image %s (answer for %s) class %d: %v in passes %v, %v alone", c.images, names[i], r.File, p.Index, p.Probability, seen, alone[p.Index])
+				}
+			}
+		}
+	}
+}
+
+// No more images are decoded at once than Decoders, over all requests,
+// and the ones that wait are answered.
+func TestDecodersBound(t *testing.T) {
+	m := lenet(t, 1)
+	var mu sync.Mutex
+	now, most := 0, 0
+	m.Preprocess = func(img image.Image) ([]float32, error) {
+		mu.Lock()
+		now++
+		most = max(most, now)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		now--
+		mu.Unlock()
+		return data.ImageInput(img, 28, 28, 1), nil
+	}
+	s := New(m, Options{Decoders: 1, Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	ct, b := multipartOf([]string{"0", "1", "2"}, [][]byte{digit(t, 0), digit(t, 1), digit(t, 2)})
+	var wg sync.WaitGroup
+	statuses := make([]int, 4)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 0 {
+				statuses[i], _, _, _ = post(ts.URL+"/v1/predict", ct, b)
+				return
+			}
+			statuses[i], _, _, _ = post(ts.URL+"/v1/predict", "image/png", digit(t, i))
+		}()
+	}
+	wg.Wait()
+	if most != 1 || !slices.Equal(statuses, []int{200, 200, 200, 200}) {
+		t.Errorf("Decoders 1: %d images decoded at once, statuses %v", most, statuses)
+	}
+}
+
+// A request answered is one debug line, a request failed one warning.
+func TestLogLines(t *testing.T) {
+	logs := make(lineWriter, 10)
+	m := lenet(t, 1)
+	s := New(m, Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	for _, c := range []struct {
+		body   []byte
+		status int
+		line   string
+	}{
+		{digit(t, 0), 200, "level=DEBUG msg=predict images=1"},
+		{[]byte("no"), 400, `level=WARN msg="predict failed" status=400 cause=not_an_image`},
+	} {
+		if status, _, _, _ := post(ts.URL+"/v1/predict", "image/png", c.body); status != c.status {
+			t.Fatalf("%d, want %d", status, c.status)
+		}
+		select { // the line may follow the answer
+		case line := <-logs:
+			if !strings.Contains(line, c.line) {
+				t.Errorf("logged %q, want a line with %q", line, c.line)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no log line %q", c.line)
+		}
+	}
+	select {
+	case line := <-logs:
+		t.Errorf("a line too many: %q", line)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// lineWriter hands each write (a slog handler writes a record in one)
+// to the test.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
+
+// Before the first request, a blank batch of each batch size is run;
+// /readyz answers 503 until then.
+func TestWarmUp(t *testing.T) {
+	inner, _ := models.NewLeNet5(models.LeNetConfig{Seed: 6})
+	g := &gate{inner: inner, release: make(chan struct{})}
+	m, err := NewModel("gate", g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(m, Options{MaxBatch: 4, Logger: quiet})
+	defer s.Close()
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	readyz := func() int {
+		resp, err := http.Get(ts.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := readyz(); st != 503 {
+		t.Errorf("/readyz during the warm-up: %d", st)
+	}
+	rec := &sizes{inner: inner}
+	g.inner = rec
+	for range 3 { // batch sizes 1, 2 and 4
+		g.release <- struct{}{}
+	}
+	for deadline := time.Now().Add(5 * time.Second); readyz() != 200; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz not 200 5 s after the warm-up")
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !slices.Equal(rec.seen, []int{1, 2, 4}) {
+		t.Errorf("warm-up passes of %v images, want [1 2 4]", rec.seen)
 	}
 }

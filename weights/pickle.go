@@ -163,6 +163,16 @@ func (u *unpickler) readLine() (string, error) {
 	}
 }
 
+// readSized reads the length that opcode op states (in lenSize(op)
+// bytes), then that many bytes.
+func (u *unpickler) readSized(op byte) ([]byte, error) {
+	n, err := u.uint(lenSize(op))
+	if err != nil {
+		return nil, err
+	}
+	return u.readN(n)
+}
+
 func (u *unpickler) uint(n int) (uint64, error) {
 	b, err := u.readN(uint64(n))
 	if err != nil {
@@ -201,6 +211,18 @@ func (u *unpickler) pop() (any, error) {
 	v := u.stack[len(u.stack)-1]
 	u.stack = u.stack[:len(u.stack)-1]
 	return v, nil
+}
+
+// pop2 pops the two values on top of the stack: below is the one pushed
+// first.
+func (u *unpickler) pop2() (below, top any, err error) {
+	if top, err = u.pop(); err != nil {
+		return nil, nil, err
+	}
+	if below, err = u.pop(); err != nil {
+		return nil, nil, err
+	}
+	return below, top, nil
 }
 
 func (u *unpickler) top() (any, error) {
@@ -320,11 +342,7 @@ func (u *unpickler) load() (any, error) {
 			}
 			u.push(int64(v))
 		case 0x8a, 0x8b: // LONG1, LONG4
-			n, err := u.uint(lenSize(op))
-			if err != nil {
-				return nil, err
-			}
-			b, err := u.readN(n)
+			b, err := u.readSized(op)
 			if err != nil {
 				return nil, err
 			}
@@ -357,11 +375,7 @@ func (u *unpickler) load() (any, error) {
 			u.push(f)
 
 		case 'X', 0x8c, 0x8d, 'T', 'U', 'B', 'C', 0x8e, 0x96: // strings and bytes with a length
-			n, err := u.uint(lenSize(op))
-			if err != nil {
-				return nil, err
-			}
-			b, err := u.readN(n)
+			b, err := u.readSized(op)
 			if err != nil {
 				return nil, err
 			}
@@ -486,11 +500,7 @@ func (u *unpickler) load() (any, error) {
 		case 's', 'u': // SETITEM, SETITEMS
 			var items []any
 			if op == 's' {
-				v, err := u.pop()
-				if err != nil {
-					return nil, err
-				}
-				k, err := u.pop()
+				k, v, err := u.pop2()
 				if err != nil {
 					return nil, err
 				}
@@ -561,33 +571,26 @@ func (u *unpickler) load() (any, error) {
 			}
 			u.push(v)
 
-		case 'c': // GLOBAL
-			mod, err := u.readLine()
-			if err != nil {
-				return nil, err
-			}
-			name, err := u.readLine()
-			if err != nil {
-				return nil, err
-			}
-			g, err := u.global(mod, name)
-			if err != nil {
-				return nil, err
-			}
-			u.push(g)
-		case 0x93: // STACK_GLOBAL
-			n, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			m, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			mod, ok1 := m.(string)
-			name, ok2 := n.(string)
-			if !ok1 || !ok2 {
-				return nil, u.fail("STACK_GLOBAL of a %s and a %s, not two strings", typeName(m), typeName(n))
+		case 'c', 0x93: // GLOBAL (module and name on two lines), STACK_GLOBAL (on the stack)
+			var mod, name string
+			if op == 'c' {
+				if mod, err = u.readLine(); err == nil {
+					name, err = u.readLine()
+				}
+				if err != nil {
+					return nil, err
+				}
+			} else {
+				m, n, err := u.pop2()
+				if err != nil {
+					return nil, err
+				}
+				var ok1, ok2 bool
+				mod, ok1 = m.(string)
+				name, ok2 = n.(string)
+				if !ok1 || !ok2 {
+					return nil, u.fail("STACK_GLOBAL of a %s and a %s, not two strings", typeName(m), typeName(n))
+				}
 			}
 			g, err := u.global(mod, name)
 			if err != nil {
@@ -595,11 +598,7 @@ func (u *unpickler) load() (any, error) {
 			}
 			u.push(g)
 		case 'R': // REDUCE
-			a, err := u.pop()
-			if err != nil {
-				return nil, err
-			}
-			f, err := u.pop()
+			f, a, err := u.pop2()
 			if err != nil {
 				return nil, err
 			}

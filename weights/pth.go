@@ -137,26 +137,15 @@ func (p *pthReader) call(g pyGlobal, args pyTuple) (any, error) {
 		if len(args) == 0 {
 			return d, nil
 		}
-		var items []any
-		switch a := args[0].(type) {
-		case *pyList:
-			items = a.items
-		case pyTuple:
-			items = a
-		default:
-			return nil, fmt.Errorf("%w: OrderedDict called with a %s; want nothing, or a list of pairs", errPickle, typeName(a))
+		items, ok := sequence(args[0])
+		if !ok {
+			return nil, fmt.Errorf("%w: OrderedDict called with a %s; want nothing, or a list of pairs", errPickle, typeName(args[0]))
 		}
 		if len(args) != 1 {
 			return nil, fmt.Errorf("%w: OrderedDict called with %d arguments; want at most 1", errPickle, len(args))
 		}
 		for _, it := range items {
-			var kv []any
-			switch it := it.(type) {
-			case pyTuple:
-				kv = it
-			case *pyList:
-				kv = it.items
-			}
+			kv, _ := sequence(it)
 			if len(kv) != 2 {
 				return nil, fmt.Errorf("%w: OrderedDict called with an item that is not a (key, value) pair", errPickle)
 			}
@@ -211,15 +200,21 @@ func describeInt(v any) string {
 	return "a " + typeName(v)
 }
 
-// intTuple reads a tuple (or list) of ints >= 0.
-func intTuple(v any, what string) ([]int64, error) {
-	var items []any
+// sequence returns the items of a tuple or a list, and whether v is one.
+func sequence(v any) ([]any, bool) {
 	switch v := v.(type) {
 	case pyTuple:
-		items = v
+		return v, true
 	case *pyList:
-		items = v.items
-	default:
+		return v.items, true
+	}
+	return nil, false
+}
+
+// intTuple reads a tuple (or list) of ints >= 0.
+func intTuple(v any, what string) ([]int64, error) {
+	items, ok := sequence(v)
+	if !ok {
 		return nil, fmt.Errorf("%s is a %s, not a tuple of ints", what, typeName(v))
 	}
 	if len(items) > 64 {

@@ -30,10 +30,12 @@ type inspected struct {
 }
 
 // inspectFlags are the flags that choose the model to inspect and how
-// its inputs are prepared.
+// its inputs are prepared, and, for a command that shows classes, where
+// their names come from.
 type inspectFlags struct {
 	weights, model, normalize, labels, dataset string
 	fs                                         *flag.FlagSet
+	withNames                                  bool // --labels and --data were registered
 }
 
 func (f *inspectFlags) register(fs *flag.FlagSet, needWeights bool) {
@@ -45,6 +47,12 @@ func (f *inspectFlags) register(fs *flag.FlagSet, needWeights bool) {
 	fs.StringVar(&f.weights, "weights", "", "weights file: a fovea model or checkpoint (of a zoo model or an imported ONNX graph), a torchvision/timm state dict in safetensors, or an .onnx file"+req)
 	fs.StringVar(&f.model, "model", "", "zoo model the weights are for (default: the one their metadata names)")
 	fs.StringVar(&f.normalize, "normalize", "auto", "input normalisation after decoding to [0, 1]: imagenet (torchvision's mean and std), none, or auto (as the weights file describes, as fovea predict does; for a file that does not say, imagenet for models of 64 pixels and more)")
+}
+
+// registerNames adds the flags that name the classes, for a command that
+// shows them.
+func (f *inspectFlags) registerNames(fs *flag.FlagSet) {
+	f.withNames = true
 	fs.StringVar(&f.labels, "labels", "", "class names, one per line (default: those of --data, or of the data the weights were trained on)")
 	fs.StringVar(&f.dataset, "data", "", "data set whose class names to show (any --data fovea train takes; default: the names the weights file holds)")
 }
@@ -100,6 +108,7 @@ func (f *inspectFlags) load() (*inspected, error) {
 		return nil, usagef("--normalize %q: want imagenet, none or auto", f.normalize)
 	}
 	switch {
+	case !f.withNames:
 	case f.labels != "":
 		if in.names, err = readLabels(f.labels); err != nil {
 			return nil, err
@@ -248,6 +257,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) error {
 	}
 	var f inspectFlags
 	f.register(fs, true)
+	f.registerNames(fs)
 	method := fs.String("method", "grad-cam", "grad-cam or saliency")
 	layer := fs.String("layer", "", "grad-cam's layer, a dotted name as fovea summary lists it (default: the last convolutional stage)")
 	class := fs.String("class", "", "class to explain, a name or a number (default: each image's top class)")

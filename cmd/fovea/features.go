@@ -69,7 +69,9 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 		return drawMaps(stdout, in, names[0], files[0], *limit, orDefault(*out, "maps.png"), *asJSON)
 	}
 	if names == nil {
-		names = topLevel(in.model, in.spec.Input)
+		if names, err = topLevel(in.model, in.spec.Input); err != nil {
+			return err
+		}
 	}
 	fx, err := nn.NewFeatureExtractor(in.model, in.spec.Input, names...)
 	if err != nil {
@@ -79,12 +81,16 @@ func cmdFeatures(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(map[string]any{"model": in.spec.Name, "input_shape": in.spec.Input, "features": fx.Info()})
 	}
 	fmt.Fprintf(stdout, "%s at %d×%d×%d:\n", in.spec.Name, in.spec.Input[0], in.spec.Input[1], in.spec.Input[2])
+	nameW := 14
+	for _, fi := range fx.Info() {
+		nameW = max(nameW, len(fi.Name))
+	}
 	for _, fi := range fx.Info() {
 		stride := "-"
 		if fi.Stride > 0 {
 			stride = strconv.Itoa(fi.Stride)
 		}
-		fmt.Fprintf(stdout, "  %-14s %-16s channels %-6d stride %s\n", fi.Name, fmt.Sprint(fi.Shape), fi.Channels, stride)
+		fmt.Fprintf(stdout, "  %-*s %-16s channels %-6d stride %s\n", nameW, fi.Name, fmt.Sprint(fi.Shape), fi.Channels, stride)
 	}
 	return nil
 }
@@ -96,29 +102,21 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// topLevel returns the names of the model's top-level layer calls, in
-// call order.
-func topLevel(model nn.Layer, in []int) []string {
+// topLevel returns the names of the model's stages (inspect.Stages)
+// that are called once, in call order: the outputs a feature extractor
+// can return.
+func topLevel(model nn.Layer, in []int) ([]string, error) {
+	st, err := inspect.Stages(model, in...)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
-	tp := ag.NewTape()
-	tp.SetGradEnabled(false)
-	defer tp.Reset()
-	model.Forward(&nn.Ctx{Tape: tp, Observe: func(call nn.LayerCall) *ag.Var {
-		if !strings.Contains(call.Path, ".") && !containsString(names, call.Path) {
-			names = append(names, call.Path)
-		}
-		return call.Out
-	}}, ag.Const(tensor.Zeros(append([]int{1}, in...)...)))
-	return names
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
+	for _, s := range st {
+		if s.Calls == 1 {
+			names = append(names, s.Name)
 		}
 	}
-	return false
+	return names, nil
 }
 
 func drawFilters(stdout io.Writer, in *inspected, names []string, limit int, out string, asJSON bool) error {

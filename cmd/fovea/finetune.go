@@ -90,7 +90,32 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 	if mf.given["model"] {
 		name = mf.model
 	}
-	model, spec, report, err := models.Pretrained(name, *from, opts...)
+	var (
+		model  nn.Layer
+		spec   models.Spec
+		report weights.Report
+		resume *weights.Checkpoint
+	)
+	loaded := *from
+	ck := false
+	if r.resume != "" {
+		if ck, err = isCheckpoint(r.resume); err != nil {
+			return err
+		}
+	}
+	if ck {
+		// The checkpoint holds the model: read once, its weights loaded
+		// once, by the resumed run.
+		loaded = r.resume
+		if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
+			return err
+		}
+		model, spec, err = models.BuildForCheckpoint(name, r.resume, resume, mf.seed)
+	} else {
+		// --from (a model file --resume names, without --from): its
+		// weights are the run's start.
+		model, spec, report, err = models.Pretrained(name, *from, opts...)
+	}
 	if err != nil {
 		return err
 	}
@@ -112,7 +137,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	info.Classes, info.ClassNames = 0, nil
-	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, loaded: *from, headCache: *cache,
+	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, loaded: *from, resume: resume, headCache: *cache,
 		info:      info,
 		classHint: "give it a new head with --classes",
 		outName:   "finetune-" + spec.Name,
@@ -126,7 +151,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 			return newOptimizer(r.opt, nil, groups, lr, wd)
 		},
 		describe: func(w io.Writer, n int, kind string) {
-			fmt.Fprintf(w, "loaded %s into %s: %s\n", *from, spec.Name, describeReport(report))
+			fmt.Fprintf(w, "loaded %s into %s: %s\n", loaded, spec.Name, describeReport(report))
 			fmt.Fprintf(w, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
 				spec.Name, r.data.spec, n, 100*r.valSplit, nn.Classes(model), r.epochs, *freeze, commas(trainable), commas(frozen))
 		}}

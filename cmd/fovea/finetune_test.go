@@ -99,6 +99,30 @@ func TestFinetune(t *testing.T) {
 	}
 }
 
+// TestFinetuneResume: a fine-tuning run stopped after an epoch and
+// resumed from its checkpoint ends with the weights of the run that was
+// not stopped, on cached features and through the backbone.
+func TestFinetuneResume(t *testing.T) {
+	dir := t.TempDir()
+	from := pretrainedLeNet(t, dir)
+	for _, freeze := range []string{"all-but-head", "up-to:features.3"} {
+		args := func(out string, epochs string, more ...string) []string {
+			return append([]string{"finetune", "--freeze", freeze, "--limit", "200", "--epochs", epochs, "--schedule", "none",
+				"--out", out, "--quiet"}, more...)
+		}
+		whole, parts := filepath.Join(dir, freeze+"-whole"), filepath.Join(dir, freeze+"-parts")
+		ck := filepath.Join(parts, "checkpoint.safetensors")
+		for _, a := range [][]string{args(whole, "2", "--from", from), args(parts, "1", "--from", from), args(parts, "2", "--resume", ck)} {
+			if status, _, errs := fovea(a...); status != 0 {
+				t.Fatalf("%v: status %d, %s", a, status, errs)
+			}
+		}
+		if got := changedTensors(t, filepath.Join(whole, "model.safetensors"), filepath.Join(parts, "model.safetensors")); len(got) != 0 {
+			t.Errorf("--freeze %s: the resumed run ends with other %v than the whole run", freeze, got)
+		}
+	}
+}
+
 // TestFinetuneMistakes checks that each mistake gives one clear line
 // and a non-zero status.
 func TestFinetuneMistakes(t *testing.T) {

@@ -69,6 +69,10 @@ func TestCompareTrains(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
+	// The per-layer rows are fovea summary --macs's, not compare's.
+	if strings.Contains(out, `"layers"`) {
+		t.Errorf("compare --json carries per-layer rows: %.200s", out)
+	}
 	// 600 digits, one epoch: better than chance, far from done.
 	if tr := rows[0].Trained; tr == nil || tr.Examples != 600 || !(tr.Top1 > 0.2) || tr.Data != "mnist" || rows[0].Measured != nil {
 		t.Errorf("trained %+v, measured %+v", rows[0].Trained, rows[0].Measured)
@@ -138,6 +142,20 @@ func TestExplain(t *testing.T) {
 	status, _, errs = fovea("explain", "--weights", w, "--layer", "features.0", a, "--out", out)
 	if status != 0 {
 		t.Errorf("--layer features.0: status %d, %s", status, errs)
+	}
+	// The same model as an ONNX graph, whose stages are its nodes: the
+	// default is its last convolution, and features lists the nodes.
+	graph := filepath.Join(dir, "lenet5.onnx")
+	if st, o, e := fovea("export", "--weights", w, "--out", graph); st != 0 {
+		t.Fatalf("export: status %d, %s%s", st, o, e)
+	}
+	status, stdout, errs = fovea("explain", "--weights", graph, a, "--out", out)
+	if status != 0 || !strings.Contains(stdout, "grad-cam class") || !strings.Contains(stdout, " at features.3;") {
+		t.Errorf("explain of the ONNX graph: status %d, %s%s; want Grad-CAM at features.3", status, stdout, errs)
+	}
+	status, stdout, errs = fovea("features", "--weights", graph)
+	if status != 0 || !strings.Contains(stdout, "features.3     [10 10 16]") || !strings.Contains(stdout, "classifier.5") {
+		t.Errorf("features of the ONNX graph: status %d, %s%s", status, stdout, errs)
 	}
 	for _, c := range []struct {
 		args []string

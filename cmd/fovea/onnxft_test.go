@@ -198,7 +198,7 @@ func TestFinetuneONNX(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serve.Load: %v", err)
 	}
-	if sm.Input != [3]int{16, 16, 3} || sm.Preprocess == nil || sm.Meta["model"] != models.ONNXModel || sm.Meta["onnx_graph"] != "" {
+	if sm.Input != [3]int{16, 16, 3} || sm.Preprocessing == nil || sm.Meta["model"] != models.ONNXModel || sm.Meta["onnx_graph"] != "" {
 		t.Errorf("served model: input %v, metadata %v", sm.Input, sm.Meta)
 	}
 

@@ -114,8 +114,10 @@ type job struct {
 	from   models.FileInfo
 	loaded string
 	seed   uint64
-	// src is the data, if the command opened it already.
-	src *data.Source
+	// src is the data, and resume the --resume checkpoint, if the
+	// command read them already.
+	src    *data.Source
+	resume *weights.Checkpoint
 	// optimizer builds the optimiser.
 	optimizer func(lr, wd float64) (optim.Optimizer, error)
 	// hooks are added to the run's own.
@@ -178,14 +180,14 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	}
 	// --resume takes a checkpoint (checkpoint or best.safetensors), which
 	// continues its run, or a model file, whose weights a run starts from.
-	var resume *weights.Checkpoint
+	resume := j.resume
 	weightsOnly := false
-	if r.resume != "" {
-		meta, err := weights.LoadMetadata(r.resume)
+	if resume == nil && r.resume != "" {
+		ck, err := isCheckpoint(r.resume)
 		if err != nil {
 			return err
 		}
-		if weightsOnly = meta["format"] != weights.CheckpointFormat; weightsOnly {
+		if weightsOnly = !ck; weightsOnly {
 			if r.resume != j.loaded {
 				if _, err := models.LoadPretrained(j.model, r.resume); err != nil {
 					return err
@@ -220,18 +222,19 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 			}
 		}
 	}()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// Ctrl-C (or SIGTERM) while the data is read stops the run, which
-	// leaves nothing behind; in training, it stops after the batch in
-	// progress and saves a checkpoint. A second one kills at once.
+	// Ctrl-C (or SIGTERM) from here on, while the data is read, stops
+	// the run, which leaves nothing behind; in training, it stops after
+	// the batch in progress and saves a checkpoint. A second one kills at
+	// once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop()
 	}()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	budget := cacheMemory()
 	trainSet, err := prepare(ctx, src.Train, p, df, df.limit, cacheFile("train"), &budget)
 	if err != nil {
@@ -410,6 +413,17 @@ func (r *runFlags) dataNote(p prep, tr *prepared, val data.Dataset) string {
 		s += fmt.Sprintf(", %d held out for validation", val.Len())
 	}
 	return s + "\n"
+}
+
+// isCheckpoint says whether the weights file at path is a checkpoint
+// (checkpoint.safetensors, best.safetensors) rather than a model file,
+// from its header.
+func isCheckpoint(path string) (bool, error) {
+	meta, err := weights.LoadMetadata(path)
+	if err != nil {
+		return false, err
+	}
+	return meta["format"] == weights.CheckpointFormat, nil
 }
 
 // missingDirs returns the folders that making dir would create, dir

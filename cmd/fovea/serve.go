@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,8 +39,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	embedLayer := fs.String("embed-layer", "", "layer whose output POST /v1/embed answers, pooled to a vector (default: the last convolutional stage)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBatch := fs.Int("max-batch", 16, "most images in one forward pass")
+	sizesFlag := fs.String("batch-sizes", "", "the batch sizes forward passes run at, e.g. 1,4,16: a batch runs as passes of the largest that fit, a rest smaller than them all padded to the smallest; a few sizes bound the memory kept for activations (default: the powers of two up to --max-batch)")
 	wait := fs.Duration("batch-wait", 5*time.Millisecond, "longest wait for a batch to fill (0: never wait)")
 	queue := fs.Int("queue", 0, "most images waiting (default 4×max-batch)")
+	decoders := fs.Int("decoders", 0, "most images decoded at once, over all requests (default 2×GOMAXPROCS)")
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body, bytes")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of one request")
 	k := fs.Int("k", 5, "classes answered per image")
@@ -51,8 +55,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if *w == "" {
 		return usagef("--weights is required")
 	}
-	if *maxBatch < 1 || *k < 1 || *maxBody < 1 || *timeout <= 0 || *queue < 0 || *wait < 0 || *watch < 0 {
-		return usagef("--max-batch, --k, --max-body and --timeout must be positive; --queue, --batch-wait and --watch not negative")
+	if *maxBatch < 1 || *k < 1 || *maxBody < 1 || *timeout <= 0 || *queue < 0 || *decoders < 0 || *wait < 0 || *watch < 0 {
+		return usagef("--max-batch, --k, --max-body and --timeout must be positive; --queue, --decoders, --batch-wait and --watch not negative")
+	}
+	var sizes []int
+	if *sizesFlag != "" {
+		for _, f := range strings.Split(*sizesFlag, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 || n > *maxBatch {
+				return usagef("--batch-sizes %q: want whole numbers from 1 to --max-batch (%d), found %q", *sizesFlag, *maxBatch, f)
+			}
+			sizes = append(sizes, n)
+		}
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -69,7 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue,
+	s := serve.New(m, serve.Options{MaxBatch: *maxBatch, BatchSizes: sizes, BatchWait: *wait, NoWait: *wait == 0, Queue: *queue, Decoders: *decoders,
 		MaxBody: *maxBody, Timeout: *timeout, TopK: *k, Logger: logger})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -100,13 +114,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	go func() {
 		var tick <-chan time.Time
-		var last time.Time
+		// The file as last seen: its time and size, since a file being
+		// written may keep its time (the clock's grain) and not its size.
+		type seen struct {
+			mod  time.Time
+			size int64
+		}
+		var last seen
 		if *watch > 0 {
 			t := time.NewTicker(*watch)
 			defer t.Stop()
 			tick = t.C
 			if st, err := os.Stat(*w); err == nil {
-				last = st.ModTime()
+				last = seen{st.ModTime(), st.Size()}
 			}
 		}
 		for {
@@ -116,8 +136,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			case <-hup:
 				reload("SIGHUP")
 			case <-tick:
-				if st, err := os.Stat(*w); err == nil && !st.ModTime().Equal(last) {
-					last = st.ModTime()
+				if st, err := os.Stat(*w); err == nil && (!st.ModTime().Equal(last.mod) || st.Size() != last.size) {
+					last = seen{st.ModTime(), st.Size()}
 					reload("file changed")
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,48 @@ func TestConfusion(t *testing.T) {
 	}
 	if os.Getenv("FOVEA_CHART_OUT") != "" {
 		Save(os.Getenv("FOVEA_CHART_OUT"), 420, 400, p)
+	}
+}
+
+// A scatter's markers grow with their sizes, its log axes are ticked
+// at 1, 2 and 5 times the powers of ten with SI prefixes, and a point
+// a log axis cannot hold is an error.
+func TestScatter(t *testing.T) {
+	pts := []Point{{"small", 7e8, 30, 1e6}, {"large", 4e9, 8, 1e8}}
+	p, err := Scatter("t", "MACs", "images/s", true, true, pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.png")
+	if err := Save(path, 400, 300, p); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width != 400 || cfg.Height != 300 {
+		t.Errorf("scatter %dx%d, %v; want a 400×300 PNG", cfg.Width, cfg.Height, err)
+	}
+	var ticks []string
+	for _, tk := range p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max) {
+		ticks = append(ticks, tk.Label)
+	}
+	if want := []string{"500 M", "1 G", "2 G", "5 G"}; !slices.Equal(ticks, want) {
+		t.Errorf("x ticks %q; want %q", ticks, want)
+	}
+	if got := (ticks125{}).Ticks(0.15, 3); len(got) != 4 || got[0].Label != "0.2" || got[3].Label != "2" {
+		t.Errorf("ticks of 0.15..3: %v; want 0.2, 0.5, 1, 2", got)
+	}
+	if SI(4089184256) != "4.09 G" || SI(999) != "999" || SI(416520) != "417 k" {
+		t.Errorf("SI: %s, %s, %s", SI(4089184256), SI(999), SI(416520))
+	}
+	pts[0].X = 0
+	if _, err := Scatter("", "", "", true, false, pts); err == nil || !strings.Contains(err.Error(), "log scale") {
+		t.Errorf("a zero on a log axis: error %v", err)
+	}
+	if _, err := Scatter("", "", "", false, false, nil); err == nil {
+		t.Error("a scatter of no points succeeded")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/scratch"
 )
 
 // BatchNorm is batch normalisation of an NHWC tensor over N, H and W, per
@@ -28,10 +29,16 @@ type BatchNorm struct {
 
 // check panics unless the parameters and the buffers fit dims d.
 func (bn *BatchNorm) check(op string, d Dims, data [][]float32, perChannel ...[]float32) {
-	for _, s := range append([][]float32{bn.Gamma, bn.Beta, bn.RunMean, bn.RunVar}, perChannel...) {
+	channels := func(s []float32) {
 		if len(s) != d.C {
 			panic(fmt.Sprintf("kern.BatchNorm.%s: per-channel slice of length %d for %d channels", op, len(s), d.C))
 		}
+	}
+	for _, s := range [...][]float32{bn.Gamma, bn.Beta, bn.RunMean, bn.RunVar} {
+		channels(s)
+	}
+	for _, s := range perChannel {
+		channels(s)
 	}
 	for _, s := range data {
 		if len(s) != d.Len() {
@@ -48,7 +55,10 @@ func (bn *BatchNorm) check(op string, d Dims, data [][]float32, perChannel ...[]
 func (bn *BatchNorm) ForwardTrain(y, x []float32, d Dims, mean, invStd []float32) {
 	bn.check("ForwardTrain", d, [][]float32{y, x}, mean, invStd)
 	m := d.N * d.H * d.W
-	mu, v := channelMoments(x, d.C, m)
+	mv := scratch.Float64s.GetSized(2 * d.C)
+	defer scratch.Float64s.Put(mv)
+	channelMoments(mv, x, d.C, m)
+	mu, v := mv[:d.C], mv[d.C:]
 	mom := float64(bn.Momentum)
 	unbias := float64(m) / float64(max(m-1, 1))
 	for c := range d.C {
@@ -96,8 +106,9 @@ func (bn *BatchNorm) coefs(a, b, mean, invStd []float32) {
 // affine sets y = x·a[c] + b[c] with a = Gamma·invStd, b = Beta − mean·a.
 func (bn *BatchNorm) affine(y, x, mean, invStd []float32) {
 	c := len(mean)
-	ab := make([]float32, 2*c)
-	a, b := ab[:c], ab[c:]
+	ab := scratch.Get(2 * c)
+	defer scratch.Put(ab)
+	a, b := (*ab)[:c], (*ab)[c:2*c]
 	bn.coefs(a, b, mean, invStd)
 	forRows(len(x)/max(c, 1), c, func(lo, hi int) { vec.scaleShift(y[lo*c:hi*c], x[lo*c:hi*c], a, b) })
 }
@@ -123,8 +134,9 @@ func (bn *BatchNorm) BackwardTrain(dx, dgamma, dbeta, dy, x []float32, d Dims, m
 	bn.gammaBetaGrads(dgamma, dbeta, dy, x, d, mean, invStd)
 	c, m := d.C, float32(d.N*d.H*d.W)
 	// dx = A·dy + B·x + K per channel.
-	abk := make([]float32, 3*c)
-	a, b, k := abk[:c], abk[c:2*c], abk[2*c:]
+	abk := scratch.Get(3 * c)
+	defer scratch.Put(abk)
+	a, b, k := (*abk)[:c], (*abk)[c:2*c], (*abk)[2*c:3*c]
 	for j := range c {
 		a[j] = bn.Gamma[j] * invStd[j]
 		b[j] = -a[j] * invStd[j] * dgamma[j] / m
@@ -174,20 +186,23 @@ func (bn *BatchNorm) gammaBetaGrads(dgamma, dbeta, dy, x []float32, d Dims, mean
 			}
 		}
 	})
+	defer scratch.Float64s.Put(sums)
 	for j := range c {
 		dbeta[j] = float32(sums[j])
 		dgamma[j] = float32(sums[c+j] * float64(invStd[j]))
 	}
 }
 
-// channelMoments returns the per-channel mean and biased variance of the
-// rows×c matrix x, in float64. It sums x−s and (x−s)² with s the first
-// row, a shift that keeps the one-pass formula free of cancellation when
-// the mean is large against the spread.
-func channelMoments(x []float32, c, rows int) (mean, variance []float64) {
-	mean, variance = make([]float64, c), make([]float64, c)
+// channelMoments sets mv[:c] to the per-channel mean and mv[c:2c] to
+// the biased variance of the rows×c matrix x, in float64. It sums x−s
+// and (x−s)² with s the first row, a shift that keeps the one-pass
+// formula free of cancellation when the mean is large against the
+// spread.
+func channelMoments(mv []float64, x []float32, c, rows int) {
+	mean, variance := mv[:c], mv[c:2*c]
+	clear(mv[:2*c])
 	if rows == 0 {
-		return mean, variance
+		return
 	}
 	shift := x[:c]
 	sums := sumRows(rows, c, 2*c, func(lo, hi int, acc []float64) {
@@ -200,24 +215,25 @@ func channelMoments(x []float32, c, rows int) (mean, variance []float64) {
 			}
 		}
 	})
+	defer scratch.Float64s.Put(sums)
 	n := float64(rows)
 	for j := range c {
 		e := sums[j] / n
 		mean[j] = float64(shift[j]) + e
 		variance[j] = max(sums[c+j]/n-e*e, 0)
 	}
-	return mean, variance
 }
 
 // sumRows splits [0, rows) into chunks, calls f(lo, hi, acc) on each in
 // parallel with a zeroed acc of n float64 of its own, and returns the sum
-// of the accs. A row costs about perRow operations. The chunks depend only
-// on rows and GOMAXPROCS and are summed in order, so the result is
-// reproducible.
+// of the accs, which the caller hands back with scratch.Float64s.Put. A
+// row costs about perRow operations. The chunks depend only on rows and
+// GOMAXPROCS and are summed in order, so the result is reproducible.
 func sumRows(rows, perRow, n int, f func(lo, hi int, acc []float64)) []float64 {
 	g := rowGrain(perRow)
 	chunks := max(1, min((rows+g-1)/g, 4*cpu.Workers()))
-	accs := make([]float64, (chunks+1)*n)
+	accs := scratch.Float64s.GetSized((chunks + 1) * n)
+	clear(accs)
 	cpu.ForEach(chunks, func(i int) {
 		f(i*rows/chunks, (i+1)*rows/chunks, accs[(i+1)*n:(i+2)*n])
 	})

@@ -1,6 +1,10 @@
 package kern
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/foveaml/fovea/internal/scratch"
+)
 
 // The bias of a dense layer is one row vector added to every row of its
 // rows×cols output; its gradient is the column sums of the output's
@@ -55,6 +59,7 @@ func BiasGrad(db, dy []float32) {
 			}
 		}
 	})
+	defer scratch.Float64s.Put(sums)
 	for j, s := range sums {
 		db[j] = float32(s)
 	}

@@ -125,18 +125,28 @@ func (p padded) release() {
 // tileInput returns the address of element i of the padded batch for a
 // tile that reads reach floats from there. When that runs past the
 // buffer (an input read in place, at its very end) it copies what is
-// left into tail, zero-filled, and points there.
+// left into tail, zero-filled, and points there; tail comes from the
+// shared pool, and the caller hands it back with putTail.
 func (p padded) tileInput(i, reach int, tail *[]float32) *float32 {
 	buf := *p.buf
 	if i+reach <= cap(buf) {
 		return ptr(buf, i)
 	}
 	if cap(*tail) < reach {
-		*tail = make([]float32, reach)
+		putTail(tail)
+		*tail = scratch.Floats.Get(reach)
 	}
 	t := (*tail)[:reach]
 	clear(t[copy(t, buf[i:]):])
 	return &t[0]
+}
+
+// putTail hands tileInput's tail back to the shared pool, if it made one.
+func putTail(tail *[]float32) {
+	if *tail != nil {
+		scratch.Floats.Put(*tail)
+		*tail = nil
+	}
 }
 
 // ptr returns the address of element i of s, which may be the one past
@@ -374,6 +384,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		ge := new(gemm.Epilogue) // one per run: it escapes through TileEpilogue
 		var pix [16]int
 		var tail []float32
+		defer putTail(&tail)
 		var offs []int
 		var reach int // floats a tile may read past its first input pixel
 		var n, oy0, oy1, jp0, jp1 int

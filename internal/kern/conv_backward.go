@@ -139,6 +139,7 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 		defer scratch.Put(tp)
 		tile := *tp
 		var tail []float32
+		defer putTail(&tail)
 		dyImg := padded{buf: &dy, c: cout}
 		for oy := 0; oy < od.H; oy++ {
 			for ox := 0; ox < od.W; ox += k.MR {

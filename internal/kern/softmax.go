@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/scratch"
 )
 
 // The functions below work on the rows of a rows×classes matrix stored
@@ -148,7 +149,9 @@ func SoftmaxCrossEntropy(dlogits, logits []float32, labels []int32, classes int,
 	loss := sumRows(rows, 8*classes, 1, func(lo, hi int, acc []float64) {
 		var e []float32
 		if dlogits == nil {
-			e = make([]float32, classes)
+			buf := scratch.Get(classes)
+			defer scratch.Put(buf)
+			e = *buf
 		}
 		for r := lo; r < hi; r++ {
 			xr := logits[r*classes : (r+1)*classes]
@@ -173,5 +176,6 @@ func SoftmaxCrossEntropy(dlogits, logits []float32, labels []int32, classes int,
 			}
 		}
 	})
+	defer scratch.Float64s.Put(loss)
 	return float32(loss[0] / float64(rows)), nil
 }

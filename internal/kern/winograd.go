@@ -442,7 +442,8 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 	}
 	// in transforms tiles [lo, hi) of the block from t0 into v.
 	in := func(v []float32, t0, lo, hi int) {
-		var xp [36]*float32
+		xp := getPointers(36)
+		defer putPointers(xp)
 		for t := lo; t < hi; t++ {
 			n, ty, tx := tile(t0 + t)
 			iy0, ix0 := 4*ty-p.PadT, 4*tx-p.PadL
@@ -474,7 +475,9 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 	}
 	// out transforms tiles [lo, hi) of the block from t0 back into y.
 	out := func(m, sink []float32, t0, lo, hi int) {
-		var yp, rp [16]*float32
+		yrp := getPointers(32)
+		defer putPointers(yrp)
+		yp, rp := yrp[:16], yrp[16:]
 		for t := lo; t < hi; t++ {
 			n, ty, tx := tile(t0 + t)
 			for i := 0; i < 4; i++ {
@@ -534,6 +537,21 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 			out(*mp, *sp, t0, lo, hi)
 		})
 	}
+}
+
+// pointerLists recycles the transforms' lists of pixel pointers, which
+// would otherwise escape to the heap at every call (the transforms are
+// called through function values).
+var pointerLists = &scratch.Pool[*float32]{}
+
+// getPointers returns a list of n pixel pointers from pointerLists.
+func getPointers(n int) []*float32 { return pointerLists.Get(n) }
+
+// putPointers clears p, so that it holds on to no buffer, and hands it
+// back to pointerLists.
+func putPointers(p []*float32) {
+	clear(p)
+	pointerLists.Put(p)
 }
 
 // winoClearRows zeroes the rows [nt, rows) of every point of a block's

@@ -67,8 +67,9 @@ func convBackwardFilterWinograd(dw, x, dy []float32, d Dims, p Conv) {
 	for b0 := 0; b0 < tiles; b0 += T {
 		nt := min(T, tiles-b0)
 		cpu.For(nt, 4, func(lo, hi int) {
-			var xp [36]*float32
-			var yp [16]*float32
+			xyp := getPointers(52)
+			defer putPointers(xyp)
+			xp, yp := xyp[:36], xyp[36:]
 			for t := lo; t < hi; t++ {
 				n, ty, tx := (b0+t)/(th*tw), (b0+t)%(th*tw)/tw, (b0+t)%tw
 				iy0, ix0 := 4*ty-p.PadT, 4*tx-p.PadL

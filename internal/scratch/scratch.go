@@ -1,9 +1,10 @@
 // Package scratch is fovea's one buffer recycler: a List of slices keyed
 // by size (and Pool, a List with a lock), so that a training step in
 // steady state asks the runtime for no buffer anew. The kernels'
-// temporary panels and padded images, augmentation's intermediate images
-// and the data loader's batches come from the shared Pool Floats; each
-// autodiff tape keeps its activations and gradients in Lists of its own.
+// temporary panels and padded images, augmentation's intermediate images,
+// the data loader's batches and the autodiff tapes' activations and
+// gradients come from the shared Pool Floats; a tape keeps a List of its
+// own only for its int32 buffers (pooling indices).
 //
 //	b := scratch.Floats.Get(n) // len n, contents undefined
 //	defer scratch.Floats.Put(b)
@@ -63,6 +64,10 @@ type Pool[E any] struct {
 // Floats is the pool the kernels, augmentation and the data loader
 // share. It keeps at most 2 GiB.
 var Floats = &Pool[float32]{List: List[float32]{Round: true, Limit: 2 << 30}}
+
+// Float64s is the pool of the kernels' float64 partial sums (batch
+// statistics, bias gradients, losses). It keeps at most 64 MiB.
+var Float64s = &Pool[float64]{List: List[float64]{Round: true, Limit: 64 << 20}}
 
 // Classes grow by a quarter octave, so a buffer wastes under 20% of its
 // capacity.

@@ -1,0 +1,130 @@
+package chart
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Point is one labelled point of a Scatter plot; Size (parameters, say)
+// sets the marker's area.
+type Point struct {
+	Label      string
+	X, Y, Size float64
+}
+
+// Scatter returns a plot of labelled points whose markers' areas follow
+// their sizes: models by cost and speed or accuracy. logX and logY put
+// an axis on a log scale, ticked at 1, 2 and 5 times the powers of ten.
+func Scatter(title, xLabel, yLabel string, logX, logY bool, pts []Point) (*plot.Plot, error) {
+	if len(pts) == 0 {
+		return nil, fmt.Errorf("chart: no points to draw")
+	}
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xLabel, yLabel
+	p.Title.Padding = vg.Points(8)
+	p.Add(plotter.NewGrid())
+	xys := make(plotter.XYs, len(pts))
+	labels := make([]string, len(pts))
+	var top float64
+	for i, pt := range pts {
+		if (logX && !(pt.X > 0)) || (logY && !(pt.Y > 0)) {
+			return nil, fmt.Errorf("chart: %s at (%g, %g) cannot go on a log scale", pt.Label, pt.X, pt.Y)
+		}
+		xys[i].X, xys[i].Y, labels[i] = pt.X, pt.Y, pt.Label
+		top = max(top, pt.Size)
+	}
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+		r := vg.Points(4)
+		if top > 0 {
+			r = vg.Points(3 + 15*math.Sqrt(pts[i].Size/top)) // area ∝ size
+		}
+		return draw.GlyphStyle{Color: withAlpha(Palette[0], 150), Radius: r, Shape: draw.CircleGlyph{}}
+	}
+	p.Add(sc)
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	lb.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(6)}
+	p.Add(lb)
+	if logX {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, ticks125{}
+	}
+	if logY {
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, ticks125{}
+	}
+	pad(&p.X.Min, &p.X.Max, logX)
+	pad(&p.Y.Min, &p.Y.Max, logY)
+	return p, nil
+}
+
+// pad widens an axis's range so the markers and labels at its ends fit.
+func pad(lo, hi *float64, log bool) {
+	if log {
+		*lo, *hi = *lo/1.6, *hi*1.6
+		return
+	}
+	d := *hi - *lo
+	if d == 0 {
+		d = math.Max(math.Abs(*hi), 1)
+	}
+	*lo, *hi = *lo-0.12*d, *hi+0.18*d
+}
+
+// ticks125 marks a log axis at 1, 2 and 5 times the powers of ten,
+// labelled with SI prefixes (500 M, 1 G, 2 G).
+type ticks125 struct{}
+
+func (ticks125) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v >= lo && v <= hi {
+				ts = append(ts, plot.Tick{Value: v, Label: shortFloat(v)})
+			}
+		}
+	}
+	return ts
+}
+
+// shortFloat formats v as SI does, keeping fractions of small values.
+func shortFloat(v float64) string {
+	if v >= 1000 || v == math.Trunc(v) {
+		return SI(int64(math.Round(v)))
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// SI formats a count with three significant digits and an SI prefix:
+// 4.09 G, 714 M, 417 k.
+func SI(n int64) string {
+	v, p := float64(n), ""
+	for _, u := range []string{"k", "M", "G", "T"} {
+		if v < 999.5 {
+			break
+		}
+		v, p = v/1000, u
+	}
+	if p == "" {
+		return strconv.FormatInt(n, 10)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64) + " " + p
+}
+
+// withAlpha returns c with alpha a (translucent markers show overlaps).
+func withAlpha(c color.Color, a uint8) color.NRGBA {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), a}
+}
