@@ -40,6 +40,18 @@
 //	go run ./bench latency [-reps 5] [-run NAME] [-peer ...] [-torch=false] [-ort PATH|off]
 //	go run ./bench serve [-rounds 3] [-model lenet5] [-clients 16] [-requests 400] [-duration 60s] [-max-batch 16]
 //
+// loader times the data loader as fovea train runs it (workers decoding,
+// resizing and augmenting, the decoded images cached) beside training
+// steps of the model it feeds, on the same cores one after the other:
+// resnet18 at 224 on a folder of photographs (-photos, built by
+// datasets/make/photos.py) and resnet18_cifar at 32 on a CIFAR-format
+// folder (-cifar, built by datasets/make/fashion_cifar.py; else
+// Fashion-MNIST), in images per second (see loader.go):
+//
+//	case  images  loader_cold  loader  train  loader/train  cold/train
+//
+//	go run ./bench loader -photos DIR [-cifar DIR] [-reps 3]
+//
 // serve load-tests `fovea serve`'s handler on the loopback interface
 // (see serve.go).
 //
@@ -285,7 +297,7 @@ func findUp(rel string) string {
 }
 
 // modes are the tables bench prints, its first argument.
-var modes = []string{"kernels", "train", "time99", "infer", "latency", "onnx", "serve"}
+var modes = []string{"kernels", "train", "time99", "infer", "latency", "onnx", "serve", "loader"}
 
 // options are the flags every table takes, and why the PyTorch column is
 // skipped ("" when it is not).
@@ -301,14 +313,15 @@ type options struct {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|latency|onnx|serve [flags]\n\n"+
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench kernels|train|time99|infer|latency|onnx|serve|loader [flags]\n\n"+
 			"kernels times fovea's kernels next to PyTorch's (GFLOP/s); train times training\n"+
 			"steps of zoo models next to PyTorch's (images/s); time99 times LeNet-5 on MNIST to\n"+
 			"99%% test accuracy in both (seconds); infer times inference of ImageNet zoo models\n"+
 			"next to PyTorch's and ONNX Runtime's (images/s); latency times them at batch 1\n"+
 			"(ms per image, median and p90); onnx times PyTorch's ONNX exports\n"+
 			"of them imported into fovea next to fovea's own (images/s); each in the same run. serve\n"+
-			"load-tests the HTTP inference handler on 127.0.0.1 (requests/s, latency, memory).\n\n")
+			"load-tests the HTTP inference handler on 127.0.0.1 (requests/s, latency, memory). loader\n"+
+			"times the data loader beside the training it feeds (images/s).\n\n")
 		flag.PrintDefaults()
 	}
 	reps := flag.Int("reps", 5, "timed runs per case; the median is reported")
@@ -322,6 +335,8 @@ func main() {
 	requests := flag.Int("requests", 400, "serve: requests per client, at most")
 	duration := flag.Duration("duration", time.Minute, "serve: the most one pass may take")
 	maxBatch := flag.Int("max-batch", 16, "serve: the batching pass's largest batch (the other pass uses 1)")
+	photos := flag.String("photos", os.Getenv("FOVEA_PHOTOS"), "loader: the image folder of photographs (datasets/make/photos.py DIR builds one)")
+	cifar := flag.String("cifar", os.Getenv("FOVEA_CIFAR"), "loader: the CIFAR-format folder (datasets/make/fashion_cifar.py DIR; default: Fashion-MNIST at 32×32×3)")
 	if len(os.Args) < 2 || !slices.Contains(modes, os.Args[1]) {
 		flag.Usage()
 		os.Exit(2)
@@ -358,6 +373,13 @@ func main() {
 		}
 		if err := runServe(serveOptions{model: *serveModel, clients: *clients, requests: *requests, duration: *duration, maxBatch: *maxBatch, rounds: *rounds}); err != nil {
 			fmt.Fprintf(os.Stderr, "bench serve: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Args[1] == "loader" {
+		if err := runLoader(o, *photos, *cifar); err != nil {
+			fmt.Fprintf(os.Stderr, "bench loader: %v\n", err)
 			os.Exit(1)
 		}
 		return

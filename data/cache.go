@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -247,6 +248,14 @@ type BadExample struct {
 // must not start on bad data calls it first; one that skips bad files
 // trains on a Subset of the good indices.
 func Check(ds Dataset, workers int) (good []int, bad []BadExample) {
+	good, bad, _ = CheckContext(context.Background(), ds, workers)
+	return good, bad
+}
+
+// CheckContext is Check that stops when ctx is done (Ctrl-C while a large
+// folder is read): its workers finish the examples in hand, and it
+// returns ctx's error, with nothing else.
+func CheckContext(ctx context.Context, ds Dataset, workers int) (good []int, bad []BadExample, err error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -262,7 +271,7 @@ func Check(ds Dataset, workers int) (good []int, bad []BadExample) {
 			buf := make([]float32, h*w*c)
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= n {
+				if i >= n || ctx.Err() != nil {
 					return
 				}
 				errs[i] = readExample(ds, i, buf)
@@ -270,6 +279,9 @@ func Check(ds Dataset, workers int) (good []int, bad []BadExample) {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	for i, err := range errs {
 		if err != nil {
 			bad = append(bad, BadExample{Index: i, Err: err})
@@ -277,7 +289,7 @@ func Check(ds Dataset, workers int) (good []int, bad []BadExample) {
 			good = append(good, i)
 		}
 	}
-	return good, bad
+	return good, bad, nil
 }
 
 // readExample reads example i, a panic in a decoder becoming an error.

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"context"
+	"errors"
 	"image"
 	"image/png"
 	"os"
@@ -94,5 +96,22 @@ func TestCheckFindsBadFiles(t *testing.T) {
 	good, badEx := Check(ds, 2)
 	if len(good) != 3 || len(badEx) != 1 || badEx[0].Index != 3 {
 		t.Fatalf("good %v, bad %v", good, badEx)
+	}
+}
+
+// TestCheckContextStops checks that a cancelled check reads nothing more
+// and says so, rather than reporting a partial reading as good and bad.
+func TestCheckContextStops(t *testing.T) {
+	imgs, _ := ListImages(pngFolder(t, 4))
+	ds, _ := imgs.Sized(4, 4, 1, 0)
+	counted := &countingStamped{Stamped: ds.(Stamped)}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	good, bad, err := CheckContext(ctx, counted, 1)
+	if !errors.Is(err, context.Canceled) || good != nil || bad != nil || counted.reads != 0 {
+		t.Errorf("cancelled: good %v, bad %v, err %v, %d reads", good, bad, err, counted.reads)
+	}
+	if good, bad, err := CheckContext(context.Background(), counted, 1); err != nil || len(good) != 4 || len(bad) != 0 {
+		t.Errorf("not cancelled: good %v, bad %v, err %v", good, bad, err)
 	}
 }

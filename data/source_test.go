@@ -24,24 +24,37 @@ func cifarBytes(n int) []byte {
 	return b
 }
 
+// writeFolderAndArchive writes files into dir, and into archive as a
+// .tar.gz of dir as distributed (the folder's name, then the files), and
+// returns the archive's bytes.
+func writeFolderAndArchive(t *testing.T, dir, archive string, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(&tar.Header{Name: filepath.Base(dir) + "/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	tw.Close()
+	zw.Close()
+	if err := os.WriteFile(archive, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestOpenCIFARFolderAndArchive(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "cifar-10-batches-bin")
 	os.MkdirAll(dir, 0o755)
 	files := map[string][]byte{"data_batch_1.bin": cifarBytes(3), "data_batch_2.bin": cifarBytes(2), "test_batch.bin": cifarBytes(4),
 		"batches.meta.txt": []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n")}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for n, b := range files {
-		os.WriteFile(filepath.Join(dir, n), b, 0o644)
-		tw.WriteHeader(&tar.Header{Name: "cifar-10-batches-bin/" + n, Size: int64(len(b)), Mode: 0o644, Typeflag: tar.TypeReg})
-		tw.Write(b)
-	}
-	tw.Close()
-	zw.Close()
 	archive := filepath.Join(root, "c.tar.gz")
-	os.WriteFile(archive, buf.Bytes(), 0o644)
+	buf := writeFolderAndArchive(t, dir, archive, files)
 	for _, p := range []string{dir, root, archive} {
 		s, err := Open(p)
 		if err != nil {
@@ -57,9 +70,46 @@ func TestOpenCIFARFolderAndArchive(t *testing.T) {
 		}
 	}
 	// A truncated archive names itself.
-	os.WriteFile(archive, buf.Bytes()[:buf.Len()/2], 0o644)
+	os.WriteFile(archive, buf[:len(buf)/2], 0o644)
 	if _, err := Open(archive); err == nil || !strings.Contains(err.Error(), archive) {
 		t.Errorf("truncated archive: %v", err)
+	}
+}
+
+// TestOpenCIFAR100 opens a CIFAR-100 binary folder, the folder holding
+// it and its archive: the fine labels, and the names of its file.
+func TestOpenCIFAR100(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cifar-100-binary")
+	os.MkdirAll(dir, 0o755)
+	rec := func(fine ...byte) []byte {
+		var b []byte
+		for _, f := range fine {
+			b = append(append(b, f/5, f), bytes.Repeat([]byte{f}, cifarImage)...)
+		}
+		return b
+	}
+	var names []string
+	for i := range 100 {
+		names = append(names, "fine"+string(rune('a'+i/26))+string(rune('a'+i%26)))
+	}
+	files := map[string][]byte{"train.bin": rec(99, 3, 42), "test.bin": rec(7, 64),
+		"fine_label_names.txt": []byte(strings.Join(names, "\n") + "\n"), "coarse_label_names.txt": []byte("c\n")}
+	archive := filepath.Join(root, "cifar-100-binary.tar.gz")
+	writeFolderAndArchive(t, dir, archive, files)
+	for _, p := range []string{dir, root, archive} {
+		s, err := Open(p)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", p, err)
+		}
+		if s.Kind != "CIFAR-100" || s.Train.Len() != 3 || s.Test.Len() != 2 || s.Train.Classes() != 100 || !slices.Equal(s.Names, names) {
+			t.Fatalf("Open(%s): %s, %d train, %d test, %d classes, names %v", p, s.Kind, s.Train.Len(), s.Test.Len(), s.Train.Classes(), s.Names)
+		}
+		ds, _ := s.Train.Sized(32, 32, 3, 0)
+		img := make([]float32, 32*32*3)
+		if l, err := ds.Example(0, img); err != nil || l != 99 || img[0] != byteScale[99] {
+			t.Fatalf("Open(%s): example 0: label %d, %v, %v", p, l, img[0], err)
+		}
 	}
 }
 

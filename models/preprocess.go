@@ -19,21 +19,54 @@ type Preprocessing struct {
 	Mean, Std []float32 // per channel; nil: none
 }
 
-// bigInput is the side from which a model is ImageNet-size: torchvision
-// resizes its images to side/0.875 and centre-crops them.
+// bigInput is the side from which a model is ImageNet-size.
 const bigInput = 64
 
-// ImageNetMean and ImageNetStd are torchvision's normalisation.
+// ImageNetMean and ImageNetStd are torchvision's normalisation
+// (augment.ImageNetNormalize), per channel.
 var (
-	ImageNetMean = []float32{0.485, 0.456, 0.406}
-	ImageNetStd  = []float32{0.229, 0.224, 0.225}
+	ImageNetMean = float32s(augment.ImageNetNormalize.Mean)
+	ImageNetStd  = float32s(augment.ImageNetNormalize.Std)
 )
+
+func float32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// ImageNetSize reports whether a model of input [H, W, C] is
+// ImageNet-size, 64 pixels a side or more: its images are kept with the
+// shorter side at side/0.875 (torchvision's 256 for 224) and
+// centre-cropped, it trains on random resized crops, and its default
+// normalisation is ImageNet's. Smaller models take their images resized
+// to their input.
+func ImageNetSize(input []int) bool {
+	return len(input) == 3 && min(input[0], input[1]) >= bigInput
+}
+
+// DefaultNormalization names the normalisation a model of input
+// [H, W, C] gets when neither a flag nor its weights file says:
+// "imagenet" for ImageNet-size colour models, "data" (fitted on the
+// training data) for smaller colour ones, "none" for grey ones (digits).
+func DefaultNormalization(input []int) string {
+	switch {
+	case len(input) != 3 || input[2] != 3:
+		return "none"
+	case ImageNetSize(input):
+		return "imagenet"
+	}
+	return "data"
+}
 
 // PreprocessingOf returns the preprocessing a weights file describes
 // for a model of the given input ([H, W, C]): the file's own when it was
 // written for that input; otherwise the field's defaults — torchvision's
-// resize to side/0.875 and ImageNet's normalisation for models of 64
-// pixels and more, a plain resize for smaller ones.
+// resize to side/0.875 for ImageNet-size models (ImageNetSize), a plain
+// resize for smaller ones, and DefaultNormalization when it needs no
+// statistics of the data.
 func PreprocessingOf(info FileInfo, input []int) Preprocessing {
 	p := Preprocessing{Input: input}
 	if len(input) != 3 {
@@ -46,11 +79,11 @@ func PreprocessingOf(info FileInfo, input []int) Preprocessing {
 		}
 		return p
 	}
-	if min(input[0], input[1]) >= bigInput {
+	if ImageNetSize(input) {
 		p.Resize = int(math.Round(float64(min(input[0], input[1])) / 0.875))
-		if input[2] == 3 {
-			p.Mean, p.Std = ImageNetMean, ImageNetStd
-		}
+	}
+	if DefaultNormalization(input) == "imagenet" {
+		p.Mean, p.Std = ImageNetMean, ImageNetStd
 	}
 	return p
 }

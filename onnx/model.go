@@ -149,20 +149,6 @@ func readFile(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// LoadMetadata returns the metadata of the ONNX model at path, as
-// Model.Metadata gives it, without compiling the graph.
-func LoadMetadata(path string) (map[string]string, error) {
-	b, err := readFile(path, DefaultMaxBytes)
-	if err != nil {
-		return nil, err
-	}
-	mp := &pb.ModelProto{}
-	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, mp); err != nil {
-		return nil, fmt.Errorf("onnx: %s: not an ONNX model: %v", path, err)
-	}
-	return metadataOf(mp), nil
-}
-
 // Read compiles the ONNX model in b, which must hold all its tensors (a
 // model with external data needs Load).
 func Read(b []byte) (*Model, error) { return Options{}.Read(b) }

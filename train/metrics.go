@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -117,22 +118,43 @@ func argmax(row []float32) int {
 }
 
 // String formats the metrics as a short report with the per-class
-// accuracies and the confusion matrix.
-func (m Metrics) String() string {
+// accuracies and the confusion matrix, classes by index (Report names
+// them).
+func (m Metrics) String() string { return m.Report(nil) }
+
+// Report formats the metrics as String does, each class called by its
+// entry in names (by its index where names has none): the per-class
+// accuracies, and the confusion matrix with its rows labelled. Data of
+// more than 20 classes gets the totals only.
+func (m Metrics) Report(names []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "examples %d  loss %.4f  top-1 %.4f  top-5 %.4f\n", m.Count, m.Loss, m.Top1, m.Top5)
-	if len(m.PerClass) > 0 && len(m.PerClass) <= 20 {
-		b.WriteString("per-class accuracy:")
-		for c, a := range m.PerClass {
-			fmt.Fprintf(&b, " %d:%.3f", c, a)
+	if len(m.PerClass) == 0 || len(m.PerClass) > 20 {
+		return b.String()
+	}
+	label := func(c int) string {
+		if c < len(names) && names[c] != "" {
+			return names[c]
 		}
-		b.WriteString("\nconfusion (rows: true class, columns: predicted):\n")
-		for _, row := range m.Confusion {
-			for _, v := range row {
-				fmt.Fprintf(&b, "%6d", v)
-			}
-			b.WriteByte('\n')
+		return strconv.Itoa(c)
+	}
+	width := 0
+	b.WriteString("per-class accuracy:")
+	for c, a := range m.PerClass {
+		sep := "  "
+		if c == 0 {
+			sep = " "
 		}
+		fmt.Fprintf(&b, "%s%s %.3f", sep, label(c), a)
+		width = max(width, len([]rune(label(c))))
+	}
+	b.WriteString("\nconfusion (rows: true class, columns: predicted, in the same order):\n")
+	for c, row := range m.Confusion {
+		fmt.Fprintf(&b, "%-*s", width, label(c))
+		for _, v := range row {
+			fmt.Fprintf(&b, "%6d", v)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

@@ -65,3 +65,21 @@ func TestProgressFinish(t *testing.T) {
 		t.Fatalf("finish after a finished epoch wrote %q", b.String()[n:])
 	}
 }
+
+// TestReportNames checks that the report calls classes by name, by
+// index where no name is given, and labels each row of the confusion
+// matrix.
+func TestReportNames(t *testing.T) {
+	m := Metrics{Count: 4, Top1: 0.5, PerClass: []float64{1, 0, 0.5},
+		Confusion: [][]int{{2, 0, 0}, {1, 0, 0}, {0, 0, 1}}}
+	r := m.Report([]string{"cat", "tiger_cat"})
+	for _, want := range []string{"per-class accuracy: cat 1.000  tiger_cat 0.000  2 0.500\n",
+		"\ncat           2     0     0\n", "\ntiger_cat     1     0     0\n", "\n2             0     0     1\n"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("Report lacks %q:\n%s", want, r)
+		}
+	}
+	if s := m.String(); !strings.Contains(s, "per-class accuracy: 0 1.000  1 0.000  2 0.500\n") {
+		t.Errorf("String:\n%s", s)
+	}
+}

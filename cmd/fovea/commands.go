@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -240,7 +241,7 @@ func (e *evalFlags) evalData(p prep, classes int) (data.Dataset, *data.Source, e
 		set = src.Train
 	}
 	budget := int64(0) // read once: nothing to cache
-	pr, err := prepare(set, p, &e.data, 0, "", &budget)
+	pr, err := prepare(context.Background(), set, p, &e.data, 0, "", &budget)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,11 +270,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	names := info.ClassNames
+	if names == nil && len(src.Names) == nn.Classes(model) {
+		names = src.Names
+	}
 	if *plotPath != "" {
-		names := info.ClassNames
-		if names == nil {
-			names = src.Names
-		}
 		pl, err := chart.Confusion(fmt.Sprintf("%s on %s: top-1 %.4f", spec.Name, e.data.spec, m.Top1), m.Confusion, names)
 		if err != nil {
 			return err
@@ -285,10 +286,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"model": spec.Name, "weights": e.weights, "data": e.data.spec,
-			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "per_class": m.PerClass, "confusion": m.Confusion,
-			"plot": *plotPath})
+			"examples": m.Count, "loss": m.Loss, "top1": m.Top1, "top5": m.Top5, "class_names": names, "per_class": m.PerClass,
+			"confusion": m.Confusion, "plot": *plotPath})
 	}
-	fmt.Fprint(stdout, m)
+	fmt.Fprint(stdout, m.Report(names))
 	if *plotPath != "" {
 		fmt.Fprintf(stdout, "wrote %s\n", *plotPath)
 	}

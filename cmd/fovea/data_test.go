@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/foveaml/fovea/nn"
+	"github.com/foveaml/fovea/weights"
 )
 
 // cifarRecords returns n CIFAR-10 records whose label is i%10 and whose
@@ -169,7 +172,8 @@ func TestDataKinds(t *testing.T) {
 			}
 			for _, f := range []string{"model", "best", "checkpoint"} {
 				w := filepath.Join(out, f+".safetensors")
-				if status, out, stderr := fovea("eval", "--weights", w); status != 0 || !strings.Contains(out, "top-1") {
+				if status, out, stderr := fovea("eval", "--weights", w); status != 0 || !strings.Contains(out, "top-1") ||
+					!strings.Contains(out, "\n"+c.names[0]+" ") || !strings.Contains(out, " "+c.names[1]+" ") {
 					t.Errorf("eval %s: status %d, %q, %s", f, status, out, stderr)
 				}
 				status, out, stderr := fovea("predict", "--weights", w, "--n", "4")
@@ -187,6 +191,11 @@ func TestDataKinds(t *testing.T) {
 			// The checkpoint resumes without --model or --data.
 			if status, _, stderr := fovea("train", "--resume", filepath.Join(out, "checkpoint.safetensors"), "--epochs", "1", "--out", out, "--quiet"); status != 0 {
 				t.Errorf("resume: status %d, %s", status, stderr)
+			}
+			// A model file resumes too, as the weights a run starts from.
+			status, stdout, stderr = fovea("train", "--resume", filepath.Join(out, "model.safetensors"), "--epochs", "1", "--out", filepath.Join(out, "again"), "--quiet")
+			if status != 0 || !strings.Contains(stdout, "training starts from its weights") || !strings.Contains(stdout, "data: "+c.kind) {
+				t.Errorf("resume from model.safetensors: status %d, %q, %s", status, stdout, stderr)
 			}
 		})
 	}
@@ -217,6 +226,11 @@ func TestBadData(t *testing.T) {
 	badFile := imageFolder(t, 3)
 	broken := filepath.Join(badFile, "mid", "broken.jpg")
 	os.WriteFile(broken, []byte("\xff\xd8 not really a jpeg"), 0o644)
+	badLabel := t.TempDir()
+	b = cifarRecords(4, 5)
+	b[3073] = 17 // record 1's label, of 10 classes
+	os.WriteFile(filepath.Join(badLabel, "data_batch_1.bin"), b, 0o644)
+	os.WriteFile(filepath.Join(badLabel, "test_batch.bin"), cifarRecords(2, 6), 0o644)
 	empty := t.TempDir()
 	out := filepath.Join(t.TempDir(), "never")
 	for _, c := range []struct {
@@ -225,6 +239,7 @@ func TestBadData(t *testing.T) {
 		want   string
 	}{
 		{[]string{"--data", shortCIFAR}, 1, "data_batch_1.bin: size 12285 bytes is not a positive multiple of the 3073-byte CIFAR record"},
+		{[]string{"--data", badLabel}, 1, "data_batch_1.bin: label 17 of record 1 is outside [0, 10)"},
 		{[]string{"--data", noImages}, 1, filepath.Join(noImages, "cats") + " has no .jpg, .jpeg, .png or .gif files"},
 		{[]string{"--data", emptyClass}, 1, filepath.Join(emptyClass, "zebra") + " has no .jpg"},
 		{[]string{"--data", empty}, 1, empty + ": found no data; looked for a CIFAR-10 folder"},
@@ -249,6 +264,24 @@ func TestBadData(t *testing.T) {
 				t.Errorf("fovea %s wrote %s although it could not start", strings.Join(args, " "), out)
 				os.RemoveAll(out)
 			}
+		}
+	}
+	// eval and predict: data of more classes than the model, and an
+	// undecodable file.
+	two := filepath.Join(t.TempDir(), "two.safetensors")
+	mustSave(t, two, weights.StateDict(nn.State(lenet(t, 2))), map[string]string{"model": "lenet5", "classes": "2"})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--weights", two, "--data", imageFolder(t, 2)}, "has 3 classes but the model has 2 outputs"},
+		{[]string{"predict", "--weights", two, "--data", cifarDir}, "has 10 classes but the model has 2 outputs"},
+		{[]string{"eval", "--weights", untrainedWeights(t, t.TempDir()), "--data", badFile}, broken + ": "},
+		{[]string{"predict", broken, "--weights", two}, broken + ": "},
+	} {
+		status, _, stderr := fovea(c.args...)
+		if status != 1 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") {
+			t.Errorf("fovea %s: status %d, stderr %q; want status 1 and one line with %q", strings.Join(c.args, " "), status, stderr, c.want)
 		}
 	}
 	// With --skip-bad the undecodable file is left out and counted.

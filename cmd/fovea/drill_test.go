@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -151,7 +153,29 @@ wait:
 	// steps.
 	startup := max(first-epochSeconds(t, ref, 1)*200/338, 0)
 	t.Run("SIGKILL", func(t *testing.T) { killDrill(t, ctx, bin, ref, startup) })
-	t.Run("SIGINT", func(t *testing.T) { interruptDrill(t, ctx, bin, ref) })
+	t.Run("SIGINT", func(t *testing.T) { interruptDrill(t, ctx, bin, ref, drillArgs, os.Interrupt) })
+}
+
+// TestFinetuneSIGTERM checks that finetune is train's run: SIGTERM in
+// the middle of its second epoch stops it with a checkpoint, from which
+// finetune --resume, with no --from, ends where an uninterrupted run
+// does, bit for bit.
+func TestFinetuneSIGTERM(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := buildFovea(t, ctx)
+	from := pretrainedLeNet(t, t.TempDir())
+	args := func(dir string, extra ...string) []string {
+		a := drillArgs(dir, append([]string{"--freeze", "none"}, extra...)...)
+		a[0] = "finetune"
+		if !slices.Contains(extra, "--resume") {
+			a = append(a, "--from", from)
+		}
+		return a
+	}
+	ref := t.TempDir()
+	runToEnd(t, ctx, bin, args(ref)...)
+	interruptDrill(t, ctx, bin, ref, args, syscall.SIGTERM)
 }
 
 // killDrill kills fovea train with SIGKILL at 20 random moments, some of
@@ -260,15 +284,16 @@ func killDrill(t *testing.T, ctx context.Context, bin, ref string, startup time.
 	}
 }
 
-// interruptDrill sends SIGINT (Ctrl-C) to fovea train in the middle of
-// its second epoch: it must stop promptly with a one-line message,
-// having saved a checkpoint part of the way through the epoch, from
-// which --resume ends where the reference run in ref does, bit for bit.
-func interruptDrill(t *testing.T, ctx context.Context, bin, ref string) {
+// interruptDrill sends sig (SIGINT, Ctrl-C, or SIGTERM) to the run that
+// drill's arguments describe in the middle of its second epoch: it must
+// stop promptly with a one-line message, having saved a checkpoint part
+// of the way through the epoch, from which --resume ends where the
+// reference run in ref does, bit for bit.
+func interruptDrill(t *testing.T, ctx context.Context, bin, ref string, drill func(dir string, extra ...string) []string, sig os.Signal) {
 	dir := t.TempDir()
 	ck := filepath.Join(dir, "checkpoint.safetensors")
-	// Checkpoints only at epoch ends: the one Ctrl-C leaves is its own.
-	args := drillArgs(dir, "--checkpoint-every", "0")
+	// Checkpoints only at epoch ends: the one the signal leaves is its own.
+	args := drill(dir, "--checkpoint-every", "0")
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = &stderr
@@ -284,30 +309,81 @@ func interruptDrill(t *testing.T, ctx context.Context, bin, ref string) {
 	}
 	time.Sleep(epochSeconds(t, ref, 2) / 4) // a quarter of the way into epoch 2
 	sent := time.Now()
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
 	took := time.Since(sent)
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
-		t.Fatalf("after Ctrl-C fovea train returned %v; want exit status 1\n%s", err, stderr.String())
+		t.Fatalf("after %v fovea %s returned %v; want exit status 1\n%s", sig, args[0], err, stderr.String())
 	}
 	msg := stderr.String()
 	if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "interrupted") || !strings.Contains(msg, "--resume "+ck) {
-		t.Errorf("after Ctrl-C fovea train said %q", msg)
+		t.Errorf("after %v fovea %s said %q", sig, args[0], msg)
 	}
 	if took > 5*time.Second {
-		t.Errorf("fovea train took %v to stop after Ctrl-C", took)
+		t.Errorf("fovea %s took %v to stop after %v", args[0], took, sig)
 	}
 	c, err := weights.LoadCheckpoint(ck)
 	if err != nil {
-		t.Fatalf("the checkpoint Ctrl-C saved does not load: %v", err)
+		t.Fatalf("the checkpoint %v saved does not load: %v", sig, err)
 	}
 	if c.Epoch != 1 || c.Meta["batch"] == "0" || c.Step <= 338 {
-		t.Errorf("the checkpoint Ctrl-C saved is at epoch %d, batch %s, step %d; want part of the way through epoch 2", c.Epoch, c.Meta["batch"], c.Step)
+		t.Errorf("the checkpoint %v saved is at epoch %d, batch %s, step %d; want part of the way through epoch 2", sig, c.Epoch, c.Meta["batch"], c.Step)
 	}
-	t.Logf("stopped %v after Ctrl-C, at step %d (batch %s of epoch 2): %s", took.Round(time.Millisecond), c.Step, c.Meta["batch"], strings.TrimSpace(msg))
-	runToEnd(t, ctx, bin, drillArgs(dir, "--resume", ck)...)
+	t.Logf("stopped %v after %v, at step %d (batch %s of epoch 2): %s", took.Round(time.Millisecond), sig, c.Step, c.Meta["batch"], strings.TrimSpace(msg))
+	runToEnd(t, ctx, bin, drill(dir, "--resume", ck)...)
 	sameWeights(t, ref, dir)
+}
+
+// TestInterruptWhileReading sends SIGTERM while fovea train reads an
+// image folder, before training: it stops with one line, and the output
+// folder it had made is gone.
+func TestInterruptWhileReading(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := buildFovea(t, ctx)
+	root := t.TempDir()
+	for c, class := range []string{"dark", "bright"} {
+		dir := filepath.Join(root, class)
+		os.MkdirAll(dir, 0o755)
+		for i := range 150 {
+			m := image.NewGray(image.Rect(0, 0, 640, 480))
+			for k := range m.Pix {
+				m.Pix[k] = uint8(k/640+i) + uint8(100*c)
+			}
+			f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)+".jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jpeg.Encode(f, m, nil)
+			f.Close()
+		}
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "train", "--data", root, "--epochs", "1", "--out", out, "--quiet")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The folder is made just before the images are read.
+	for {
+		if _, err := os.Stat(out); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	msg := stderr.String()
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "interrupted") {
+		t.Fatalf("after SIGTERM while reading: %v, %q; want exit status 1 and one line saying it was interrupted", err, msg)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s is left after a run interrupted before training (%s)", out, strings.TrimSpace(msg))
+	}
+	t.Log(strings.TrimSpace(msg))
 }

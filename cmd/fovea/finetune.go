@@ -97,7 +97,13 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		resume *weights.Checkpoint
 	)
 	loaded := *from
+	ck := false
 	if r.resume != "" {
+		if ck, err = isCheckpoint(r.resume); err != nil {
+			return err
+		}
+	}
+	if ck {
 		// The checkpoint holds the model: read once, its weights loaded
 		// once, by the resumed run.
 		loaded = r.resume
@@ -106,6 +112,8 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		}
 		model, spec, err = models.BuildForCheckpoint(name, r.resume, resume, mf.seed)
 	} else {
+		// --from (a model file --resume names, without --from): its
+		// weights are the run's start.
 		model, spec, report, err = models.Pretrained(name, *from, opts...)
 	}
 	if err != nil {
@@ -129,7 +137,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	info.Classes, info.ClassNames = 0, nil
-	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, resume: resume, headCache: *cache,
+	j := &job{cmd: "finetune", model: model, spec: spec, seed: mf.seed, from: fromInfo, loaded: *from, resume: resume, headCache: *cache,
 		info:      info,
 		classHint: "give it a new head with --classes",
 		outName:   "finetune-" + spec.Name,
@@ -147,8 +155,9 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(w, "fine-tuning %s on %s: %d examples (%.0f%% held out for validation), %d classes, %d epochs, freeze %s: %s parameters train, %s frozen\n",
 				spec.Name, r.data.spec, n, 100*r.valSplit, nn.Classes(model), r.epochs, *freeze, commas(trainable), commas(frozen))
 		}}
-	if *from != r.resume {
-		j.info.FinetunedFrom = *from
+	j.info.FinetunedFrom = *from
+	if *from == r.resume { // resumed: the run's own checkpoint says what it started from
+		j.info.FinetunedFrom = fromInfo.FinetunedFrom
 	}
 	if len(plan) > 0 {
 		g := &train.GradualUnfreezing{Plan: plan}

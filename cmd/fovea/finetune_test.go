@@ -7,24 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/foveaml/fovea/models"
-	"github.com/foveaml/fovea/nn"
 	"github.com/foveaml/fovea/weights"
 )
 
 // pretrainedLeNet saves an (untrained) 10-class LeNet-5 as fovea train
-// would and returns its path.
+// would, of another seed than untrainedWeights', and returns its path.
 func pretrainedLeNet(t *testing.T, dir string) string {
-	t.Helper()
-	m, err := models.NewLeNet5(models.LeNetConfig{Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "pretrained.safetensors")
-	if err := weights.Save(p, weights.StateDict(nn.State(m)), map[string]string{"model": "lenet5", "classes": "10", "data": "mnist"}); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return lenetFile(t, filepath.Join(dir, "pretrained.safetensors"), 4)
 }
 
 // changedTensors returns the names of the tensors that differ between

@@ -146,8 +146,18 @@ func TestBadInput(t *testing.T) {
 		{[]string{"train", "--limit", "10", "--resume", cutCk}, 1, cutCk + ": "},
 		{[]string{"predict", "--weights", untrained, filepath.Join(dir, "two\nlines.png")}, 1, `two\nlines.png: no such file`},
 	} {
+		// A run that cannot start writes nothing: not its output folder,
+		// nor runs/ in the working directory.
+		never := filepath.Join(dir, "never", "run")
+		if c.args[0] == "train" {
+			c.args = append(c.args, "--out", never)
+		}
 		status, _, stderr := fovea(c.args...)
 		t.Logf("fovea %s → %d: %s", strings.Join(c.args, " "), status, strings.TrimSpace(stderr))
+		if _, err := os.Stat(filepath.Dir(never)); err == nil {
+			t.Errorf("fovea %s wrote %s although it could not start", strings.Join(c.args, " "), filepath.Dir(never))
+			os.RemoveAll(filepath.Dir(never))
+		}
 		if strings.Count(stderr, "\n") != 1 {
 			t.Errorf("fovea %s: want one line on standard error, got %q", strings.Join(c.args, " "), stderr)
 		}
@@ -243,16 +253,21 @@ func TestTrainEvalPredict(t *testing.T) {
 // untrainedWeights writes the weights of a freshly initialised LeNet-5,
 // as fovea train would name them, into dir.
 func untrainedWeights(t *testing.T, dir string) string {
+	return lenetFile(t, filepath.Join(dir, "untrained.safetensors"), 1)
+}
+
+// lenetFile saves an untrained 10-class LeNet-5 of the given seed at
+// path as fovea train would (trained on mnist) and returns path.
+func lenetFile(t *testing.T, path string, seed uint64) string {
 	t.Helper()
-	m, err := models.NewLeNet5(models.LeNetConfig{Seed: 1})
+	m, err := models.NewLeNet5(models.LeNetConfig{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "untrained.safetensors")
-	if err := weights.Save(p, weights.StateDict(nn.State(m)), map[string]string{"model": "lenet5", "classes": "10", "data": "mnist"}); err != nil {
+	if err := weights.Save(path, weights.StateDict(nn.State(m)), map[string]string{"model": "lenet5", "classes": "10", "data": "mnist"}); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return path
 }
 
 func writePNG(t *testing.T, path string, img image.Image) {

@@ -213,6 +213,10 @@ func TestFinetuneONNX(t *testing.T) {
 		"--val-split", "0.25", "--out", out, "--quiet"); st != 0 || !strings.Contains(o, "Epoch 5/5") && !strings.Contains(o, "wrote") {
 		t.Errorf("finetune --resume: status %d: %s%s", st, o, e)
 	}
+	// The resumed run's files still say what it was fine-tuned from.
+	if info, err := models.ReadFileInfo(model); err != nil || info.FinetunedFrom != tinyONNX {
+		t.Errorf("after finetune --resume, %s says it was fine-tuned from %q (%v); want %s", model, info.FinetunedFrom, err, tinyONNX)
+	}
 	if st, _, e := fovea("train", "--resume", ck, "--data", data); st != 2 || !strings.Contains(e, "finetune --resume") {
 		t.Errorf("train --resume of the checkpoint: status %d, %q; want it to point to finetune --resume", st, e)
 	}

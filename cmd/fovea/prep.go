@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -24,14 +25,10 @@ type prep struct {
 	mean, std []float32
 }
 
-// bigInput is the input side from which a model is ImageNet-size: its
-// images are stored larger and cropped, and its training crops are
-// random resized ones.
-const bigInput = 64
-
 // newPrep returns the preparation of images for a model of the given
 // name and input: what the flags say, else what info (a weights file's)
-// says, else the field's defaults.
+// says, else the field's defaults (models.PreprocessingOf and
+// models.DefaultNormalization).
 func newPrep(model string, input []int, info models.FileInfo, df *dataFlags) (prep, error) {
 	if len(input) != 3 {
 		return prep{}, fmt.Errorf("%s has no fixed input size to prepare images for", model)
@@ -40,32 +37,21 @@ func newPrep(model string, input []int, info models.FileInfo, df *dataFlags) (pr
 	if p.c != 1 && p.c != 3 {
 		return prep{}, fmt.Errorf("%s takes %d channels; images convert to 1 or 3", model, p.c)
 	}
-	sameInput := len(info.Input) == 3 && info.Input[0] == p.h && info.Input[1] == p.w && info.Input[2] == p.c
-	switch {
-	case sameInput && info.Resize > 0:
-		p.resize = info.Resize
-	case sameInput && info.Normalize != "": // a file of this input that says no resize
-	case min(p.h, p.w) >= bigInput:
-		p.resize = int(math.Round(float64(min(p.h, p.w)) / 0.875))
-	}
+	p.resize = models.PreprocessingOf(info, input).Resize
 	switch {
 	case df.normalize != "":
 		p.norm = df.normalize
 	case info.Normalize != "":
 		p.norm = info.Normalize
-	case min(p.h, p.w) >= bigInput:
-		p.norm = "imagenet"
-	case p.c == 3:
-		p.norm = "data"
 	default:
-		p.norm = "none"
+		p.norm = models.DefaultNormalization(input)
 	}
 	switch p.norm {
 	case "imagenet":
 		if p.c != 3 {
 			return prep{}, usagef("--normalize imagenet: %s takes %d channel(s); ImageNet's statistics are for RGB", model, p.c)
 		}
-		p.mean, p.std = []float32{0.485, 0.456, 0.406}, []float32{0.229, 0.224, 0.225}
+		p.mean, p.std = models.ImageNetMean, models.ImageNetStd
 	case "data":
 		if info.Normalize == "data" && len(info.Mean) == p.c && df.normalize == "" {
 			p.mean, p.std = info.Mean, info.Std // replayed; else fitted on the training data
@@ -149,7 +135,7 @@ func (p prep) trainTransform(spec string) (t data.Transform, random bool, err er
 		pipe = augment.New()
 	case spec == "default":
 		switch {
-		case min(p.h, p.w) >= bigInput:
+		case models.ImageNetSize([]int{p.h, p.w, p.c}):
 			pipe = augment.New(augment.RandomResizedCrop{Height: p.h, Width: p.w}, augment.HorizontalFlip{})
 		case p.c == 3:
 			pipe = augment.New(augment.RandomCrop{Height: p.h, Width: p.w, Padding: 4}, augment.HorizontalFlip{})
@@ -226,8 +212,8 @@ type prepared struct {
 
 // prepare readies a split. cacheFile is where its copies go if they do
 // not fit in memory ("": nowhere); n, if above 0, keeps the first n
-// examples only.
-func prepare(set data.Set, p prep, df *dataFlags, n int, cacheFile string, budget *int64) (*prepared, error) {
+// examples only. Reading the files stops when ctx is done.
+func prepare(ctx context.Context, set data.Set, p prep, df *dataFlags, n int, cacheFile string, budget *int64) (*prepared, error) {
 	ds, err := p.sized(set, df.input == "exact")
 	if err != nil {
 		return nil, fmt.Errorf("--data %s: %w", df.spec, err)
@@ -257,13 +243,16 @@ func prepare(set data.Set, p prep, df *dataFlags, n int, cacheFile string, budge
 	if !files {
 		return out, nil
 	}
-	good, bad := data.Check(out.ds, 0)
+	good, bad, err := data.CheckContext(ctx, out.ds, 0)
+	if err != nil {
+		return nil, fmt.Errorf("interrupted while reading the images of --data %s (%v); nothing was written", df.spec, err)
+	}
 	if len(bad) > 0 && !df.skipBad {
 		more := ""
 		if len(bad) > 1 {
 			more = fmt.Sprintf(" (and %d more)", len(bad)-1)
 		}
-		return nil, fmt.Errorf("%w%s; --skip-bad trains without such files", bad[0].Err, more)
+		return nil, fmt.Errorf("%w%s; --skip-bad leaves such files out", bad[0].Err, more)
 	}
 	if len(good) == 0 {
 		return nil, fmt.Errorf("no image of %s could be read", filepath.Clean(df.spec))

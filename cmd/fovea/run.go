@@ -55,7 +55,7 @@ func (r *runFlags) register(fs *flag.FlagSet, epochs int, epochsDoc string) {
 	fs.IntVar(&r.warmup, "warmup", 0, "epochs of linear learning-rate warm-up (from a tenth of the rate) before --schedule")
 	fs.Float64Var(&r.valSplit, "val-split", 0.1, "fraction of the training data held out for validation")
 	fs.StringVar(&r.out, "out", "", "output folder (default runs/MODEL)")
-	fs.StringVar(&r.resume, "resume", "", "checkpoint to resume from (checkpoint.safetensors of an earlier run with the same flags)")
+	fs.StringVar(&r.resume, "resume", "", "continue the run of this checkpoint (checkpoint.safetensors or best.safetensors of an earlier run with the same flags), or start from the weights of a model.safetensors")
 	fs.IntVar(&r.every, "checkpoint-every", 1000, "also save the checkpoint every N steps within an epoch (0: at epoch ends only); Ctrl-C and SIGTERM save one too")
 	fs.Float64Var(&r.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 norm (0: no clipping)")
 	fs.BoolVar(&r.quiet, "quiet", false, "no progress bar")
@@ -108,10 +108,12 @@ type job struct {
 	// info describes the model for its files; the run adds the data and
 	// the preparation.
 	info models.FileInfo
-	// from is the weights file the model was loaded from, if any: its
-	// preparation is replayed unless the flags say otherwise.
-	from models.FileInfo
-	seed uint64
+	// from describes the weights file the model was loaded from, if any:
+	// its preparation is replayed unless the flags say otherwise. loaded
+	// is its path, if the command loaded it into the model already.
+	from   models.FileInfo
+	loaded string
+	seed   uint64
 	// src is the data, and resume the --resume checkpoint, if the
 	// command read them already.
 	src    *data.Source
@@ -176,9 +178,22 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	// --resume takes a checkpoint (checkpoint or best.safetensors), which
+	// continues its run, or a model file, whose weights a run starts from.
 	resume := j.resume
+	weightsOnly := false
 	if resume == nil && r.resume != "" {
-		if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
+		ck, err := isCheckpoint(r.resume)
+		if err != nil {
+			return err
+		}
+		if weightsOnly = !ck; weightsOnly {
+			if r.resume != j.loaded {
+				if _, err := models.LoadPretrained(j.model, r.resume); err != nil {
+					return err
+				}
+			}
+		} else if resume, err = weights.LoadCheckpoint(r.resume); err != nil {
 			return err
 		}
 	}
@@ -186,37 +201,49 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if dir == "" {
 		dir = filepath.Join("runs", j.outName)
 	}
-	_, statErr := os.Stat(dir)
-	made := os.IsNotExist(statErr)
-	var cacheFiles []string
+	made := missingDirs(dir)
+	var cacheFiles []string // those this run creates
 	cacheFile := func(name string) string {
 		f := filepath.Join(dir, "data-cache-"+name+".u8")
-		cacheFiles = append(cacheFiles, f)
+		if _, err := os.Stat(f); os.IsNotExist(err) {
+			cacheFiles = append(cacheFiles, f)
+		}
 		return f
 	}
 	defer func() {
-		// A run that could not start leaves nothing behind.
+		// A run that could not start leaves nothing behind: neither its
+		// cache files nor the folders it made for them.
 		if err != nil && !started {
 			for _, f := range cacheFiles {
 				os.Remove(f)
 			}
-			if made {
-				os.Remove(dir)
+			for _, d := range made {
+				os.Remove(d)
 			}
 		}
+	}()
+	// Ctrl-C (or SIGTERM) from here on, while the data is read, stops
+	// the run, which leaves nothing behind; in training, it stops after
+	// the batch in progress and saves a checkpoint. A second one kills at
+	// once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
 	}()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	budget := cacheMemory()
-	trainSet, err := prepare(src.Train, p, df, df.limit, cacheFile("train"), &budget)
+	trainSet, err := prepare(ctx, src.Train, p, df, df.limit, cacheFile("train"), &budget)
 	if err != nil {
 		return err
 	}
 	defer trainSet.close()
 	var testSet *prepared
 	if src.Test != nil {
-		if testSet, err = prepare(src.Test, p, df, 0, cacheFile("test"), &budget); err != nil {
+		if testSet, err = prepare(ctx, src.Test, p, df, 0, cacheFile("test"), &budget); err != nil {
 			return err
 		}
 		defer testSet.close()
@@ -285,15 +312,13 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	if !r.asJSON {
 		j.describe(stdout, ds.Len(), src.Kind)
 		fmt.Fprintf(stdout, "  data: %s; %s", src.Kind, r.dataNote(p, trainSet, val))
+		if weightsOnly {
+			fmt.Fprintf(stdout, "  %s is a model file, not a checkpoint: training starts from its weights at epoch 1, with a new optimiser state\n", r.resume)
+		}
 	}
-	// Ctrl-C (or SIGTERM) stops training after the batch in progress and
-	// saves a checkpoint; a second one kills at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted before training began; nothing was written")
+	}
 	started = true
 	start := time.Now()
 	hist, useCache, err := fit(ctx, j, ds, cfg)
@@ -306,6 +331,7 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 		var re *train.ResumeError
 		switch {
 		case errors.As(err, &re):
+			started = false // the checkpoint did not fit: no step ran, nothing is kept
 			hint := map[string]string{"weights": " (was it saved by a run of another --model or --classes?)",
 				"optimiser": " (was it saved by a run with another --optimizer?)"}[re.Part]
 			return fmt.Errorf("%s: %w%s", r.resume, re.Err, hint)
@@ -381,12 +407,38 @@ func (r *runFlags) dataNote(p prep, tr *prepared, val data.Dataset) string {
 		s += ", cached in " + tr.cache.Where()
 	}
 	if tr.skipped > 0 {
-		s += fmt.Sprintf(", %d unreadable files skipped", tr.skipped)
+		s += fmt.Sprintf(", %d unreadable %s skipped", tr.skipped, map[bool]string{true: "file", false: "files"}[tr.skipped == 1])
 	}
 	if val != nil {
 		s += fmt.Sprintf(", %d held out for validation", val.Len())
 	}
 	return s + "\n"
+}
+
+// isCheckpoint says whether the weights file at path is a checkpoint
+// (checkpoint.safetensors, best.safetensors) rather than a model file,
+// from its header.
+func isCheckpoint(path string) (bool, error) {
+	meta, err := weights.LoadMetadata(path)
+	if err != nil {
+		return false, err
+	}
+	return meta["format"] == weights.CheckpointFormat, nil
+}
+
+// missingDirs returns the folders that making dir would create, dir
+// first and its missing parents after it.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
 }
 
 // modelInput returns the input shape of one example of model.
