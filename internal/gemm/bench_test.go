@@ -22,6 +22,8 @@ func BenchmarkSgemm(b *testing.B) {
 		{"stem7x7_b8_224_3to64", 100352, 64, 147},
 		{"dense_b64_9216to4096", 64, 4096, 9216},
 		{"dense_b8_9216to4096", 8, 4096, 9216},
+		{"dense_b1_9216to4096", 1, 4096, 9216},
+		{"dense_b1_4096to4096", 1, 4096, 4096},
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range cases {
