@@ -316,6 +316,20 @@ func checkEntry(name string, raw json.RawMessage, dataLen int64) (entry, error) 
 	return e, nil
 }
 
+// notSafetensors says that a file whose first bytes are head is not a
+// safetensors file, and what it looks like when its start tells.
+func notSafetensors(head [8]byte) string {
+	for _, k := range []struct{ magic, what string }{
+		{"\x89PNG", "a PNG image"}, {"\xff\xd8\xff", "a JPEG image"}, {"GIF8", "a GIF image"},
+		{"\x1f\x8b", "gzip data"},
+	} {
+		if strings.HasPrefix(string(head[:]), k.magic) {
+			return "not a safetensors file: it starts like " + k.what
+		}
+	}
+	return "not a safetensors file"
+}
+
 // readHeader reads and checks a safetensors header, of which head holds
 // the first n bytes: its tensors' entries, its metadata and where the
 // data starts.
@@ -328,10 +342,10 @@ func readHeader(r io.ReaderAt, size, maxHeader int64, n int, head [8]byte) ([]en
 	}
 	hlen := binary.LittleEndian.Uint64(head[:])
 	if hlen > uint64(maxHeader) {
-		return nil, nil, 0, fmt.Errorf("header length %d is more than the limit of %d bytes; not a safetensors file?", hlen, maxHeader)
+		return nil, nil, 0, fmt.Errorf("%s: its first 8 bytes give a header length of %d, more than the limit of %d bytes", notSafetensors(head), hlen, maxHeader)
 	}
 	if hlen > uint64(size-8) {
-		return nil, nil, 0, fmt.Errorf("header length %d is more than the %d bytes that follow it; the file is truncated or not safetensors", hlen, size-8)
+		return nil, nil, 0, fmt.Errorf("header length %d is more than the %d bytes that follow it; the file is truncated or %s", hlen, size-8, notSafetensors(head))
 	}
 	// Read the header a piece at a time, so that a size that lies (an
 	// io.ReaderAt shorter than it says) costs no more memory than the

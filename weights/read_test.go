@@ -196,6 +196,8 @@ func corrupt() []struct {
 		{"trailing data", append(slices.Clone(good), 0), "data section of 9 bytes"},
 		{"huge header length", huge, "limit"},
 		{"header over the limit", overLimit, "limit"},
+		{"a PNG image", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), "not a safetensors file: it starts like a PNG image"},
+		{"a JPEG image", append([]byte("\xff\xd8\xff\xe0\x00\x10JF"), make([]byte, 64)...), "it starts like a JPEG image"},
 		{"not JSON", file(`{"a":`, nil), "invalid JSON"},
 		{"not an object", file(`[1,2]`, nil), "not a JSON object"},
 		{"junk after", file(`{} x`, nil), "follows the object"},
