@@ -22,7 +22,7 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 		usage += fmt.Sprintf("  %-9s %s\n", n, augment.PresetDoc(n))
 	}
 	fs := newFlags("fovea augment", usage+"\ntransforms of a list (also fovea train --augment):\n"+augment.SpecHelp+"\n\n")
-	preset := fs.String("preset", "mnist", "augmentation preset ("+strings.Join(augment.PresetNames(), ", ")+") or a list of transforms such as hflip,crop:4,rotate:15 (see below)")
+	preset := fs.String("augment", "mnist", "augmentation, as fovea train --augment takes it: a preset ("+strings.Join(augment.PresetNames(), ", ")+") or a list of transforms such as hflip,crop:4,rotate:15 (see below)")
 	dataset := fs.String("data", "mnist", "examples from the training split of --data as fovea train takes it (without IMAGE)")
 	index := fs.Int("index", 0, "index of the first example")
 	images := fs.Int("images", 1, "number of examples, from --index on, one block of rows each")
@@ -166,7 +166,7 @@ func cmdAugment(args []string, stdout, stderr io.Writer) error {
 	if !isPreset {
 		doc = "a list of transforms"
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, as it is and under %d draws of preset %s (%s)\n", *out, what, *n, *preset, doc)
+	fmt.Fprintf(stdout, "wrote %s: %s, as it is and under %d draws of %s (%s)\n", *out, what, *n, *preset, doc)
 	return nil
 }
 

@@ -52,13 +52,13 @@ func TestAugmentGrid(t *testing.T) {
 func TestAugmentColourPresetOnGreyAndFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "cifar.png")
-	if status, _, stderr := fovea("augment", "--preset", "cifar", "--n", "3", "--out", out); status != 0 {
+	if status, _, stderr := fovea("augment", "--augment", "cifar", "--n", "3", "--out", out); status != 0 {
 		t.Fatalf("cifar preset on MNIST: status %d: %s", status, stderr)
 	}
 	src := filepath.Join(dir, "in.png")
 	writePNG(t, src, image.NewRGBA(image.Rect(0, 0, 40, 30)))
 	out2 := filepath.Join(dir, "file.png")
-	status, _, stderr := fovea("augment", src, "--preset", "imagenet", "--n", "2", "--out", out2)
+	status, _, stderr := fovea("augment", src, "--augment", "imagenet", "--n", "2", "--out", out2)
 	if status != 0 {
 		t.Fatalf("image file: status %d: %s", status, stderr)
 	}
@@ -75,7 +75,7 @@ func TestAugmentBadInput(t *testing.T) {
 		status int
 		want   string
 	}{
-		{[]string{"augment", "--preset", "nope"}, 2, `unknown preset "nope"`},
+		{[]string{"augment", "--augment", "nope"}, 2, `unknown preset "nope"`},
 		{[]string{"augment", "--n", "0"}, 2, "--n 0"},
 		{[]string{"augment", "--cols", "0"}, 2, "--cols 0"},
 		{[]string{"augment", "--index", "60000"}, 2, "has 60000 examples"},
