@@ -74,24 +74,25 @@ func (bn *BatchNorm) ForwardTrain(y, x []float32, d Dims, mean, invStd []float32
 // y may alias x.
 func (bn *BatchNorm) ForwardInfer(y, x []float32, d Dims) {
 	bn.check("ForwardInfer", d, [][]float32{y, x})
-	mean, invStd := bn.frozen()
-	bn.affine(y, x, mean, invStd)
+	invStd := scratch.Get(d.C)
+	defer scratch.Put(invStd)
+	bn.affine(y, x, bn.RunMean, bn.frozen(*invStd))
 }
 
-// frozen returns RunMean and 1/sqrt(RunVar+Eps).
-func (bn *BatchNorm) frozen() (mean, invStd []float32) {
-	invStd = make([]float32, len(bn.RunVar))
+// frozen sets invStd to 1/sqrt(RunVar+Eps) and returns it.
+func (bn *BatchNorm) frozen(invStd []float32) []float32 {
+	invStd = invStd[:len(bn.RunVar)]
 	for c, v := range bn.RunVar {
 		invStd[c] = float32(1 / math.Sqrt(float64(v)+float64(bn.Eps)))
 	}
-	return bn.RunMean, invStd
+	return invStd
 }
 
 // InferAffine sets a and b (one value per channel each) to the scale and
-// shift that ForwardInfer applies: y = x·a + b.
+// shift that ForwardInfer applies: y = x·a + b. (a holds 1/sqrt(RunVar+Eps)
+// on the way.)
 func (bn *BatchNorm) InferAffine(a, b []float32) {
-	mean, invStd := bn.frozen()
-	bn.coefs(a, b, mean, invStd)
+	bn.coefs(a, b, bn.RunMean, bn.frozen(a))
 }
 
 // coefs sets a = Gamma·invStd and b = Beta − mean·a.
@@ -161,14 +162,16 @@ func (bn *BatchNorm) BackwardTrain(dx, dgamma, dbeta, dy, x []float32, d Dims, m
 // dx may alias dy. dgamma and dbeta are overwritten, not accumulated.
 func (bn *BatchNorm) BackwardInfer(dx, dgamma, dbeta, dy, x []float32, d Dims) {
 	bn.check("BackwardInfer", d, [][]float32{dx, dy, x}, dgamma, dbeta)
-	mean, invStd := bn.frozen()
-	bn.gammaBetaGrads(dgamma, dbeta, dy, x, d, mean, invStd)
-	a := make([]float32, 2*d.C) // Gamma·invStd, then zeros
-	for j := range d.C {
+	c := d.C
+	buf := scratch.Get(3 * c) // invStd, Gamma·invStd, zeros
+	defer scratch.Put(buf)
+	invStd, a, zeros := bn.frozen((*buf)[:c]), (*buf)[c:2*c], (*buf)[2*c:3*c]
+	bn.gammaBetaGrads(dgamma, dbeta, dy, x, d, bn.RunMean, invStd)
+	clear(zeros)
+	for j := range c {
 		a[j] = bn.Gamma[j] * invStd[j]
 	}
-	c := d.C
-	forRows(d.N*d.H*d.W, c, func(lo, hi int) { vec.scaleShift(dx[lo*c:hi*c], dy[lo*c:hi*c], a[:c], a[c:]) })
+	forRows(d.N*d.H*d.W, c, func(lo, hi int) { vec.scaleShift(dx[lo*c:hi*c], dy[lo*c:hi*c], a, zeros) })
 }
 
 // gammaBetaGrads sets dbeta = Σ dy and dgamma = Σ dy·(x−mean)·invStd per
