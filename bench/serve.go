@@ -165,11 +165,13 @@ func servePass(m *serve.Model, bodies [][]byte, wants [][]float32, o serveOption
 					mu.Lock()
 					switch {
 					case err != nil:
-						errs++
+						errs++ // no latency: a failure's time says nothing of serving
 					case !ok:
 						wrong++
+						lat = append(lat, d)
+					default:
+						lat = append(lat, d)
 					}
-					lat = append(lat, d)
 					mu.Unlock()
 				}
 			}()
@@ -186,6 +188,9 @@ func servePass(m *serve.Model, bodies [][]byte, wants [][]float32, o serveOption
 	took := time.Since(start)
 	debug.FreeOSMemory()
 	rssEnd := residentMiB()
+	if len(lat) == 0 {
+		return passStats{}, fmt.Errorf("every one of the %d requests failed", errs)
+	}
 	slices.Sort(lat)
 	q := func(f float64) float64 { return float64(lat[int(f*float64(len(lat)-1))].Microseconds()) / 1000 }
 	return passStats{rate: float64(len(lat)) / took.Seconds(), p50: q(0.5), p95: q(0.95), p99: q(0.99),

@@ -96,7 +96,7 @@ func (o *Options) defaults() {
 		o.MaxBatch = 16
 	}
 	sizes := []int{o.MaxBatch}
-	if o.BatchSizes == nil {
+	if len(o.BatchSizes) == 0 {
 		for n := 1; n < o.MaxBatch; n *= 2 {
 			sizes = append(sizes, n)
 		}
@@ -123,6 +123,9 @@ func (o *Options) defaults() {
 	if o.MaxImages <= 0 {
 		o.MaxImages = o.MaxBatch
 	}
+	// A request of more images than the queue holds could never be
+	// queued: it is over the limit (413), not a 503 to retry forever.
+	o.MaxImages = min(o.MaxImages, o.Queue)
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
@@ -278,18 +281,42 @@ func (s *Server) enqueue(jobs []*job) error {
 
 var errShuttingDown = errors.New("the server is shutting down")
 
+// Warm runs m once at each of the batch sizes (and its embedder once),
+// so that its filters are packed and its buffers made before it answers
+// requests: call it on a model before Swap. It stops early when the
+// server closes. Passes may run beside the server's own.
+func (s *Server) Warm(m *Model) {
+	if !s.opts.NoWarm {
+		s.warmUp(m)
+	}
+}
+
+// warmUp is Warm's passes, logged when one fails.
+func (s *Server) warmUp(m *Model) {
+	for _, n := range s.opts.BatchSizes {
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+		if _, err := s.forward(m, nil, n); err != nil {
+			s.opts.Logger.Error("warm-up failed", "model", m.Name, "batch", n, "error", err.Error())
+			return
+		}
+	}
+	if m.Embedder != nil {
+		if _, err := s.forward(m, []*job{{embed: true}}, s.opts.BatchSizes[0]); err != nil {
+			s.opts.Logger.Error("warm-up failed", "model", m.Name, "embed", true, "error", err.Error())
+		}
+	}
+}
+
 // batcher gathers queued images into batches of one model, up to
 // MaxBatch, waiting at most BatchWait after the first, and runs them.
 func (s *Server) batcher() {
 	defer close(s.done)
 	if !s.opts.NoWarm {
-		m := s.model.Load()
-		for _, n := range s.opts.BatchSizes {
-			if _, err := s.forward(m, nil, n); err != nil {
-				s.opts.Logger.Error("warm-up failed", "model", m.Name, "batch", n, "error", err.Error())
-				break
-			}
-		}
+		s.warmUp(s.model.Load())
 	}
 	s.warm.Store(true)
 	var pending *job // the first of the next batch, taken from the queue

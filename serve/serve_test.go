@@ -463,6 +463,13 @@ func TestBatchSizes(t *testing.T) {
 	} else {
 		got.Close()
 	}
+	// An empty list is the default too, not MaxBatch alone; a request
+	// can hold no more images than the queue.
+	got := New(m, Options{MaxBatch: 6, BatchSizes: []int{}, Queue: 3, Logger: quiet})
+	if !slices.Equal(got.opts.BatchSizes, []int{1, 2, 4, 6}) || got.opts.MaxImages != 3 {
+		t.Errorf("empty batch sizes for MaxBatch 6: %v; MaxImages with Queue 3: %d", got.opts.BatchSizes, got.opts.MaxImages)
+	}
+	got.Close()
 	for _, c := range []struct {
 		maxBatch int
 		sizes    []int

@@ -104,6 +104,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			logger.Error("reload failed; the old model keeps serving", "why", why, "weights", *w, "error", err.Error())
 			return
 		}
+		s.Warm(n) // packed and its buffers made before it answers
 		s.Swap(n)
 		logger.Info("reloaded", "why", why, "weights", *w, "model", n.Name)
 	}
