@@ -156,7 +156,7 @@ func cmdFinetune(args []string, stdout, stderr io.Writer) error {
 				spec.Name, r.data.spec, n, 100*r.valSplit, nn.Classes(model), r.epochs, *freeze, commas(trainable), commas(frozen))
 		}}
 	j.info.FinetunedFrom = *from
-	if *from == r.resume { // resumed: the run's own checkpoint says what it started from
+	if ck { // resumed: the run's own checkpoint says what it started from
 		j.info.FinetunedFrom = fromInfo.FinetunedFrom
 	}
 	if len(plan) > 0 {

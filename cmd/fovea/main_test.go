@@ -545,3 +545,26 @@ func TestCancelStopsPromptly(t *testing.T) {
 		t.Fatalf("resumed: %v, %+v; want the %d images left of the epoch", err, h, left)
 	}
 }
+
+// TestResumeModelFileKeepsTheRun: a new run from a model file's weights
+// does not write over the run that made it, in the default folder.
+func TestResumeModelFileKeepsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	run := filepath.Join("runs", "lenet5")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	model := lenetFile(t, filepath.Join(run, "model.safetensors"), 1)
+	ck := filepath.Join(run, "checkpoint.safetensors")
+	if err := os.WriteFile(ck, []byte("the earlier run's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, _, stderr := fovea("train", "--resume", model, "--epochs", "1", "--limit", "100", "--quiet")
+	if status != 2 || !strings.Contains(stderr, "--out") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("status %d, stderr %q: want 2 and one line asking for --out", status, stderr)
+	}
+	if b, err := os.ReadFile(ck); err != nil || string(b) != "the earlier run's" {
+		t.Errorf("the earlier run's checkpoint: %q, %v", b, err)
+	}
+}

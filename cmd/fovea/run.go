@@ -200,6 +200,11 @@ func (r *runFlags) execute(j *job, stdout io.Writer) (err error) {
 	dir := r.out
 	if dir == "" {
 		dir = filepath.Join("runs", j.outName)
+		// A new run from a model file's weights would write its files over
+		// the run that made it (its best, its checkpoint, the file itself).
+		if _, err := os.Stat(filepath.Join(dir, "checkpoint.safetensors")); weightsOnly && err == nil {
+			return usagef("--resume %s starts a new run from a model file's weights, and %s holds a run already: name another folder with --out (a checkpoint.safetensors continues its run in place)", r.resume, dir)
+		}
 	}
 	made := missingDirs(dir)
 	var cacheFiles []string // those this run creates
