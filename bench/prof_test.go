@@ -28,10 +28,14 @@ func BenchmarkLeNetStep(b *testing.B) {
 
 // BenchmarkInfer times one batch-8 224×224 inference of each model of the
 // infer case (profile one with -bench Infer/resnet50 -cpuprofile).
-func BenchmarkInfer(b *testing.B) {
+func BenchmarkInfer(b *testing.B) { benchModels(b, inferBatch) }
+
+// benchModels times inferences of each of inferModels at batch, and
+// reports images/s and milliseconds a call.
+func benchModels(b *testing.B, batch int) {
 	for _, name := range inferModels {
 		b.Run(name, func(b *testing.B) {
-			run, err := inferRunner(name, inferBatch)
+			run, err := inferRunner(name, batch)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -40,7 +44,9 @@ func BenchmarkInfer(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(inferBatch*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(batch*b.N)/secs, "img/s")
+			b.ReportMetric(1000*secs/float64(b.N), "ms/call")
 		})
 	}
 }
@@ -86,19 +92,4 @@ func BenchmarkInferWinograd(b *testing.B) {
 // BenchmarkLatency times one batch-1 224×224 inference of each model of
 // the latency table (profile one with -bench Latency/googlenet
 // -cpuprofile).
-func BenchmarkLatency(b *testing.B) {
-	for _, name := range inferModels {
-		b.Run(name, func(b *testing.B) {
-			run, err := inferRunner(name, latencyBatch)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, err := run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/img")
-		})
-	}
-}
+func BenchmarkLatency(b *testing.B) { benchModels(b, latencyBatch) }
