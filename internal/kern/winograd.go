@@ -213,15 +213,18 @@ func winoShape(p Conv) bool {
 
 // useWinograd is the cost model that chooses Winograd over the direct
 // kernel for the convolution p over an input of dims d; filterKept says
-// whether the filter's transform is already at hand (inference, after
-// the first calls). Winograd does a quarter of the multiply-adds, in
+// whether the filter's transform is kept from call to call (inference
+// with a Filters). Winograd does a quarter of the multiply-adds, in
 // products whose reduction is Cin long, but adds transforms that cost
-// about 27·(Cin+Cout) multiply-adds per output pixel, computes the pixels
-// that pad the last tiles of a row or column, and, unless it is kept,
-// writes and reads back a transformed filter four times the filter's
-// size, which at a small batch can cost as much as the products. So it
-// wants the assembly transforms, a few channels on both sides and images
-// not much smaller than a tile.
+// about 27·(Cin+Cout) multiply-adds per output pixel and computes the
+// pixels that pad the last tiles of a row or column. Unless it is kept,
+// it writes and reads back a transformed filter four times the filter's
+// size at every call; kept, it reads that filter at every call, from
+// memory (a network's pass goes through more filters than the caches
+// hold), as the direct kernel reads its own: at a batch of one small
+// image that reading costs as much as the products. So Winograd wants
+// the assembly transforms, a few channels on both sides and images not
+// much smaller than a tile.
 func useWinograd(d Dims, p Conv, filterKept bool) bool {
 	if !winoMayRun(d, p) {
 		return false
@@ -229,21 +232,16 @@ func useWinograd(d Dims, p Conv, filterKept bool) bool {
 	od := p.Out(d)
 	pix := float64(od.N * od.H * od.W)
 	// The products run on whole micro-kernel tiles of MR 4×4 tiles: a
-	// batch of one small image (AlexNet's 13×13, 16 tiles) pays for 28.
+	// batch of one small image (AlexNet's 13×13, 16 tiles) pays for 21.
 	tiles := od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4)
 	tiled := float64(roundUp(tiles, winoKernel(kernelFor(p.Cout), tiles).MR) * 16)
 	cin, cout := float64(d.C), float64(p.Cout)
 	direct := 9 * cin * cout * pix
 	win := tiled * (2.25*cin*cout + 27*(cin+cout))
-	switch {
-	case !filterKept:
-		win += winoFilterCost * 36 * cin * cout
-	case 4*36*cin*cout > winoFilterFromDRAM:
-		// Kept, but too large to stay in cache: read back from memory at
-		// every call, four times the direct kernel's filter.
-		win += winoFilterReadCost * 36 * cin * cout
+	if !filterKept {
+		return (win+winoFilterCost*36*cin*cout)*winoMargin < direct
 	}
-	return win*winoMargin < direct
+	return win*winoMargin+winoFilterReadCost*36*cin*cout < direct+winoFilterReadCost*9*cin*cout
 }
 
 // winoMayRun reports whether Winograd can be considered for p (normed)
@@ -260,24 +258,21 @@ func winoMayRun(d Dims, p Conv) bool {
 		36*d.C*p.Cout <= winoMaxFilter
 }
 
-// The cost model's knobs, set from BenchmarkWinogradVsDirect: below 16
-// channels the products are too short to amortise the transforms; a
-// transformed filter value costs about 30 multiply-adds' time to write
-// and read back (it is memory-bound); and Winograd must win by a margin
-// to pay for its larger rounding error.
+// The cost model's knobs, set from BenchmarkWinogradVsDirect and
+// BenchmarkWinogradBatchOne: below 16 channels the products are too
+// short to amortise the transforms; a transformed filter value costs
+// about 30 multiply-adds' time to write and read back (it is
+// memory-bound), and a kept filter value about 16 to read from memory;
+// and Winograd's products must win by a margin to pay for its larger
+// rounding error.
 const (
-	winoMinChannels = 16
-	winoFilterCost  = 30
-	winoMargin      = 1.25
+	winoMinChannels    = 16
+	winoFilterCost     = 30
+	winoFilterReadCost = 16
+	winoMargin         = 1.25
 	// winoMaxFilter bounds a transformed filter's floats (256 MiB): past
 	// it, the direct kernel needs no copy of the filter at all.
 	winoMaxFilter = 64 << 20
-	// A kept transformed filter past winoFilterFromDRAM bytes (a
-	// 512→512 layer's is 36 MiB) is read from memory at each call, about
-	// 20 multiply-adds' time a value: at a batch of one 7×7 image that
-	// outweighs the products Winograd saves.
-	winoFilterFromDRAM = 16 << 20
-	winoFilterReadCost = 20
 )
 
 // winoPlan is one Winograd convolution's blocking.
@@ -571,13 +566,17 @@ var winoSeg = []int{0}
 
 // winoForward and winoBackwardData report whether Conv2DFused (keeping
 // its filters in f, which may be nil) and Conv2DBackwardData of p
-// (normed) over dims d run by Winograd.
+// (normed) over dims d run by Winograd. With f, the transformed filter
+// is made once and kept, so the cost model counts it as kept from the
+// first call: asking whether f holds it already would choose the
+// direct kernel at the first call, which packs the direct form and so
+// never makes the transformed one (a batch of one 14×14 image ran its
+// 3×3 layers 1.6× slower for it).
 func winoForward(f *Filters, d Dims, p Conv) bool {
 	if !winoFast || !winoShape(p) {
 		return false
 	}
-	pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
-	return useWinograd(d, p, f.has(winoForm(pl, false)))
+	return useWinograd(d, p, f != nil)
 }
 
 func winoBackwardData(d Dims, p Conv) bool {

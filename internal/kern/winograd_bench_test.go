@@ -102,3 +102,65 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 		}
 	}
 }
+
+// winoBatchOneCases are the 3×3 stride-1 layers of ResNet-50, GoogLeNet
+// and AlexNet at batch 1, the serving case.
+var winoBatchOneCases = []struct {
+	hw, cin, cout int
+}{
+	{56, 64, 64}, {28, 128, 128}, {14, 256, 256}, {7, 512, 512}, // ResNet-50
+	{28, 96, 128}, {28, 16, 32}, {28, 128, 192}, {28, 32, 96}, // GoogLeNet
+	{14, 96, 208}, {14, 16, 48}, {14, 112, 224}, {14, 24, 64}, {14, 128, 256},
+	{14, 144, 288}, {14, 32, 64}, {14, 160, 320}, {14, 32, 128},
+	{7, 160, 320}, {7, 32, 128}, {7, 192, 384}, {7, 48, 128},
+	{13, 192, 384}, {13, 384, 256}, {13, 256, 256}, // AlexNet
+}
+
+// BenchmarkWinogradBatchOne alternates the direct kernel and Winograd on
+// each layer at batch 1 with their filters kept (inference), each call
+// after a pass over 64 MiB that puts its filter and input out of cache,
+// as a network's pass does, and reports the speed-up of the median times
+// and whether the cost model chooses Winograd (chosen 1): where the
+// speed-up is under 1, it should not.
+func BenchmarkWinogradBatchOne(b *testing.B) {
+	r := newRand(1)
+	flush := make([]float32, 16<<20)
+	cold := func() {
+		for i := 0; i < len(flush); i += 16 {
+			flush[i]++
+		}
+	}
+	for _, c := range winoBatchOneCases {
+		d := Dims{1, c.hw, c.hw, c.cin}
+		p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: c.cout}.norm(d)
+		x, w := heConv(r, d, c.cout)
+		y := make([]float32, p.Out(d).Len())
+		ep := Epilogue{Scale: randSlice(r, c.cout, 0.5, 1), Shift: randSlice(r, c.cout, -1, 1), ReLU: true}
+		b.Run(fmt.Sprintf("%dx%d_%dto%d", c.hw, c.hw, c.cin, c.cout), func(b *testing.B) {
+			var fd, fw Filters
+			conv2DDirect(y, x, w, &fd, d, p, ep)
+			conv2DWinograd(y, x, w, &fw, d, p, ep)
+			var td, tw []float64
+			for b.Loop() {
+				cold()
+				t0 := time.Now()
+				conv2DDirect(y, x, w, &fd, d, p, ep)
+				td = append(td, time.Since(t0).Seconds())
+				cold()
+				t0 = time.Now()
+				conv2DWinograd(y, x, w, &fw, d, p, ep)
+				tw = append(tw, time.Since(t0).Seconds())
+			}
+			slices.Sort(td)
+			slices.Sort(tw)
+			b.ReportMetric(1e3*td[len(td)/2], "direct-ms")
+			b.ReportMetric(1e3*tw[len(tw)/2], "wino-ms")
+			b.ReportMetric(td[len(td)/2]/tw[len(tw)/2], "speedup")
+			chosen := 0.0
+			if useWinograd(d, p, true) {
+				chosen = 1
+			}
+			b.ReportMetric(chosen, "chosen")
+		})
+	}
+}

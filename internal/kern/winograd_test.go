@@ -449,3 +449,34 @@ func TestWinogradSplit(t *testing.T) {
 		t.Errorf("%d parts for a filter kept in a Filters; want 1", g)
 	}
 }
+
+// TestKeptFiltersChooseWinograd checks that an inference convolution
+// with a Filters runs by Winograd where the cost model wants it for a
+// kept transform, from its first call on: AlexNet's 13×13 layers and a
+// 14×14 ResNet layer at batch 1, which once ran on the direct kernel at
+// every call because the transform was not kept yet at the first.
+func TestKeptFiltersChooseWinograd(t *testing.T) {
+	if !winoFast {
+		t.Skip("no assembly transforms: Winograd is never chosen")
+	}
+	r := newRand(16)
+	for _, d := range []Dims{{1, 13, 13, 256}, {1, 14, 14, 256}} {
+		p := Conv{KH: 3, KW: 3, PadT: 1, PadB: 1, PadL: 1, PadR: 1, Cout: 256}.norm(d)
+		if !useWinograd(d, p, true) {
+			t.Fatalf("%v: the cost model does not want Winograd for a kept filter", d)
+		}
+		x, w := randSlice(r, d.Len(), -1, 1), randSlice(r, p.WeightLen(d.C), -1, 1)
+		y := make([]float32, p.Out(d).Len())
+		var f Filters
+		Conv2DFused(y, x, w, &f, d, p, Epilogue{ReLU: true})
+		pl := newWinoPlan(kernelFor(p.Cout), p.Out(d), d.C, p.Cout)
+		if !f.has(winoForm(pl, false)) {
+			t.Fatalf("%v: the first call with a Filters did not run by Winograd", d)
+		}
+		want := refConv(x, w, nil, d, p)
+		for i := range want {
+			want[i] = max(want[i], 0)
+		}
+		assertClose(t, fmt.Sprint(d), y, want, 1e-4*math.Sqrt(float64(9*d.C)))
+	}
+}
