@@ -234,7 +234,7 @@ func conv2DDirect(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 // row; 7- and 14-row tiles waste nothing there.
 func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 	base := kernelFor(p.Cout)
-	band, bands, _ := convBands(od, ceilDiv(p.Cout, base.NR))
+	bands, _ := convBands(od, ceilDiv(p.Cout, base.NR))
 	best := math.Inf(1)
 	for _, c := range gemm.Siblings(base) {
 		// A 7-row tile does fewer multiply-adds per load of the filter.
@@ -249,7 +249,7 @@ func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 		if p.SH == 1 && p.SW == 1 {
 			v := 0
 			for b := 0; b < bands; b++ {
-				h := min(band, od.H-b*band)
+				h := bandRow(b+1, bands, od.H) - bandRow(b, bands, od.H)
 				v += ceilDiv((h-1)*wp+od.W, c.MR) * c.MR
 			}
 			// On a tie the virtual tiling wins: fewer, longer runs.
@@ -263,21 +263,67 @@ func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// convBands cuts the work of convCore into tasks: bands of band output
-// rows (bands per image), and the panels of output channels into groups,
-// each task one band of one image for one group of panels. There are
-// enough tasks for every worker even when the batch is small; a band
-// keeps at least convBandPixels pixels where it can (a shorter one
-// leaves the micro-kernel short tiles), and the panels are split only
-// when bands alone give too few tasks (a batch of one small image).
-func convBands(od Dims, panels int) (band, bands, groups int) {
-	want := max(1, ceilDiv(4*cpu.Workers(), od.N)) // tasks per image
+// convBands cuts the work of convCore into tasks: bands of output rows
+// (bands per image; see bandRow), and the panels of output channels into
+// groups, each task one band of one image for one group of panels.
+// There are enough tasks for every worker even when the batch is small;
+// a band keeps at least convBandPixels pixels where it can (a shorter
+// one leaves the micro-kernel short tiles), and the panels are split
+// only when bands alone give too few tasks (a batch of one small
+// image). Of the cuts that give enough tasks, it takes the one whose
+// busiest worker has the least to do, as cpu.For hands out the tasks:
+// cutting 28 rows into 8 bands of 3 or 4 for two workers, or 10 bands
+// that For hands out in 5 runs of 2, leaves one worker idle for up to a
+// seventh of the layer; 4 bands of 7 rows for each of 2 groups of
+// panels does not.
+func convBands(od Dims, panels int) (bands, groups int) {
+	w := cpu.Workers()
+	want := max(1, ceilDiv(4*w, od.N)) // tasks per image
 	most := max(1, min(od.H, od.H*od.W/convBandPixels))
-	band = max(1, od.H/min(want, most))
-	bands = ceilDiv(od.H, band)
-	groups = max(1, min(panels, ceilDiv(want, bands)))
-	return band, bands, groups
+	enough := min(want, most*min(panels, want))
+	bands, groups = 1, 1
+	best := math.MaxInt
+	for g := 1; g <= min(panels, want); g++ {
+		for b := min(most, want); b >= 1; b-- {
+			if b*g < enough {
+				break
+			}
+			if l := busiestLoad(od, b, g, panels, w); l < best {
+				best, bands, groups = l, b, g
+			}
+		}
+	}
+	return bands, groups
 }
+
+// busiestLoad returns the rows × panels that the busiest of w workers
+// computes when convCore cuts od into bands × groups tasks per image and
+// cpu.For hands out their runs, each run to the worker that has done
+// the least so far.
+func busiestLoad(od Dims, bands, groups, panels, w int) int {
+	runs, size := cpu.Split(od.N*bands*groups, 1)
+	var load [64]int
+	w = min(w, len(load))
+	for r := range runs {
+		work := 0
+		for t := r * size; t < min((r+1)*size, od.N*bands*groups); t++ {
+			g, b := t%groups, t/groups%bands
+			work += (bandRow(b+1, bands, od.H) - bandRow(b, bands, od.H)) * ((g+1)*panels/groups - g*panels/groups)
+		}
+		least := 0
+		for i := 1; i < w; i++ {
+			if load[i] < load[least] {
+				least = i
+			}
+		}
+		load[least] += work
+	}
+	return slices.Max(load[:w])
+}
+
+// bandRow returns the first output row of band b of bands over h rows
+// (b = bands: h): the bands' heights differ by at most one row.
+func bandRow(b, bands, h int) int { return b * h / bands }
 
 // convBandPixels is the fewest output pixels convBands gives a band when
 // the image has them: over four tiles of the widest kernel.
@@ -365,7 +411,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 	// filter), the padded rows are the output rows, and a virtual tile's
 	// pixels are consecutive in y even across row ends.
 	flat := virtual && xp.w == od.W
-	band, bands, groups := convBands(od, panels)
+	bands, groups := convBands(od, panels)
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
 	epi := ep.active()
@@ -468,8 +514,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		}
 		for t := lo; t < hi; t++ {
 			g, b := t%groups, t/groups
-			n, oy0 = b/bands, (b%bands)*band
-			oy1 = min(oy0+band, od.H)
+			n, oy0, oy1 = b/bands, bandRow(b%bands, bands, od.H), bandRow(b%bands+1, bands, od.H)
 			jp0, jp1 = g*panels/groups, (g+1)*panels/groups
 			for c0 := 0; c0 < cin; c0 += chunk {
 				cc := min(chunk, cin-c0)

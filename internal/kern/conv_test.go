@@ -3,6 +3,7 @@ package kern
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -117,6 +118,34 @@ func TestConvPlan(t *testing.T) {
 		k, v := convPlan(c.od, c.p, c.wp)
 		if k.MR != c.mr || v != c.virtual {
 			t.Errorf("%v %+v: %d rows, virtual %v; want %d, %v", c.od, c.p, k.MR, v, c.mr, c.virtual)
+		}
+	}
+}
+
+// TestConvBands checks that a batch of one image keeps both workers of
+// two busy: the busiest worker's share of rows × panels, as cpu.For hands
+// out the tasks, is within 5% of an even split wherever the panels can be
+// halved (cutting 28 rows into 10 bands left one worker a seventh more
+// than the other); and that the bands cover the rows once.
+func TestConvBands(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, h := range []int{7, 13, 14, 27, 28, 55, 56, 112} {
+		for _, panels := range []int{2, 4, 7, 8, 16, 64} {
+			od := Dims{1, h, h, 32 * panels}
+			bands, groups := convBands(od, panels)
+			busiest := busiestLoad(od, bands, groups, panels, 2)
+			if even := float64(h*panels) / 2; float64(busiest) > 1.05*even && panels%2 == 0 {
+				t.Errorf("%v, %d panels: %d bands × %d groups leave the busiest worker %d rows × panels, even is %.0f",
+					od, panels, bands, groups, busiest, even)
+			}
+			if bandRow(0, bands, h) != 0 || bandRow(bands, bands, h) != h {
+				t.Errorf("%v: %d bands do not cover %d rows", od, bands, h)
+			}
+			for b := range bands {
+				if bandRow(b+1, bands, h) <= bandRow(b, bands, h) {
+					t.Errorf("%v: band %d of %d is empty", od, b, bands)
+				}
+			}
 		}
 	}
 }
