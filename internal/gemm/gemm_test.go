@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -147,6 +148,14 @@ func TestSgemmAlphaBeta(t *testing.T) {
 		// Few rows (a dense layer at a small batch): the few-rows path,
 		// with odd k, tail columns and every beta.
 		for _, c := range [][3]int{{8, 1024, 200}, {5, 640, 3}, {1, 64, 2}, {8, 576, 1001}, {3, 128, 64}, {8, 1031, 200}} {
+			for _, beta := range []float32{0, 1, 0.5} {
+				checkSgemm(t, r, false, false, c[0], c[1], c[2], 2, 1, beta)
+			}
+		}
+		// A dense layer at batch 1 or 2 on two workers: slabs of B's rows
+		// (sliceRows), with tail columns, an odd k and slabs past k's end.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+		for _, c := range [][3]int{{1, 1000, 1031}, {2, 4096, 600}, {1, 64, 513}, {1, 4096, 2048}, {2, 100, 4099}} {
 			for _, beta := range []float32{0, 1, 0.5} {
 				checkSgemm(t, r, false, false, c[0], c[1], c[2], 2, 1, beta)
 			}

@@ -1,6 +1,9 @@
 package gemm
 
-import "github.com/foveaml/fovea/internal/cpu"
+import (
+	"github.com/foveaml/fovea/internal/cpu"
+	"github.com/foveaml/fovea/internal/scratch"
+)
 
 // rowsMax is the most rows of A the few-rows path takes (a dense layer
 // at batch 8), and rowsBlock the columns of C one task keeps in L1.
@@ -14,13 +17,20 @@ const (
 // reports whether it did. A dense layer at a small batch uses each weight
 // a handful of times, so its time is the time to read B: instead of
 // micro-panels that walk down B's columns (each row of a panel on another
-// page), each task keeps a block of C's columns in L1 and reads B's rows
-// once, 2 KB runs at a time, two rows per step. It takes only widths
-// that are a multiple of 64.
+// page), each task reads B's rows once, two rows per step: whole rows
+// of a slab of them when the rows of C fit in L1 (sliceRows), else 2 KB
+// runs of every row for a block of C's columns kept in L1, which takes
+// only widths that are a multiple of 64.
 func (d *driver) fewRows() bool {
-	// Columns past a multiple of 64 would be a second, tiled pass down all
-	// of B's rows (FC 4096→1000 is faster tiled); take whole multiples.
-	if !hasRowsAxpy || d.transA || d.transB || d.m > rowsMax || d.alpha != 1 || d.n%64 != 0 || d.k < 2 {
+	if !hasRowsAxpy || d.transA || d.transB || d.m > rowsMax || d.alpha != 1 || d.k < 2 {
+		return false
+	}
+	if d.sliceRows() {
+		return true
+	}
+	if d.n%64 != 0 {
+		// Columns past a multiple of 64 would be a second, tiled pass
+		// down all of B's rows: take whole multiples.
 		return false
 	}
 	main := d.n
@@ -58,3 +68,73 @@ func (d *driver) fewRows() bool {
 	})
 	return true
 }
+
+// sliceRows is fewRows for a product whose rows of C fit in L1 together
+// (a dense layer at batch 1 or 2): each task streams a contiguous slab
+// of B's rows, whole rows at a time, into a partial C of its own, and the
+// partials are added up in slab order (the same bits from run to run at
+// a given number of workers). A column block of B's rows instead reads
+// 2 KB runs a B row apart, each a fresh start for the prefetchers. It
+// reports whether it took the product.
+func (d *driver) sliceRows() bool {
+	w := cpu.Workers()
+	slabs := 4 * w
+	if w == 1 || d.m*d.n > sliceRowsC || d.k < 64*slabs || d.n < 64 {
+		return false
+	}
+	main := d.n &^ 63 // the kernel's columns; the rest in Go
+	size := d.m * d.n
+	pp := scratch.Get(slabs * size)
+	defer scratch.Put(pp)
+	parts := *pp
+	rows := roundUp(ceilDiv(d.k, slabs), 2) // even: the kernel takes pairs of B's rows
+	cpu.ForEach(slabs, func(s int) {
+		part := parts[s*size : (s+1)*size]
+		clear(part)
+		p0, p1 := min(s*rows, d.k), min((s+1)*rows, d.k)
+		kEven := (p1 - p0) &^ 1
+		if kEven > 0 {
+			_ = d.a[(d.m-1)*d.lda+p0+kEven-1]
+			_ = d.b[(p0+kEven-1)*d.ldb+main-1]
+			rowsAxpyAVX512(&part[0], d.n, &d.a[p0], d.lda, &d.b[p0*d.ldb], d.ldb, d.m, kEven, main)
+		}
+		// The columns past the kernel's, and the odd last row of B.
+		for p := p0; p < p1; p++ {
+			j0 := main
+			if p >= p0+kEven {
+				j0 = 0
+			}
+			brow := d.b[p*d.ldb+j0 : p*d.ldb+d.n]
+			for r := 0; r < d.m; r++ {
+				av := d.a[r*d.lda+p]
+				crow := part[r*d.n+j0 : (r+1)*d.n]
+				for j, bv := range brow {
+					crow[j] += av * bv
+				}
+			}
+		}
+	})
+	for r := 0; r < d.m; r++ {
+		row := d.c[r*d.ldc : r*d.ldc+d.n]
+		switch d.beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= d.beta
+			}
+		}
+		for s := 0; s < slabs; s++ {
+			part := parts[s*size+r*d.n : s*size+(r+1)*d.n]
+			for j, v := range part {
+				row[j] += v
+			}
+		}
+	}
+	return true
+}
+
+// sliceRowsC is the most floats of C that sliceRows takes: a partial C
+// a task keeps in L1 while B streams past.
+const sliceRowsC = 8192
