@@ -69,7 +69,7 @@ func (d *driver) fewRows() bool {
 	return true
 }
 
-// sliceRows is fewRows for a product whose rows of C fit in L1 together
+// sliceRows is fewRows for one or two rows of C that fit in L1 together
 // (a dense layer at batch 1 or 2): each task streams a contiguous slab
 // of B's rows, whole rows at a time, into a partial C of its own, and the
 // partials are added up in slab order (the same bits from run to run at
@@ -79,7 +79,7 @@ func (d *driver) fewRows() bool {
 func (d *driver) sliceRows() bool {
 	w := cpu.Workers()
 	slabs := 4 * w
-	if w == 1 || d.m*d.n > sliceRowsC || d.k < 64*slabs || d.n < 64 {
+	if w == 1 || d.m > sliceRowsM || d.m*d.n > sliceRowsC || d.k < 64*slabs || d.n < 64 {
 		return false
 	}
 	main := d.n &^ 63 // the kernel's columns; the rest in Go
@@ -135,6 +135,12 @@ func (d *driver) sliceRows() bool {
 	return true
 }
 
-// sliceRowsC is the most floats of C that sliceRows takes: a partial C
-// a task keeps in L1 while B streams past.
-const sliceRowsC = 8192
+// sliceRowsM and sliceRowsC are the most rows and floats of C that
+// sliceRows takes: a partial C a task keeps in L1 while B streams past.
+// At 4 rows and more, loading and storing C for every pair of B's rows
+// costs more than the column blocks' scattered reads (2–2.6× at 8 rows
+// of 1000).
+const (
+	sliceRowsM = 2
+	sliceRowsC = 8192
+)
