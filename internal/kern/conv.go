@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/foveaml/fovea/internal/cpu"
 	"github.com/foveaml/fovea/internal/gemm"
@@ -278,6 +279,21 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // panels does not.
 func convBands(od Dims, panels int) (bands, groups int) {
 	w := cpu.Workers()
+	key := bandKey{od.N, od.H, od.W, panels, w}
+	bandCuts.Lock()
+	cut, ok := bandCuts.m[key]
+	bandCuts.Unlock()
+	if ok {
+		return cut[0], cut[1]
+	}
+	defer func() {
+		bandCuts.Lock()
+		if len(bandCuts.m) >= bandCutsMax {
+			clear(bandCuts.m)
+		}
+		bandCuts.m[key] = [2]int{bands, groups}
+		bandCuts.Unlock()
+	}()
 	want := max(1, ceilDiv(4*w, od.N)) // tasks per image
 	most := max(1, min(od.H, od.H*od.W/convBandPixels))
 	enough := min(want, most*min(panels, want))
@@ -320,6 +336,19 @@ func busiestLoad(od Dims, bands, groups, panels, w int) int {
 	}
 	return slices.Max(load[:w])
 }
+
+// bandCuts keeps convBands' cuts, which cost microseconds to search, a
+// good part of a small layer at batch 1: a network runs the same few
+// shapes again and again. It forgets them all past bandCutsMax.
+var bandCuts = struct {
+	sync.Mutex
+	m map[bandKey][2]int
+}{m: map[bandKey][2]int{}}
+
+// bandKey is what convBands' cut depends on.
+type bandKey struct{ n, h, w, panels, workers int }
+
+const bandCutsMax = 4096
 
 // bandRow returns the first output row of band b of bands over h rows
 // (b = bands: h): the bands' heights differ by at most one row.
