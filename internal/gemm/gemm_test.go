@@ -153,12 +153,18 @@ func TestSgemmAlphaBeta(t *testing.T) {
 			}
 		}
 		// A dense layer at batch 1 or 2 on two workers: slabs of B's rows
-		// (sliceRows), with tail columns, an odd k and slabs past k's end.
+		// (sliceRows), with tail columns and an odd k.
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 		for _, c := range [][3]int{{1, 1000, 1031}, {2, 4096, 600}, {1, 64, 513}, {1, 4096, 2048}, {2, 100, 4099}} {
 			for _, beta := range []float32{0, 1, 0.5} {
 				checkSgemm(t, r, false, false, c[0], c[1], c[2], 2, 1, beta)
 			}
+		}
+		// 17 workers cut 4353 rows into 68 slabs of 66: the last two are
+		// empty.
+		runtime.GOMAXPROCS(17)
+		for _, beta := range []float32{0, 0.5} {
+			checkSgemm(t, r, false, false, 1, 64, 4353, 2, 1, beta)
 		}
 	})
 }

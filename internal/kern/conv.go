@@ -296,6 +296,12 @@ func convBands(od Dims, panels int) (bands, groups int) {
 	}()
 	want := max(1, ceilDiv(4*w, od.N)) // tasks per image
 	most := max(1, min(od.H, od.H*od.W/convBandPixels))
+	if w > bandSearchWorkers {
+		// The search costs workers² per cut: past a few workers, as many
+		// bands as may be, then groups for the tasks still wanted.
+		bands = min(want, most)
+		return bands, max(1, min(panels, ceilDiv(want, bands)))
+	}
 	enough := min(want, most*min(panels, want))
 	bands, groups = 1, 1
 	best := math.MaxInt
@@ -304,7 +310,7 @@ func convBands(od Dims, panels int) (bands, groups int) {
 			if b*g < enough {
 				break
 			}
-			if l := busiestLoad(od, b, g, panels, w); l < best {
+			if l := busiestLoad(od, b, g, panels); l < best {
 				best, bands, groups = l, b, g
 			}
 		}
@@ -312,14 +318,19 @@ func convBands(od Dims, panels int) (bands, groups int) {
 	return bands, groups
 }
 
-// busiestLoad returns the rows × panels that the busiest of w workers
-// computes when convCore cuts od into bands × groups tasks per image and
-// cpu.For hands out their runs, each run to the worker that has done
-// the least so far.
-func busiestLoad(od Dims, bands, groups, panels, w int) int {
+// bandSearchWorkers is the most workers for which convBands searches
+// its cut (measured on two; with 16 a cut takes about a millisecond to
+// find, with 64 a fifth of a second).
+const bandSearchWorkers = 16
+
+// busiestLoad returns the rows × panels that the busiest worker computes
+// when convCore cuts od into bands × groups tasks per image and cpu.For
+// hands out their runs, each run to the worker that has done the least
+// so far.
+func busiestLoad(od Dims, bands, groups, panels int) int {
 	runs, size := cpu.Split(od.N*bands*groups, 1)
-	var load [64]int
-	w = min(w, len(load))
+	var load [bandSearchWorkers]int
+	w := min(cpu.Workers(), len(load))
 	for r := range runs {
 		work := 0
 		for t := r * size; t < min((r+1)*size, od.N*bands*groups); t++ {

@@ -133,7 +133,7 @@ func TestConvBands(t *testing.T) {
 		for _, panels := range []int{2, 4, 7, 8, 16, 64} {
 			od := Dims{1, h, h, 32 * panels}
 			bands, groups := convBands(od, panels)
-			busiest := busiestLoad(od, bands, groups, panels, 2)
+			busiest := busiestLoad(od, bands, groups, panels)
 			if even := float64(h*panels) / 2; float64(busiest) > 1.05*even && panels%2 == 0 {
 				t.Errorf("%v, %d panels: %d bands × %d groups leave the busiest worker %d rows × panels, even is %.0f",
 					od, panels, bands, groups, busiest, even)
