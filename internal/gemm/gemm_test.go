@@ -267,9 +267,9 @@ func TestKernelEpilogue(t *testing.T) {
 					e.Floor = 0
 				}
 				want := append([]float32(nil), c0...)
-				kern.Tile(&a[0], []int{0, 4 * kc / 2}, kc/2, 4*kc, 4, &b[0], 4*nr, &want[0], ldc, 1, beta)
+				kern.Tile(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &want[0], ldc, 1, beta)
 				got := append([]float32(nil), c0...)
-				kern.TileEpilogue(&a[0], []int{0, 4 * kc / 2}, kc/2, 4*kc, 4, &b[0], 4*nr, &got[0], ldc, beta, &e)
+				kern.TileEpilogue(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &got[0], ldc, beta, &e)
 				for i := 0; i < mr; i++ {
 					for j := 0; j < ldc; j++ {
 						w := float64(want[i*ldc+j])

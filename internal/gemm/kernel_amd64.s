@@ -640,6 +640,171 @@ microavx512r7_nobeta:
 	VZEROUPPER
 	RET
 
+// Z0..Z15 hold the 8×32 tile (row i in Z(2i), Z(2i+1)); Z16, Z17 a row of B;
+// Z18..Z31 broadcasts of A: for Winograd's products over 16 tiles (a batch of one 13×13 or 14×14 image).
+// func microAVX512R8(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+TEXT ·microAVX512R8(SB), NOSPLIT, $0-88
+	MOVQ         off+8(FP), BX
+	MOVQ         nseg+16(FP), DX
+	MOVQ         rs+32(FP), R8
+	LEAQ         (R8)(R8*2), R9
+	MOVQ         ps+40(FP), R13
+	MOVQ         b+48(FP), DI
+	MOVQ         bs+56(FP), R12
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        DX, DX
+	JEQ          microavx512r8_store
+microavx512r8_seg:
+	MOVQ         a+0(FP), SI
+	ADDQ         (BX), SI
+	LEAQ         (SI)(R8*4), R10
+	MOVQ         kc+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          microavx512r8_next
+microavx512r8_loop:
+	VMOVUPS      (DI), Z16
+	VMOVUPS      64(DI), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (SI)(R8*1), Z19
+	VFMADD231PS  Z16, Z19, Z2
+	VFMADD231PS  Z17, Z19, Z3
+	VBROADCASTSS (SI)(R8*2), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VBROADCASTSS (SI)(R9*1), Z21
+	VFMADD231PS  Z16, Z21, Z6
+	VFMADD231PS  Z17, Z21, Z7
+	VBROADCASTSS (R10), Z22
+	VFMADD231PS  Z16, Z22, Z8
+	VFMADD231PS  Z17, Z22, Z9
+	VBROADCASTSS (R10)(R8*1), Z23
+	VFMADD231PS  Z16, Z23, Z10
+	VFMADD231PS  Z17, Z23, Z11
+	VBROADCASTSS (R10)(R8*2), Z24
+	VFMADD231PS  Z16, Z24, Z12
+	VFMADD231PS  Z17, Z24, Z13
+	VBROADCASTSS (R10)(R9*1), Z25
+	VFMADD231PS  Z16, Z25, Z14
+	VFMADD231PS  Z17, Z25, Z15
+	ADDQ         R13, SI
+	ADDQ         R13, R10
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          microavx512r8_loop
+microavx512r8_next:
+	ADDQ         $8, BX
+	DECQ         DX
+	JNE          microavx512r8_seg
+microavx512r8_store:
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS alpha+80(FP), Z16
+	VBROADCASTSS beta+84(FP), Z18
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+	MOVL         beta+84(FP), AX
+	ANDL         $0x7fffffff, AX
+	JEQ          microavx512r8_nobeta
+	VFMADD231PS  (DX), Z18, Z0
+	VMOVUPS      Z0, (DX)
+	VFMADD231PS  64(DX), Z18, Z1
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z2
+	VMOVUPS      Z2, (DX)
+	VFMADD231PS  64(DX), Z18, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z4
+	VMOVUPS      Z4, (DX)
+	VFMADD231PS  64(DX), Z18, Z5
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z6
+	VMOVUPS      Z6, (DX)
+	VFMADD231PS  64(DX), Z18, Z7
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z8
+	VMOVUPS      Z8, (DX)
+	VFMADD231PS  64(DX), Z18, Z9
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z10
+	VMOVUPS      Z10, (DX)
+	VFMADD231PS  64(DX), Z18, Z11
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z12
+	VMOVUPS      Z12, (DX)
+	VFMADD231PS  64(DX), Z18, Z13
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         R8, DX
+	VFMADD231PS  (DX), Z18, Z14
+	VMOVUPS      Z14, (DX)
+	VFMADD231PS  64(DX), Z18, Z15
+	VMOVUPS      Z15, 64(DX)
+	VZEROUPPER
+	RET
+microavx512r8_nobeta:
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z2, (DX)
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z6, (DX)
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z8, (DX)
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z10, (DX)
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z12, (DX)
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         R8, DX
+	VMOVUPS      Z14, (DX)
+	VMOVUPS      Z15, 64(DX)
+	VZEROUPPER
+	RET
+
 // The same three with an epilogue (see Epilogue in kernel.go).
 // func microAVX512E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
 TEXT ·microAVX512E(SB), NOSPLIT, $0-96
@@ -1751,6 +1916,288 @@ microavx512r7e_nobeta:
 	VADDPS       64(R11), Z13, Z13
 	VMAXPS       Z13, Z14, Z13
 	VMOVUPS      Z13, 64(DX)
+	VZEROUPPER
+	RET
+
+// func microAVX512R8E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
+TEXT ·microAVX512R8E(SB), NOSPLIT, $0-96
+	MOVQ         off+8(FP), BX
+	MOVQ         nseg+16(FP), DX
+	MOVQ         rs+32(FP), R8
+	LEAQ         (R8)(R8*2), R9
+	MOVQ         ps+40(FP), R13
+	MOVQ         b+48(FP), DI
+	MOVQ         bs+56(FP), R12
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	TESTQ        DX, DX
+	JEQ          microavx512r8e_store
+microavx512r8e_seg:
+	MOVQ         a+0(FP), SI
+	ADDQ         (BX), SI
+	LEAQ         (SI)(R8*4), R10
+	MOVQ         kc+24(FP), CX
+	TESTQ        CX, CX
+	JEQ          microavx512r8e_next
+microavx512r8e_loop:
+	VMOVUPS      (DI), Z16
+	VMOVUPS      64(DI), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (SI)(R8*1), Z19
+	VFMADD231PS  Z16, Z19, Z2
+	VFMADD231PS  Z17, Z19, Z3
+	VBROADCASTSS (SI)(R8*2), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VBROADCASTSS (SI)(R9*1), Z21
+	VFMADD231PS  Z16, Z21, Z6
+	VFMADD231PS  Z17, Z21, Z7
+	VBROADCASTSS (R10), Z22
+	VFMADD231PS  Z16, Z22, Z8
+	VFMADD231PS  Z17, Z22, Z9
+	VBROADCASTSS (R10)(R8*1), Z23
+	VFMADD231PS  Z16, Z23, Z10
+	VFMADD231PS  Z17, Z23, Z11
+	VBROADCASTSS (R10)(R8*2), Z24
+	VFMADD231PS  Z16, Z24, Z12
+	VFMADD231PS  Z17, Z24, Z13
+	VBROADCASTSS (R10)(R9*1), Z25
+	VFMADD231PS  Z16, Z25, Z14
+	VFMADD231PS  Z17, Z25, Z15
+	ADDQ         R13, SI
+	ADDQ         R13, R10
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          microavx512r8e_loop
+microavx512r8e_next:
+	ADDQ         $8, BX
+	DECQ         DX
+	JNE          microavx512r8e_seg
+microavx512r8e_store:
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS alpha+80(FP), Z16
+	VBROADCASTSS beta+84(FP), Z18
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+	MOVQ         e+88(FP), SI
+	MOVQ         (SI), R9
+	MOVQ         8(SI), R10
+	MOVQ         16(SI), R11
+	MOVQ         24(SI), R12
+	SHLQ         $2, R12
+	VMOVUPS      (R9), Z17
+	VMOVUPS      64(R9), Z19
+	VBROADCASTSS 32(SI), Z16
+	MOVL         beta+84(FP), AX
+	ANDL         $0x7fffffff, AX
+	JEQ          microavx512r8e_nobeta
+	VFMADD231PS  (DX), Z18, Z0
+	VFMADD213PS  (R10), Z17, Z0
+	VADDPS       (R11), Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)
+	VFMADD231PS  64(DX), Z18, Z1
+	VFMADD213PS  64(R10), Z19, Z1
+	VADDPS       64(R11), Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z2
+	VFMADD213PS  (R10), Z17, Z2
+	VADDPS       (R11), Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, (DX)
+	VFMADD231PS  64(DX), Z18, Z3
+	VFMADD213PS  64(R10), Z19, Z3
+	VADDPS       64(R11), Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z4
+	VFMADD213PS  (R10), Z17, Z4
+	VADDPS       (R11), Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, (DX)
+	VFMADD231PS  64(DX), Z18, Z5
+	VFMADD213PS  64(R10), Z19, Z5
+	VADDPS       64(R11), Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z6
+	VFMADD213PS  (R10), Z17, Z6
+	VADDPS       (R11), Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, (DX)
+	VFMADD231PS  64(DX), Z18, Z7
+	VFMADD213PS  64(R10), Z19, Z7
+	VADDPS       64(R11), Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z8
+	VFMADD213PS  (R10), Z17, Z8
+	VADDPS       (R11), Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, (DX)
+	VFMADD231PS  64(DX), Z18, Z9
+	VFMADD213PS  64(R10), Z19, Z9
+	VADDPS       64(R11), Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z10
+	VFMADD213PS  (R10), Z17, Z10
+	VADDPS       (R11), Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, (DX)
+	VFMADD231PS  64(DX), Z18, Z11
+	VFMADD213PS  64(R10), Z19, Z11
+	VADDPS       64(R11), Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z12
+	VFMADD213PS  (R10), Z17, Z12
+	VADDPS       (R11), Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, (DX)
+	VFMADD231PS  64(DX), Z18, Z13
+	VFMADD213PS  64(R10), Z19, Z13
+	VADDPS       64(R11), Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD231PS  (DX), Z18, Z14
+	VFMADD213PS  (R10), Z17, Z14
+	VADDPS       (R11), Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, (DX)
+	VFMADD231PS  64(DX), Z18, Z15
+	VFMADD213PS  64(R10), Z19, Z15
+	VADDPS       64(R11), Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 64(DX)
+	VZEROUPPER
+	RET
+microavx512r8e_nobeta:
+	VFMADD213PS  (R10), Z17, Z0
+	VADDPS       (R11), Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)
+	VFMADD213PS  64(R10), Z19, Z1
+	VADDPS       64(R11), Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z2
+	VADDPS       (R11), Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, (DX)
+	VFMADD213PS  64(R10), Z19, Z3
+	VADDPS       64(R11), Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z4
+	VADDPS       (R11), Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, (DX)
+	VFMADD213PS  64(R10), Z19, Z5
+	VADDPS       64(R11), Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z6
+	VADDPS       (R11), Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, (DX)
+	VFMADD213PS  64(R10), Z19, Z7
+	VADDPS       64(R11), Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z8
+	VADDPS       (R11), Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, (DX)
+	VFMADD213PS  64(R10), Z19, Z9
+	VADDPS       64(R11), Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z10
+	VADDPS       (R11), Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, (DX)
+	VFMADD213PS  64(R10), Z19, Z11
+	VADDPS       64(R11), Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z12
+	VADDPS       (R11), Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, (DX)
+	VFMADD213PS  64(R10), Z19, Z13
+	VADDPS       64(R11), Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         R8, DX
+	ADDQ         R12, R11
+	VFMADD213PS  (R10), Z17, Z14
+	VADDPS       (R11), Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, (DX)
+	VFMADD213PS  64(R10), Z19, Z15
+	VADDPS       64(R11), Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 64(DX)
 	VZEROUPPER
 	RET
 
