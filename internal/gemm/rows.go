@@ -39,15 +39,8 @@ func (d *driver) fewRows() bool {
 	cpu.ForEach(blocks, func(t int) {
 		j0 := t * rowsBlock
 		cols := min(rowsBlock, main-j0)
-		for r := 0; r < d.m; r++ {
-			row := d.c[r*d.ldc+j0 : r*d.ldc+j0+cols]
-			if d.beta == 0 {
-				clear(row)
-			} else if d.beta != 1 {
-				for j := range row {
-					row[j] *= d.beta
-				}
-			}
+		if d.beta != 1 {
+			scaleC(d.m, cols, d.beta, d.c[j0:], d.ldc)
 		}
 		// Bounds of what the assembly reads and writes.
 		_ = d.c[(d.m-1)*d.ldc+j0+cols-1]
@@ -55,15 +48,7 @@ func (d *driver) fewRows() bool {
 		_ = d.b[(kEven-1)*d.ldb+j0+cols-1]
 		rowsAxpyAVX512(&d.c[j0], d.ldc, &d.a[0], d.lda, &d.b[j0], d.ldb, d.m, kEven, cols)
 		if kEven < d.k { // the last row of B
-			p := d.k - 1
-			brow := d.b[p*d.ldb+j0 : p*d.ldb+j0+cols]
-			for r := 0; r < d.m; r++ {
-				av := d.a[r*d.lda+p]
-				crow := d.c[r*d.ldc+j0 : r*d.ldc+j0+cols]
-				for j, bv := range brow {
-					crow[j] += av * bv
-				}
-			}
+			d.addRowOfB(d.c, d.ldc, d.k-1, j0, j0+cols)
 		}
 	})
 	return true
@@ -104,29 +89,16 @@ func (d *driver) sliceRows() bool {
 			if p >= p0+kEven {
 				j0 = 0
 			}
-			brow := d.b[p*d.ldb+j0 : p*d.ldb+d.n]
-			for r := 0; r < d.m; r++ {
-				av := d.a[r*d.lda+p]
-				crow := part[r*d.n+j0 : (r+1)*d.n]
-				for j, bv := range brow {
-					crow[j] += av * bv
-				}
-			}
+			d.addRowOfB(part, d.n, p, j0, d.n)
 		}
 	})
 	// The partials' sum, by columns in parallel, each in slab order.
 	cpu.For(d.n, 1024, func(lo, hi int) {
+		if d.beta != 1 {
+			scaleC(d.m, hi-lo, d.beta, d.c[lo:], d.ldc)
+		}
 		for r := 0; r < d.m; r++ {
 			row := d.c[r*d.ldc+lo : r*d.ldc+hi]
-			switch d.beta {
-			case 0:
-				clear(row)
-			case 1:
-			default:
-				for j := range row {
-					row[j] *= d.beta
-				}
-			}
 			for s := 0; s < slabs; s++ {
 				part := parts[s*size+r*d.n+lo : s*size+r*d.n+hi]
 				for j, v := range part {
@@ -136,6 +108,20 @@ func (d *driver) sliceRows() bool {
 		}
 	})
 	return true
+}
+
+// addRowOfB adds A's column p times columns [j0, j1) of B's row p into
+// the rows of c (row stride ldc), in Go: what the assembly leaves, an odd
+// last row of B or the columns past a multiple of 64.
+func (d *driver) addRowOfB(c []float32, ldc, p, j0, j1 int) {
+	brow := d.b[p*d.ldb+j0 : p*d.ldb+j1]
+	for r := 0; r < d.m; r++ {
+		av := d.a[r*d.lda+p]
+		crow := c[r*ldc+j0 : r*ldc+j1]
+		for j, bv := range brow {
+			crow[j] += av * bv
+		}
+	}
 }
 
 // sliceRowsM and sliceRowsC are the most rows and floats of C that

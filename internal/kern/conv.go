@@ -250,7 +250,7 @@ func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 		if p.SH == 1 && p.SW == 1 {
 			v := 0
 			for b := 0; b < bands; b++ {
-				h := bandRow(b+1, bands, od.H) - bandRow(b, bands, od.H)
+				h := cutLen(b, bands, od.H)
 				v += ceilDiv((h-1)*wp+od.W, c.MR) * c.MR
 			}
 			// On a tie the virtual tiling wins: fewer, longer runs.
@@ -265,7 +265,7 @@ func convPlan(od Dims, p Conv, wp int) (k *gemm.Kernel, virtual bool) {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // convBands cuts the work of convCore into tasks: bands of output rows
-// (bands per image; see bandRow), and the panels of output channels into
+// (bands per image; see cutAt), and the panels of output channels into
 // groups, each task one band of one image for one group of panels.
 // There are enough tasks for every worker even when the batch is small;
 // a band keeps at least convBandPixels pixels where it can (a shorter
@@ -335,7 +335,7 @@ func busiestLoad(od Dims, bands, groups, panels int) int {
 		work := 0
 		for t := r * size; t < min((r+1)*size, od.N*bands*groups); t++ {
 			g, b := t%groups, t/groups%bands
-			work += (bandRow(b+1, bands, od.H) - bandRow(b, bands, od.H)) * ((g+1)*panels/groups - g*panels/groups)
+			work += cutLen(b, bands, od.H) * cutLen(g, groups, panels)
 		}
 		least := 0
 		for i := 1; i < w; i++ {
@@ -361,9 +361,11 @@ type bandKey struct{ n, h, w, panels, workers int }
 
 const bandCutsMax = 4096
 
-// bandRow returns the first output row of band b of bands over h rows
-// (b = bands: h): the bands' heights differ by at most one row.
-func bandRow(b, bands, h int) int { return b * h / bands }
+// cutAt returns the first of n items (output rows, panels) in part i of
+// an even cut into parts (i = parts: n): the parts' sizes differ by at
+// most one; cutLen returns part i's size.
+func cutAt(i, parts, n int) int  { return i * n / parts }
+func cutLen(i, parts, n int) int { return cutAt(i+1, parts, n) - cutAt(i, parts, n) }
 
 // convBandPixels is the fewest output pixels convBands gives a band when
 // the image has them: over four tiles of the widest kernel.
@@ -554,8 +556,8 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		}
 		for t := lo; t < hi; t++ {
 			g, b := t%groups, t/groups
-			n, oy0, oy1 = b/bands, bandRow(b%bands, bands, od.H), bandRow(b%bands+1, bands, od.H)
-			jp0, jp1 = g*panels/groups, (g+1)*panels/groups
+			n, oy0, oy1 = b/bands, cutAt(b%bands, bands, od.H), cutAt(b%bands+1, bands, od.H)
+			jp0, jp1 = cutAt(g, groups, panels), cutAt(g+1, groups, panels)
 			for c0 := 0; c0 < cin; c0 += chunk {
 				cc := min(chunk, cin-c0)
 				last := c0+cc == cin

@@ -138,11 +138,11 @@ func TestConvBands(t *testing.T) {
 				t.Errorf("%v, %d panels: %d bands × %d groups leave the busiest worker %d rows × panels, even is %.0f",
 					od, panels, bands, groups, busiest, even)
 			}
-			if bandRow(0, bands, h) != 0 || bandRow(bands, bands, h) != h {
+			if cutAt(0, bands, h) != 0 || cutAt(bands, bands, h) != h {
 				t.Errorf("%v: %d bands do not cover %d rows", od, bands, h)
 			}
 			for b := range bands {
-				if bandRow(b+1, bands, h) <= bandRow(b, bands, h) {
+				if cutLen(b, bands, h) <= 0 {
 					t.Errorf("%v: band %d of %d is empty", od, b, bands)
 				}
 			}
