@@ -38,16 +38,6 @@ func (f *Filters) Bytes() int64 {
 	return 4 * int64(f.held)
 }
 
-// has reports whether f holds form.
-func (f *Filters) has(form filterForm) bool {
-	if f == nil {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.forms[form] != nil
-}
-
 // get returns form, made by fill the first time f is asked for it. With
 // a nil f it is made in scratch memory every time, and release hands it
 // back; otherwise release does nothing.

@@ -232,7 +232,7 @@ func useWinograd(d Dims, p Conv, filterKept bool) bool {
 	od := p.Out(d)
 	pix := float64(od.N * od.H * od.W)
 	// The products run on whole micro-kernel tiles of MR 4×4 tiles: a
-	// batch of one small image (AlexNet's 13×13, 16 tiles) pays for 21.
+	// batch of one 7×7 image (4 tiles) pays for 7.
 	tiles := od.N * ceilDiv(od.H, 4) * ceilDiv(od.W, 4)
 	tiled := float64(roundUp(tiles, winoKernel(kernelFor(p.Cout), tiles).MR) * 16)
 	cin, cout := float64(d.C), float64(p.Cout)
@@ -320,8 +320,8 @@ func newWinoPlan(k *gemm.Kernel, od Dims, cin, cout int) winoPlan {
 // winoKernel picks, of base and its siblings (the same panel width, so
 // the same packed filter), the one whose tiles of MR rows waste the
 // fewest on tiles 4×4 tiles when there are few: a batch of one 13×13
-// image has 16, which the 7-row kernel covers in 21 rows and the 14-row
-// one in 28. With more, or on a tie, base.
+// image has 16, which the 8-row kernel covers exactly, the 7-row one in
+// 21 rows and the 14-row one in 28. With more, or on a tie, base.
 func winoKernel(base *gemm.Kernel, tiles int) *gemm.Kernel {
 	if tiles >= 2*base.MR {
 		return base // at most half a tile wasted in several

@@ -80,20 +80,10 @@ func BenchmarkWinogradVsDirect(b *testing.B) {
 			{"bwdfilter", func() { convBackwardFilterDirect(dw, nil, x, y, c.d, p) }, func() { convBackwardFilterWinograd(dw, x, y, c.d, p) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", m.name, c.name), func(b *testing.B) {
-				var td, tw []float64
 				m.direct()
 				m.wino()
 				m.wino()
-				for b.Loop() {
-					t0 := time.Now()
-					m.direct()
-					t1 := time.Now()
-					m.wino()
-					td = append(td, t1.Sub(t0).Seconds())
-					tw = append(tw, time.Since(t1).Seconds())
-				}
-				slices.Sort(td)
-				slices.Sort(tw)
+				td, tw := alternate(b, nil, m.direct, m.wino)
 				b.ReportMetric(flops/td[0]/1e9, "direct-GFLOP/s")
 				b.ReportMetric(flops/tw[0]/1e9, "wino-GFLOP/s")
 				b.ReportMetric(td[len(td)/2]/tw[len(tw)/2], "speedup")
@@ -140,19 +130,9 @@ func BenchmarkWinogradBatchOne(b *testing.B) {
 			var fd, fw Filters
 			conv2DDirect(y, x, w, &fd, d, p, ep)
 			conv2DWinograd(y, x, w, &fw, d, p, ep)
-			var td, tw []float64
-			for b.Loop() {
-				cold()
-				t0 := time.Now()
-				conv2DDirect(y, x, w, &fd, d, p, ep)
-				td = append(td, time.Since(t0).Seconds())
-				cold()
-				t0 = time.Now()
-				conv2DWinograd(y, x, w, &fw, d, p, ep)
-				tw = append(tw, time.Since(t0).Seconds())
-			}
-			slices.Sort(td)
-			slices.Sort(tw)
+			td, tw := alternate(b, cold,
+				func() { conv2DDirect(y, x, w, &fd, d, p, ep) },
+				func() { conv2DWinograd(y, x, w, &fw, d, p, ep) })
 			b.ReportMetric(1e3*td[len(td)/2], "direct-ms")
 			b.ReportMetric(1e3*tw[len(tw)/2], "wino-ms")
 			b.ReportMetric(td[len(td)/2]/tw[len(tw)/2], "speedup")
@@ -163,4 +143,26 @@ func BenchmarkWinogradBatchOne(b *testing.B) {
 			b.ReportMetric(chosen, "chosen")
 		})
 	}
+}
+
+// alternate runs first and second one after the other at every
+// iteration of b, so that both see the same load on a shared machine,
+// each after before (when not nil, untimed), and returns the times of
+// each call in seconds, sorted.
+func alternate(b *testing.B, before, first, second func()) (t1, t2 []float64) {
+	timed := func(f func()) float64 {
+		if before != nil {
+			before()
+		}
+		t0 := time.Now()
+		f()
+		return time.Since(t0).Seconds()
+	}
+	for b.Loop() {
+		t1 = append(t1, timed(first))
+		t2 = append(t2, timed(second))
+	}
+	slices.Sort(t1)
+	slices.Sort(t2)
+	return t1, t2
 }

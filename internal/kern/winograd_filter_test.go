@@ -43,3 +43,13 @@ func TestWinogradFilterGrad(t *testing.T) {
 		}
 	}
 }
+
+// has reports whether f holds form (for the tests: the kernels only get).
+func (f *Filters) has(form filterForm) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forms[form] != nil
+}
