@@ -23,6 +23,8 @@ type Kernel struct {
 	// instruction set), among which a convolution picks the one whose
 	// tiles fit its rows best.
 	family string
+	// siblings is what Siblings returns, listed at start-up.
+	siblings []*Kernel
 	// inPlace, when set, is the kernel to run on a B read in place from
 	// a row-major matrix (see driver.inPlaceB): the same tile, with the
 	// next panel's rows prefetched.
@@ -98,15 +100,24 @@ var narrow = func() *Kernel {
 
 // Siblings returns k and the other kernels of its family: the same NR
 // and instruction set with other numbers of rows, k first. A convolution
-// whose output rows are short picks the one that wastes fewest rows.
+// whose output rows are short picks the one that wastes fewest rows. The
+// list is made once, at start-up: the caller must not change it.
 func Siblings(k *Kernel) []*Kernel {
-	ks := []*Kernel{k}
-	for _, o := range impls {
-		if o != k && o.family != "" && o.family == k.family {
-			ks = append(ks, o)
+	if k.siblings == nil {
+		return []*Kernel{k} // not one of this machine's kernels
+	}
+	return k.siblings
+}
+
+func init() {
+	for _, k := range impls {
+		k.siblings = []*Kernel{k}
+		for _, o := range impls {
+			if o != k && o.family != "" && o.family == k.family {
+				k.siblings = append(k.siblings, o)
+			}
 		}
 	}
-	return ks
 }
 
 // Kernels returns every micro-kernel this machine can run, fastest first,
