@@ -172,29 +172,27 @@ func (d *driver) packB(dst []float32, k0, kc, j0, cols int) {
 // B panels [jp0, jp1) (columns of C from j0 + jp0*NR).
 func (d *driver) macro(abuf []float32, rs, pstep, ps int, bbuf []float32, p0, kc, i0, rows, jp0, jp1, j0 int, beta float32) {
 	mr, nr := d.kern.MR, d.kern.NR
-	inPlace := d.kern
-	if d.kern.inPlace != nil {
-		inPlace = d.kern.inPlace
-	}
 	ep := scratch.Get(maxTile) // not a local array: it would escape through Tile
 	defer scratch.Put(ep)
 	edge := *ep
 	for jp := jp0; jp < jp1; jp++ {
 		col := j0 + jp*nr
 		cols := min(nr, d.n-col)
-		b, bs, k := &bbuf[jp*kc*nr], 4*nr, d.kern
+		// A B read in place has each row of a panel on another page: the
+		// kernel asks for the next panel's row as it reads this one's.
+		b, bs, pf := &bbuf[jp*kc*nr], 4*nr, 0
 		if d.inPlaceB && cols == nr {
-			b, bs, k = &d.b[p0*d.ldb+col], 4*d.ldb, inPlace
+			b, bs, pf = &d.b[p0*d.ldb+col], 4*d.ldb, 4*nr
 		}
 		for ib := 0; ib < rows; ib += mr {
 			r := min(mr, rows-ib)
 			a := &abuf[ib*pstep]
 			ci := (i0+ib)*d.ldc + col
 			if r == mr && cols == nr {
-				k.Tile(a, oneSegment, kc, rs, ps, b, bs, &d.c[ci], d.ldc, d.alpha, beta)
+				d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &d.c[ci], d.ldc, d.alpha, beta, pf)
 				continue
 			}
-			k.Tile(a, oneSegment, kc, rs, ps, b, bs, &edge[0], nr, d.alpha, 0)
+			d.kern.Tile(a, oneSegment, kc, rs, ps, b, bs, &edge[0], nr, d.alpha, 0, pf)
 			AddTile(d.c[ci:], d.ldc, edge, nr, r, cols, beta)
 		}
 	}

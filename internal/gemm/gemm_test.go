@@ -195,9 +195,12 @@ func TestKernels(t *testing.T) {
 				b := randSlice(r, len(offs)*kc*bs+nr)
 				ldc := nr + 5
 				c0 := randSlice(r, mr*ldc)
-				for _, beta := range []float32{0, 1, 0.5} {
+				for bi, beta := range []float32{0, 1, 0.5} {
 					got := append([]float32(nil), c0...)
-					kern.Tile(&a[0], offs, kc, 4*lay.rs, 4*lay.ps, &b[0], 4*bs, &got[0], ldc, 1.5, beta)
+					// A prefetch changes nothing, and never faults, even
+					// on memory that is not the program's.
+					pf := []int{0, 4 * nr, -1 << 40}[bi]
+					kern.Tile(&a[0], offs, kc, 4*lay.rs, 4*lay.ps, &b[0], 4*bs, &got[0], ldc, 1.5, beta, pf)
 					for i := 0; i < mr; i++ {
 						for j := 0; j < ldc; j++ {
 							var s float64
@@ -267,9 +270,9 @@ func TestKernelEpilogue(t *testing.T) {
 					e.Floor = 0
 				}
 				want := append([]float32(nil), c0...)
-				kern.Tile(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &want[0], ldc, 1, beta)
+				kern.Tile(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &want[0], ldc, 1, beta, 0)
 				got := append([]float32(nil), c0...)
-				kern.TileEpilogue(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &got[0], ldc, beta, &e)
+				kern.TileEpilogue(&a[0], []int{0, 4 * (kc / 2)}, kc/2, 4*kc, 4, &b[0], 4*nr, &got[0], ldc, beta, 4*nr*kc, &e)
 				for i := 0; i < mr; i++ {
 					for j := 0; j < ldc; j++ {
 						w := float64(want[i*ldc+j])

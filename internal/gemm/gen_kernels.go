@@ -28,7 +28,7 @@ import (
 // R9 = 3·rs).
 var rowAddr = []string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R9*1)"}
 
-const microSig = "a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32"
+const microSig = "a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int"
 
 // micro is one micro-kernel: mr rows, vpr vectors of width bytes a row
 // (NR = vpr·width/4), in vector registers vec0..vec(nregs−1).
@@ -39,7 +39,6 @@ type micro struct {
 	nregs    int
 	width    int
 	vpr      int
-	prefetch bool // also ask L2 for the same row of the next panel of B (vpr·width bytes on): for a B read in place from a row-major matrix, each row of a panel on another page
 	epilogue bool // take e *Epilogue (kernel.go) and store max(acc·scale + shift + res, floor): a convolution's batch norm, residual and ReLU, applied while the tile is in registers
 	doc      []string
 }
@@ -85,6 +84,7 @@ func (k micro) write(f *asmgen.File) {
 			f.I("VXORPS", r, r, r)
 		}
 	}
+	f.I("MOVQ", fn.Arg("pf"), "R14")
 	f.I("TESTQ", "DX", "DX")
 	f.I("JEQ", lab+"_store")
 	f.Label(lab + "_seg")
@@ -100,10 +100,9 @@ func (k micro) write(f *asmgen.File) {
 	for v := range k.vpr {
 		f.I("VMOVUPS", off(v*k.width, "DI"), bv[v])
 	}
-	if k.prefetch {
-		for v := range k.vpr * k.width / 64 {
-			f.I("PREFETCHT1", off(k.vpr*k.width+64*v, "DI"))
-		}
+	// Ask L2 for the row of B that is pf bytes on, as this one is read.
+	for v := range max(1, k.vpr*k.width/64) {
+		f.I("PREFETCHT1", fmt.Sprintf("%d(DI)(R14*1)", 64*v))
 	}
 	for i := range k.mr {
 		bc := bcast[i%len(bcast)]
@@ -236,8 +235,6 @@ var micros = []micro{
 	{name: "microAVX512R14E", mr: 14, vec: "Z", nregs: 32, width: 64, vpr: 2, epilogue: true},
 	{name: "microAVX512R7E", mr: 7, vec: "Z", nregs: 32, width: 64, vpr: 2, epilogue: true},
 	{name: "microAVX512R8E", mr: 8, vec: "Z", nregs: 32, width: 64, vpr: 2, epilogue: true},
-	{name: "microAVX512PF", mr: 12, vec: "Z", nregs: 32, width: 64, vpr: 2, prefetch: true,
-		doc: []string{"microAVX512 with a prefetch of the next panel of B: for a B read in place."}},
 	{name: "microAVX2", mr: 6, vec: "Y", nregs: 16, width: 32, vpr: 2,
 		doc: []string{"Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12, Y13 a row of B;", "Y14, Y15 broadcasts of A."}},
 	{name: "microAVX512N", mr: 16, vec: "Z", nregs: 32, width: 64, vpr: 1,

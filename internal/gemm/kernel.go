@@ -25,13 +25,9 @@ type Kernel struct {
 	family string
 	// siblings is what Siblings returns, listed at start-up.
 	siblings []*Kernel
-	// inPlace, when set, is the kernel to run on a B read in place from
-	// a row-major matrix (see driver.inPlaceB): the same tile, with the
-	// next panel's rows prefetched.
-	inPlace *Kernel
 	// epi, when set, is the kernel with an Epilogue argument (TileEpilogue).
-	epi func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
-	fn  func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
+	epi func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
+	fn  func(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 }
 
 // Tile computes one MR×NR tile of C (row stride ldc, in floats):
@@ -41,8 +37,15 @@ type Kernel struct {
 // with A_s(r, p) and B addressed as the Kernel doc describes (byte
 // strides). When beta is 0, C is not read. Every address the sum names
 // must be valid memory: callers compute edge tiles into a scratch tile.
-func (k *Kernel) Tile(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
-	k.fn(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, alpha, beta)
+//
+// As it reads each row of B, the kernel asks L2 for the row pf bytes on:
+// the same row of the panel the caller reads next, so that a panel
+// coming from memory (a filter at a batch of one image, a B read in
+// place with each row on another page) is on its way while this one is
+// used. With pf 0 it asks for the row it is reading, which costs
+// nothing.
+func (k *Kernel) Tile(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int) {
+	k.fn(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, alpha, beta, pf)
 }
 
 // Epilogue is what TileEpilogue does to each value of a finished tile
@@ -66,8 +69,8 @@ func (k *Kernel) HasEpilogue() bool { return k.epi != nil }
 
 // TileEpilogue is Tile followed by e on every value of the tile, with
 // alpha 1, for kernels where HasEpilogue holds.
-func (k *Kernel) TileEpilogue(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, beta float32, e *Epilogue) {
-	k.epi(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, 1, beta, e)
+func (k *Kernel) TileEpilogue(a *float32, off []int, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, beta float32, pf int, e *Epilogue) {
+	k.epi(a, unsafe.SliceData(off), len(off), kc, rs, ps, b, bs, c, ldc, 1, beta, pf, e)
 }
 
 // generic is the pure-Go micro-kernel: always available.
@@ -140,7 +143,7 @@ func at(p *float32, off int) float32 {
 
 // microGeneric is the reference the assembly kernels must equal, for a
 // 4×16 tile.
-func microGeneric(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32) {
+func microGeneric(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int) {
 	const mr, nr = 4, 16
 	var acc [mr * nr]float32
 	offs := unsafe.Slice(off, nseg)

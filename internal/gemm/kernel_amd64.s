@@ -6,8 +6,8 @@
 
 // Z0..Z23 hold the 12×32 tile (row i in Z(2i), Z(2i+1)); Z24, Z25 a row of B;
 // Z26..Z31 broadcasts of A.
-// func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512(SB), NOSPLIT, $0-88
+// func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX512(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -39,6 +39,7 @@ TEXT ·microAVX512(SB), NOSPLIT, $0-88
 	VPXORD       Z21, Z21, Z21
 	VPXORD       Z22, Z22, Z22
 	VPXORD       Z23, Z23, Z23
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512_store
 microavx512_seg:
@@ -52,6 +53,8 @@ microavx512_seg:
 microavx512_loop:
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z26
 	VFMADD231PS  Z24, Z26, Z0
 	VFMADD231PS  Z25, Z26, Z1
@@ -233,8 +236,8 @@ microavx512_nobeta:
 
 // Z0..Z27 hold the 14×32 tile (row i in Z(2i), Z(2i+1)); Z28, Z29 a row of B;
 // Z30, Z31 broadcasts of A: for rows of 14, 28 or 56 output pixels.
-// func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512R14(SB), NOSPLIT, $0-88
+// func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX512R14(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -270,6 +273,7 @@ TEXT ·microAVX512R14(SB), NOSPLIT, $0-88
 	VPXORD       Z25, Z25, Z25
 	VPXORD       Z26, Z26, Z26
 	VPXORD       Z27, Z27, Z27
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r14_store
 microavx512r14_seg:
@@ -284,6 +288,8 @@ microavx512r14_seg:
 microavx512r14_loop:
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z30
 	VFMADD231PS  Z28, Z30, Z0
 	VFMADD231PS  Z29, Z30, Z1
@@ -492,8 +498,8 @@ microavx512r14_nobeta:
 
 // Z0..Z13 hold the 7×32 tile (row i in Z(2i), Z(2i+1)); Z14, Z15 a row of B;
 // Z16..Z31 broadcasts of A: for rows of 7 output pixels.
-// func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512R7(SB), NOSPLIT, $0-88
+// func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX512R7(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -515,6 +521,7 @@ TEXT ·microAVX512R7(SB), NOSPLIT, $0-88
 	VPXORD       Z11, Z11, Z11
 	VPXORD       Z12, Z12, Z12
 	VPXORD       Z13, Z13, Z13
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r7_store
 microavx512r7_seg:
@@ -527,6 +534,8 @@ microavx512r7_seg:
 microavx512r7_loop:
 	VMOVUPS      (DI), Z14
 	VMOVUPS      64(DI), Z15
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z16
 	VFMADD231PS  Z14, Z16, Z0
 	VFMADD231PS  Z15, Z16, Z1
@@ -642,8 +651,8 @@ microavx512r7_nobeta:
 
 // Z0..Z15 hold the 8×32 tile (row i in Z(2i), Z(2i+1)); Z16, Z17 a row of B;
 // Z18..Z31 broadcasts of A: for Winograd's products over 16 tiles (a batch of one 13×13 or 14×14 image).
-// func microAVX512R8(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512R8(SB), NOSPLIT, $0-88
+// func microAVX512R8(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX512R8(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -667,6 +676,7 @@ TEXT ·microAVX512R8(SB), NOSPLIT, $0-88
 	VPXORD       Z13, Z13, Z13
 	VPXORD       Z14, Z14, Z14
 	VPXORD       Z15, Z15, Z15
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r8_store
 microavx512r8_seg:
@@ -679,6 +689,8 @@ microavx512r8_seg:
 microavx512r8_loop:
 	VMOVUPS      (DI), Z16
 	VMOVUPS      64(DI), Z17
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z18
 	VFMADD231PS  Z16, Z18, Z0
 	VFMADD231PS  Z17, Z18, Z1
@@ -806,8 +818,8 @@ microavx512r8_nobeta:
 	RET
 
 // The same three with an epilogue (see Epilogue in kernel.go).
-// func microAVX512E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
-TEXT ·microAVX512E(SB), NOSPLIT, $0-96
+// func microAVX512E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
+TEXT ·microAVX512E(SB), NOSPLIT, $0-104
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -839,6 +851,7 @@ TEXT ·microAVX512E(SB), NOSPLIT, $0-96
 	VPXORD       Z21, Z21, Z21
 	VPXORD       Z22, Z22, Z22
 	VPXORD       Z23, Z23, Z23
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512e_store
 microavx512e_seg:
@@ -852,6 +865,8 @@ microavx512e_seg:
 microavx512e_loop:
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z26
 	VFMADD231PS  Z24, Z26, Z0
 	VFMADD231PS  Z25, Z26, Z1
@@ -928,7 +943,7 @@ microavx512e_store:
 	VMULPS       Z24, Z21, Z21
 	VMULPS       Z24, Z22, Z22
 	VMULPS       Z24, Z23, Z23
-	MOVQ         e+88(FP), SI
+	MOVQ         e+96(FP), SI
 	MOVQ         (SI), R9
 	MOVQ         8(SI), R10
 	MOVQ         16(SI), R11
@@ -1206,8 +1221,8 @@ microavx512e_nobeta:
 	VZEROUPPER
 	RET
 
-// func microAVX512R14E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
-TEXT ·microAVX512R14E(SB), NOSPLIT, $0-96
+// func microAVX512R14E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
+TEXT ·microAVX512R14E(SB), NOSPLIT, $0-104
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1243,6 +1258,7 @@ TEXT ·microAVX512R14E(SB), NOSPLIT, $0-96
 	VPXORD       Z25, Z25, Z25
 	VPXORD       Z26, Z26, Z26
 	VPXORD       Z27, Z27, Z27
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r14e_store
 microavx512r14e_seg:
@@ -1257,6 +1273,8 @@ microavx512r14e_seg:
 microavx512r14e_loop:
 	VMOVUPS      (DI), Z28
 	VMOVUPS      64(DI), Z29
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z30
 	VFMADD231PS  Z28, Z30, Z0
 	VFMADD231PS  Z29, Z30, Z1
@@ -1344,7 +1362,7 @@ microavx512r14e_store:
 	VMULPS       Z28, Z25, Z25
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
-	MOVQ         e+88(FP), SI
+	MOVQ         e+96(FP), SI
 	MOVQ         (SI), R9
 	MOVQ         8(SI), R10
 	MOVQ         16(SI), R11
@@ -1666,8 +1684,8 @@ microavx512r14e_nobeta:
 	VZEROUPPER
 	RET
 
-// func microAVX512R7E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
-TEXT ·microAVX512R7E(SB), NOSPLIT, $0-96
+// func microAVX512R7E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
+TEXT ·microAVX512R7E(SB), NOSPLIT, $0-104
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1689,6 +1707,7 @@ TEXT ·microAVX512R7E(SB), NOSPLIT, $0-96
 	VPXORD       Z11, Z11, Z11
 	VPXORD       Z12, Z12, Z12
 	VPXORD       Z13, Z13, Z13
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r7e_store
 microavx512r7e_seg:
@@ -1701,6 +1720,8 @@ microavx512r7e_seg:
 microavx512r7e_loop:
 	VMOVUPS      (DI), Z14
 	VMOVUPS      64(DI), Z15
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z16
 	VFMADD231PS  Z14, Z16, Z0
 	VFMADD231PS  Z15, Z16, Z1
@@ -1751,7 +1772,7 @@ microavx512r7e_store:
 	VMULPS       Z14, Z11, Z11
 	VMULPS       Z14, Z12, Z12
 	VMULPS       Z14, Z13, Z13
-	MOVQ         e+88(FP), SI
+	MOVQ         e+96(FP), SI
 	MOVQ         (SI), R9
 	MOVQ         8(SI), R10
 	MOVQ         16(SI), R11
@@ -1919,8 +1940,8 @@ microavx512r7e_nobeta:
 	VZEROUPPER
 	RET
 
-// func microAVX512R8E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, e *Epilogue)
-TEXT ·microAVX512R8E(SB), NOSPLIT, $0-96
+// func microAVX512R8E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
+TEXT ·microAVX512R8E(SB), NOSPLIT, $0-104
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1944,6 +1965,7 @@ TEXT ·microAVX512R8E(SB), NOSPLIT, $0-96
 	VPXORD       Z13, Z13, Z13
 	VPXORD       Z14, Z14, Z14
 	VPXORD       Z15, Z15, Z15
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512r8e_store
 microavx512r8e_seg:
@@ -1956,6 +1978,8 @@ microavx512r8e_seg:
 microavx512r8e_loop:
 	VMOVUPS      (DI), Z16
 	VMOVUPS      64(DI), Z17
+	PREFETCHT1   0(DI)(R14*1)
+	PREFETCHT1   64(DI)(R14*1)
 	VBROADCASTSS (SI), Z18
 	VFMADD231PS  Z16, Z18, Z0
 	VFMADD231PS  Z17, Z18, Z1
@@ -2011,7 +2035,7 @@ microavx512r8e_store:
 	VMULPS       Z16, Z13, Z13
 	VMULPS       Z16, Z14, Z14
 	VMULPS       Z16, Z15, Z15
-	MOVQ         e+88(FP), SI
+	MOVQ         e+96(FP), SI
 	MOVQ         (SI), R9
 	MOVQ         8(SI), R10
 	MOVQ         16(SI), R11
@@ -2201,238 +2225,10 @@ microavx512r8e_nobeta:
 	VZEROUPPER
 	RET
 
-// microAVX512 with a prefetch of the next panel of B: for a B read in place.
-// func microAVX512PF(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512PF(SB), NOSPLIT, $0-88
-	MOVQ         off+8(FP), BX
-	MOVQ         nseg+16(FP), DX
-	MOVQ         rs+32(FP), R8
-	LEAQ         (R8)(R8*2), R9
-	MOVQ         ps+40(FP), R13
-	MOVQ         b+48(FP), DI
-	MOVQ         bs+56(FP), R12
-	VPXORD       Z0, Z0, Z0
-	VPXORD       Z1, Z1, Z1
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z3, Z3, Z3
-	VPXORD       Z4, Z4, Z4
-	VPXORD       Z5, Z5, Z5
-	VPXORD       Z6, Z6, Z6
-	VPXORD       Z7, Z7, Z7
-	VPXORD       Z8, Z8, Z8
-	VPXORD       Z9, Z9, Z9
-	VPXORD       Z10, Z10, Z10
-	VPXORD       Z11, Z11, Z11
-	VPXORD       Z12, Z12, Z12
-	VPXORD       Z13, Z13, Z13
-	VPXORD       Z14, Z14, Z14
-	VPXORD       Z15, Z15, Z15
-	VPXORD       Z16, Z16, Z16
-	VPXORD       Z17, Z17, Z17
-	VPXORD       Z18, Z18, Z18
-	VPXORD       Z19, Z19, Z19
-	VPXORD       Z20, Z20, Z20
-	VPXORD       Z21, Z21, Z21
-	VPXORD       Z22, Z22, Z22
-	VPXORD       Z23, Z23, Z23
-	TESTQ        DX, DX
-	JEQ          microavx512pf_store
-microavx512pf_seg:
-	MOVQ         a+0(FP), SI
-	ADDQ         (BX), SI
-	LEAQ         (SI)(R8*4), R10
-	LEAQ         (R10)(R8*4), R11
-	MOVQ         kc+24(FP), CX
-	TESTQ        CX, CX
-	JEQ          microavx512pf_next
-microavx512pf_loop:
-	VMOVUPS      (DI), Z24
-	VMOVUPS      64(DI), Z25
-	PREFETCHT1   128(DI)
-	PREFETCHT1   192(DI)
-	VBROADCASTSS (SI), Z26
-	VFMADD231PS  Z24, Z26, Z0
-	VFMADD231PS  Z25, Z26, Z1
-	VBROADCASTSS (SI)(R8*1), Z27
-	VFMADD231PS  Z24, Z27, Z2
-	VFMADD231PS  Z25, Z27, Z3
-	VBROADCASTSS (SI)(R8*2), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VBROADCASTSS (SI)(R9*1), Z29
-	VFMADD231PS  Z24, Z29, Z6
-	VFMADD231PS  Z25, Z29, Z7
-	VBROADCASTSS (R10), Z30
-	VFMADD231PS  Z24, Z30, Z8
-	VFMADD231PS  Z25, Z30, Z9
-	VBROADCASTSS (R10)(R8*1), Z31
-	VFMADD231PS  Z24, Z31, Z10
-	VFMADD231PS  Z25, Z31, Z11
-	VBROADCASTSS (R10)(R8*2), Z26
-	VFMADD231PS  Z24, Z26, Z12
-	VFMADD231PS  Z25, Z26, Z13
-	VBROADCASTSS (R10)(R9*1), Z27
-	VFMADD231PS  Z24, Z27, Z14
-	VFMADD231PS  Z25, Z27, Z15
-	VBROADCASTSS (R11), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VBROADCASTSS (R11)(R8*1), Z29
-	VFMADD231PS  Z24, Z29, Z18
-	VFMADD231PS  Z25, Z29, Z19
-	VBROADCASTSS (R11)(R8*2), Z30
-	VFMADD231PS  Z24, Z30, Z20
-	VFMADD231PS  Z25, Z30, Z21
-	VBROADCASTSS (R11)(R9*1), Z31
-	VFMADD231PS  Z24, Z31, Z22
-	VFMADD231PS  Z25, Z31, Z23
-	ADDQ         R13, SI
-	ADDQ         R13, R10
-	ADDQ         R13, R11
-	ADDQ         R12, DI
-	DECQ         CX
-	JNE          microavx512pf_loop
-microavx512pf_next:
-	ADDQ         $8, BX
-	DECQ         DX
-	JNE          microavx512pf_seg
-microavx512pf_store:
-	MOVQ         c+64(FP), DX
-	MOVQ         ldc+72(FP), R8
-	SHLQ         $2, R8
-	VBROADCASTSS alpha+80(FP), Z24
-	VBROADCASTSS beta+84(FP), Z26
-	VMULPS       Z24, Z0, Z0
-	VMULPS       Z24, Z1, Z1
-	VMULPS       Z24, Z2, Z2
-	VMULPS       Z24, Z3, Z3
-	VMULPS       Z24, Z4, Z4
-	VMULPS       Z24, Z5, Z5
-	VMULPS       Z24, Z6, Z6
-	VMULPS       Z24, Z7, Z7
-	VMULPS       Z24, Z8, Z8
-	VMULPS       Z24, Z9, Z9
-	VMULPS       Z24, Z10, Z10
-	VMULPS       Z24, Z11, Z11
-	VMULPS       Z24, Z12, Z12
-	VMULPS       Z24, Z13, Z13
-	VMULPS       Z24, Z14, Z14
-	VMULPS       Z24, Z15, Z15
-	VMULPS       Z24, Z16, Z16
-	VMULPS       Z24, Z17, Z17
-	VMULPS       Z24, Z18, Z18
-	VMULPS       Z24, Z19, Z19
-	VMULPS       Z24, Z20, Z20
-	VMULPS       Z24, Z21, Z21
-	VMULPS       Z24, Z22, Z22
-	VMULPS       Z24, Z23, Z23
-	MOVL         beta+84(FP), AX
-	ANDL         $0x7fffffff, AX
-	JEQ          microavx512pf_nobeta
-	VFMADD231PS  (DX), Z26, Z0
-	VMOVUPS      Z0, (DX)
-	VFMADD231PS  64(DX), Z26, Z1
-	VMOVUPS      Z1, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z2
-	VMOVUPS      Z2, (DX)
-	VFMADD231PS  64(DX), Z26, Z3
-	VMOVUPS      Z3, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z4
-	VMOVUPS      Z4, (DX)
-	VFMADD231PS  64(DX), Z26, Z5
-	VMOVUPS      Z5, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z6
-	VMOVUPS      Z6, (DX)
-	VFMADD231PS  64(DX), Z26, Z7
-	VMOVUPS      Z7, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z8
-	VMOVUPS      Z8, (DX)
-	VFMADD231PS  64(DX), Z26, Z9
-	VMOVUPS      Z9, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z10
-	VMOVUPS      Z10, (DX)
-	VFMADD231PS  64(DX), Z26, Z11
-	VMOVUPS      Z11, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z12
-	VMOVUPS      Z12, (DX)
-	VFMADD231PS  64(DX), Z26, Z13
-	VMOVUPS      Z13, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z14
-	VMOVUPS      Z14, (DX)
-	VFMADD231PS  64(DX), Z26, Z15
-	VMOVUPS      Z15, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z16
-	VMOVUPS      Z16, (DX)
-	VFMADD231PS  64(DX), Z26, Z17
-	VMOVUPS      Z17, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z18
-	VMOVUPS      Z18, (DX)
-	VFMADD231PS  64(DX), Z26, Z19
-	VMOVUPS      Z19, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z20
-	VMOVUPS      Z20, (DX)
-	VFMADD231PS  64(DX), Z26, Z21
-	VMOVUPS      Z21, 64(DX)
-	ADDQ         R8, DX
-	VFMADD231PS  (DX), Z26, Z22
-	VMOVUPS      Z22, (DX)
-	VFMADD231PS  64(DX), Z26, Z23
-	VMOVUPS      Z23, 64(DX)
-	VZEROUPPER
-	RET
-microavx512pf_nobeta:
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z2, (DX)
-	VMOVUPS      Z3, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z4, (DX)
-	VMOVUPS      Z5, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z6, (DX)
-	VMOVUPS      Z7, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z8, (DX)
-	VMOVUPS      Z9, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z10, (DX)
-	VMOVUPS      Z11, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z12, (DX)
-	VMOVUPS      Z13, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z14, (DX)
-	VMOVUPS      Z15, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z16, (DX)
-	VMOVUPS      Z17, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z18, (DX)
-	VMOVUPS      Z19, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z20, (DX)
-	VMOVUPS      Z21, 64(DX)
-	ADDQ         R8, DX
-	VMOVUPS      Z22, (DX)
-	VMOVUPS      Z23, 64(DX)
-	VZEROUPPER
-	RET
-
 // Y0..Y11 hold the 6×16 tile (row i in Y(2i), Y(2i+1)); Y12, Y13 a row of B;
 // Y14, Y15 broadcasts of A.
-// func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX2(SB), NOSPLIT, $0-88
+// func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX2(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -2452,6 +2248,7 @@ TEXT ·microAVX2(SB), NOSPLIT, $0-88
 	VXORPS       Y9, Y9, Y9
 	VXORPS       Y10, Y10, Y10
 	VXORPS       Y11, Y11, Y11
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx2_store
 microavx2_seg:
@@ -2464,6 +2261,7 @@ microavx2_seg:
 microavx2_loop:
 	VMOVUPS      (DI), Y12
 	VMOVUPS      32(DI), Y13
+	PREFETCHT1   0(DI)(R14*1)
 	VBROADCASTSS (SI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -2566,8 +2364,8 @@ microavx2_nobeta:
 
 // Z0..Z15 hold the 16×16 tile (row i in Zi); Z16 a row of B; Z17..Z31
 // broadcasts of A: for few output channels (LeNet has 6 and 16).
-// func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32)
-TEXT ·microAVX512N(SB), NOSPLIT, $0-88
+// func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
+TEXT ·microAVX512N(SB), NOSPLIT, $0-96
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -2591,6 +2389,7 @@ TEXT ·microAVX512N(SB), NOSPLIT, $0-88
 	VPXORD       Z13, Z13, Z13
 	VPXORD       Z14, Z14, Z14
 	VPXORD       Z15, Z15, Z15
+	MOVQ         pf+88(FP), R14
 	TESTQ        DX, DX
 	JEQ          microavx512n_store
 microavx512n_seg:
@@ -2604,6 +2403,7 @@ microavx512n_seg:
 	JEQ          microavx512n_next
 microavx512n_loop:
 	VMOVUPS      (DI), Z16
+	PREFETCHT1   0(DI)(R14*1)
 	VBROADCASTSS (SI), Z17
 	VFMADD231PS  Z16, Z17, Z0
 	VBROADCASTSS (SI)(R8*1), Z18

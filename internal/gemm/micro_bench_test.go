@@ -17,7 +17,7 @@ func BenchmarkMicro(b *testing.B) {
 		off := []int{0}
 		b.Run(kern.Name, func(b *testing.B) {
 			for b.Loop() {
-				kern.Tile(&a[0], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[0], kern.NR, 1, 1)
+				kern.Tile(&a[0], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[0], kern.NR, 1, 1, 0)
 			}
 			b.ReportMetric(2*kc*float64(kern.MR*kern.NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
@@ -37,7 +37,7 @@ func BenchmarkMacro(b *testing.B) {
 		b.Run(fmt.Sprint(kc), func(b *testing.B) {
 			for b.Loop() {
 				for ib := 0; ib < mc; ib += kern.MR {
-					kern.Tile(&a[ib*kc], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[ib*1024], 1024, 1, 1)
+					kern.Tile(&a[ib*kc], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[ib*1024], 1024, 1, 1, 0)
 				}
 			}
 			b.ReportMetric(2*float64(kc*mc*kern.NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -56,7 +56,7 @@ func BenchmarkMicroParallel(b *testing.B) {
 		c := make([]float32, kern.MR*kern.NR)
 		off := []int{0}
 		for pb.Next() {
-			kern.Tile(&a[0], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[0], kern.NR, 1, 1)
+			kern.Tile(&a[0], off, kc, 4*kc, 4, &bb[0], 4*kern.NR, &c[0], kern.NR, 1, 1, 0)
 		}
 	})
 	b.ReportMetric(2*kc*float64(kern.MR*kern.NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

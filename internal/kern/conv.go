@@ -486,7 +486,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		// when direct the MR pixels are consecutive from pix[0]. The
 		// epilogue runs on the tile of the last chunk of channels, when
 		// the sums are complete.
-		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32, last bool) {
+		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32, last bool, pf int) {
 			a := xp.tileInput(aIdx, reach, &tail)
 			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
 			if direct && cols == k.NR {
@@ -494,16 +494,16 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 					if ep.Res != nil {
 						ge.Res = &ep.Res[ci]
 					}
-					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, beta, ge)
+					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, beta, pf, ge)
 					return
 				}
-				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta)
+				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta, pf)
 				if epi && last {
 					ep.run(y[ci:], y[ci:], ci, p.Cout, k.MR, j0, cols)
 				}
 				return
 			}
-			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0)
+			k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &edge[0], k.NR, 1, 0, pf)
 			// When the tile's sums are complete and the epilogue needs
 			// nothing of y's, it runs on the whole edge tile, whose rows
 			// are NR apart: rows of a few channels (LeNet's 6), a few
@@ -554,6 +554,24 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 				r = r1
 			}
 		}
+		// panelAt is where panel jp of chunk c0 starts in the packed
+		// filter; nextPanel is where the panel this run reads after it,
+		// in task t, starts (−1: none). As the first tile of a panel
+		// reads it, the kernel asks L2 for the next one: at a batch of
+		// one small image, a layer's filter comes from memory, and each
+		// panel serves only a few tiles.
+		panelAt := func(c0, jp int) int { return c0*taps*panels*k.NR + jp*taps*min(chunk, cin-c0)*k.NR }
+		nextPanel := func(t, c0, jp int) int {
+			switch {
+			case jp+1 < cutAt(t%groups+1, groups, panels):
+				return panelAt(c0, jp+1)
+			case c0+chunk < cin:
+				return panelAt(c0+chunk, cutAt(t%groups, groups, panels))
+			case t+1 < hi:
+				return panelAt(0, cutAt((t+1)%groups, groups, panels))
+			}
+			return -1
+		}
 		for t := lo; t < hi; t++ {
 			g, b := t%groups, t/groups
 			n, oy0, oy1 = b/bands, cutAt(b%bands, bands, od.H), cutAt(b%bands+1, bands, od.H)
@@ -574,7 +592,12 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 				for jp := jp0; jp < jp1; jp++ {
 					j0 := jp * k.NR
 					cols := min(k.NR, p.Cout-j0)
-					b := &(*bp)[c0*taps*panels*k.NR+jp*taps*cc*k.NR]
+					at := panelAt(c0, jp)
+					b := &(*bp)[at]
+					pf := 0 // for the panel's first tile
+					if next := nextPanel(t, c0, jp); next >= 0 {
+						pf = 4 * (next - at)
+					}
 					if epi && last && cols == k.NR {
 						*ge = ep.panel(j0, p.Cout) // the tiles set Res
 					}
@@ -596,7 +619,8 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 									}
 								}
 							}
-							tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta, last)
+							tile(n*xp.stride+(oy0*xp.w+v)*cin, direct, b, kc, j0, cols, beta, last, pf)
+							pf = 0
 						}
 						continue
 					}
@@ -610,7 +634,8 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 									pix[r] = oy*od.W + ox + r
 								}
 							}
-							tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta, last)
+							tile(n*xp.stride+(oy*p.SH*xp.w+ox*p.SW)*cin, direct, b, kc, j0, cols, beta, last, pf)
+							pf = 0
 						}
 					}
 				}

@@ -147,7 +147,7 @@ func convBackwardDataScatter(k *gemm.Kernel, dx, dy, w []float32, d Dims, p Conv
 				first := ((n*od.H+oy)*od.W + ox) * cout
 				a := dyImg.tileInput(first, k.MR*cout, &tail)
 				for jp := 0; jp < panels; jp++ {
-					k.Tile(a, offs, cout, 4*cout, 4, &bt[jp*cout*k.NR], 4*k.NR, &tile[0], k.NR, 1, 0)
+					k.Tile(a, offs, cout, 4*cout, 4, &bt[jp*cout*k.NR], 4*k.NR, &tile[0], k.NR, 1, 0, 0)
 					k0 := jp * per
 					cols := min(per, kAll-k0)
 					for r := 0; r < rows; r++ {
@@ -349,10 +349,10 @@ func convBackwardFilterDirect(dw, db, x, dy []float32, d Dims, p Conv) {
 						b := ptr(g, g0+jp*k.NR)
 						ci := dwRow*cout + jp*k.NR
 						if rows == k.MR && cols == k.NR {
-							k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &pw[ci], cout, 1, beta)
+							k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &pw[ci], cout, 1, beta, 0)
 							continue
 						}
-						k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &edge[0], k.NR, 1, 0)
+						k.Tile(&a[0], offs, od.W, 4, 4*p.SW*cin, b, 4*ldb, &edge[0], k.NR, 1, 0, 0)
 						gemm.AddTile(pw[ci:], cout, edge, k.NR, rows, cols, beta)
 					}
 				}

@@ -462,8 +462,12 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 			a, c := v[xi*vs:], m[xi*ms:]
 			for jp := j0; jp < j1; jp++ {
 				b := &u[(xi*pl.panels+jp)*cin*nr]
+				// The first tile asks L2 for the next panel, which
+				// follows this one.
+				pf := 4 * cin * nr
 				for r := 0; r < rows; r += mr {
-					k.Tile(&a[r*cin], winoSeg, cin, 4*cin, 4, b, 4*nr, &c[r*pl.ldm+jp*nr], pl.ldm, 1, 0)
+					k.Tile(&a[r*cin], winoSeg, cin, 4*cin, 4, b, 4*nr, &c[r*pl.ldm+jp*nr], pl.ldm, 1, 0, pf)
+					pf = 0
 				}
 			}
 		}

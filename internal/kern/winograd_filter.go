@@ -119,10 +119,10 @@ func convBackwardFilterWinograd(dw, x, dy []float32, d Dims, p Conv) {
 				a := &v[xi*vs+r0]
 				c := u[xi*cin*cout+r0*cout+j0:]
 				if rows == k.MR && cols == k.NR {
-					k.Tile(a, winoSeg, nt, 4, 4*cin, b, 4*cout, &c[0], cout, 1, beta)
+					k.Tile(a, winoSeg, nt, 4, 4*cin, b, 4*cout, &c[0], cout, 1, beta, 0)
 					continue
 				}
-				k.Tile(a, winoSeg, nt, 4, 4*cin, b, 4*cout, &edge[0], k.NR, 1, 0)
+				k.Tile(a, winoSeg, nt, 4, 4*cin, b, 4*cout, &edge[0], k.NR, 1, 0, 0)
 				gemm.AddTile(c, cout, edge, k.NR, rows, cols, beta)
 			}
 		})
