@@ -173,3 +173,27 @@ func TestForHelpedAfterBusyWorkers(t *testing.T) {
 		t.Fatal("a loop started while the workers were busy never got a worker's help")
 	}
 }
+
+// BenchmarkForAfterPause times a short loop (8 chunks of about 5 µs)
+// that follows 150 µs of the caller working alone, as a network's layer
+// at a batch of one image follows the serial work before it: with every
+// worker awake and joining at once, a loop takes its work divided by the
+// workers; a worker that fell asleep in the pause costs its wake-up.
+func BenchmarkForAfterPause(b *testing.B) {
+	busy := func(d time.Duration) {
+		for t0 := time.Now(); time.Since(t0) < d; {
+		}
+	}
+	var loop time.Duration
+	for b.Loop() {
+		busy(150 * time.Microsecond)
+		t0 := time.Now()
+		For(8, 1, func(lo, hi int) {
+			for range hi - lo {
+				busy(5 * time.Microsecond)
+			}
+		})
+		loop += time.Since(t0)
+	}
+	b.ReportMetric(float64(loop.Microseconds())/float64(b.N), "µs/loop")
+}
