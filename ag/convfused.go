@@ -23,8 +23,9 @@ type Fused struct {
 	// ReLU applies max(·, 0) last.
 	ReLU bool
 	// Filters, when not nil, keeps w's filter in the packed forms the
-	// kernels read from call to call (see Filters): it must have been
-	// made for w, and w must not have changed since.
+	// kernels read from call to call (see Filters), and the batch norm
+	// folded with the bias: it must have been made for w and these, and
+	// none of them may have changed since.
 	Filters *Filters
 }
 
@@ -91,15 +92,25 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 		ep.Shift = f.Bias.val.Data()
 	}
 	if bn {
-		// BatchNorm(z + bias) = z·a + (b + bias·a), a = γ/√(σ²+ε), b = β − μ·a.
-		a, b := t.alloc(p.Cout), t.alloc(p.Cout)
-		k := kern.BatchNorm{Gamma: f.Gamma.val.Data(), Beta: f.Beta.val.Data(),
-			RunMean: f.Stats.Mean.Data(), RunVar: f.Stats.Var.Data(), Eps: f.Stats.Eps}
-		k.InferAffine(a, b)
-		for c, bias := range ep.Shift {
-			b[c] += bias * a[c]
+		// BatchNorm(z + bias) = z·a + (b + bias·a), a = γ/√(σ²+ε), b = β − μ·a,
+		// folded once and kept with the packed filter when there is one.
+		fold := func(ab []float32) {
+			a, b := ab[:p.Cout], ab[p.Cout:]
+			k := kern.BatchNorm{Gamma: f.Gamma.val.Data(), Beta: f.Beta.val.Data(),
+				RunMean: f.Stats.Mean.Data(), RunVar: f.Stats.Var.Data(), Eps: f.Stats.Eps}
+			k.InferAffine(a, b)
+			for c, bias := range ep.Shift {
+				b[c] += bias * a[c]
+			}
 		}
-		ep.Scale, ep.Shift = a, b
+		var ab []float32
+		if f.Filters != nil {
+			ab = f.Filters.Folded(2*p.Cout, fold)
+		} else {
+			ab = t.alloc(2 * p.Cout)
+			fold(ab)
+		}
+		ep.Scale, ep.Shift = ab[:p.Cout], ab[p.Cout:]
 	}
 	if f.Res != nil {
 		ep.Res = f.Res.val.Data()

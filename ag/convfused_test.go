@@ -9,7 +9,8 @@ import (
 )
 
 // Conv2DFused equals the ops it fuses, run one after another, for every
-// combination of its parts.
+// combination of its parts, with and without Filters (whose packed filter
+// and folded batch norm the second call reads).
 func TestConv2DFusedMatchesOps(t *testing.T) {
 	r := newRand(3)
 	x, w := randn(r, 2, 6, 7, 5), randn(r, 3, 3, 5, 20)
@@ -35,6 +36,10 @@ func TestConv2DFusedMatchesOps(t *testing.T) {
 		tp := NewTape()
 		tp.SetGradEnabled(false)
 		got := tp.Conv2DFused(x, w, o, f)
+		kept := f
+		kept.Filters = new(Filters)
+		tp.Conv2DFused(x, w, o, kept)
+		again := tp.Conv2DFused(x, w, o, kept)
 		want := tp.Conv2D(x, w, f.Bias, o)
 		if f.Stats != nil {
 			want = tp.BatchNorm(want, gamma, beta, stats, false)
@@ -54,6 +59,9 @@ func TestConv2DFusedMatchesOps(t *testing.T) {
 		for i, v := range want.Value().Data() {
 			if g := got.Value().Data()[i]; math.Abs(float64(g-v)) > 1e-4*(1+math.Abs(float64(v))) {
 				t.Fatalf("parts %04b: [%d] = %v, want %v", mask, i, g, v)
+			}
+			if g := again.Value().Data()[i]; g != got.Value().Data()[i] {
+				t.Fatalf("parts %04b, filters kept: [%d] = %v, want %v as without", mask, i, g, got.Value().Data()[i])
 			}
 		}
 	}

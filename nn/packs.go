@@ -8,12 +8,13 @@ import (
 
 // PackCache keeps, for inference over the same weights again and again,
 // each convolution's filter packed in the forms the kernels read (see
-// ag.Filters): a pass whose Ctx has a PackCache packs a unit's filter the
-// first time and reuses it after, which is what makes small batches fast
-// (packing a ResNet-50's filters costs about as much as running one
-// image). It answers for the weights as they were when each filter was
-// packed: make a new PackCache (or call Reset) after changing them —
-// loading weights, a training step. Predictor, FeatureExtractor and the
+// ag.Filters), and its batch norm folded into a scale and shift: a pass
+// whose Ctx has a PackCache packs a unit's filter the first time and
+// reuses it after, which is what makes small batches fast (packing a
+// ResNet-50's filters costs about as much as running one image). It
+// answers for the weights, batch-norm statistics included, as they were
+// when each filter was packed: make a new PackCache (or call Reset)
+// after changing them — loading weights, a training step. Predictor, FeatureExtractor and the
 // evaluation loops keep one. It is safe for concurrent use.
 type PackCache struct {
 	mu      sync.Mutex

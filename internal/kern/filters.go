@@ -21,11 +21,23 @@ type Filters struct {
 }
 
 // filterForm names one packed form of a filter: the direct kernel's for
-// a panel width and chunk of input channels, or Winograd's (flipped for
-// backward-data) for a panel width; n is its length.
+// a panel width and chunk of input channels, Winograd's (flipped for
+// backward-data) for a panel width, or the convolution's other
+// parameters folded (see Folded); n is its length.
 type filterForm struct {
-	wino, flip   bool
-	nr, chunk, n int
+	wino, flip, folded bool
+	nr, chunk, n       int
+}
+
+// Folded returns n floats made by fill the first time and kept after,
+// as the packed forms are: what a fused convolution computes from its
+// other parameters at every call otherwise (its batch norm folded into
+// one scale and shift a channel), which at a batch of one image is a
+// few microseconds of a layer that workers wait through. f must not be
+// nil, and those parameters must be as they were when it was made.
+func (f *Filters) Folded(n int, fill func(u []float32)) []float32 {
+	u, _ := f.get(filterForm{folded: true, n: n}, fill)
+	return u
 }
 
 // Bytes returns the memory f holds.
