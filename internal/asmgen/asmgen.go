@@ -111,7 +111,7 @@ func (f *File) Func(name, sig string, doc ...string) *Fn {
 				fn.args[arg+"_len"] = fn.args[arg+"_base"] + 8
 				fn.args[arg+"_cap"] = fn.args[arg+"_base"] + 16
 				off += 16
-			case "int", "*float32", "*int", "*Epilogue":
+			case "int", "*float32", "**float32", "*int", "*Epilogue":
 				place(arg, 8, 8)
 			case "float32", "int32":
 				place(arg, 4, 4)

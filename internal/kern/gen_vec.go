@@ -524,6 +524,7 @@ func main() {
 		maxIdx(file("maxidx", s), s)
 	}
 	epilogueRows(file("epilogue", avx512))
+	maxWindow(file("maxwindow", avx512))
 	if err := asmgen.Write(*dir, files); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -539,4 +540,95 @@ func lower(name string) string {
 		}
 	}
 	return string(b)
+}
+
+// maxWindow is a max pooling's inner loop, AVX-512 only: for pixels
+// output pixels of c channels each, the maximum (NaN when any is) over
+// the taps input pixels whose first-pixel addresses x lists, each tap's
+// next pixel xs floats on. Channels go 64 at a time in four registers
+// while every tap is read, then 16 at a time, then a masked vector.
+func maxWindow(f *asmgen.File) {
+	g := &gen{File: f, s: avx512}
+	fn := f.Func("maxWindowAVX512", "y *float32, x **float32, taps, c, pixels, xs int",
+		"y[p·c+j] = the maximum over taps t of x[t][p·xs+j], for p < pixels and",
+		"j < c, as maxNaN makes it tap by tap (taps ≥ 1, c ≥ 1).")
+	g.I("MOVQ", fn.Arg("y"), "DI")
+	g.I("MOVQ", fn.Arg("x"), "R8")
+	g.I("MOVQ", fn.Arg("taps"), "R9")
+	g.I("MOVQ", fn.Arg("pixels"), "R11")
+	g.I("MOVQ", fn.Arg("xs"), "R12")
+	g.I("SHLQ", "$2", "R12")
+	g.I("MOVQ", fn.Arg("c"), "CX")
+	g.I("ANDQ", "$15", "CX")
+	g.tailMask("CX", "K1")
+	g.I("XORQ", "R13", "R13") // the pixel's offset in the taps, bytes
+	g.Blank()
+	g.Label("pixel")
+	g.I("TESTQ", "R11", "R11")
+	g.I("JEQ", "done")
+	g.I("XORQ", "BX", "BX") // the channel's offset, bytes
+	g.I("MOVQ", fn.Arg("c"), "R10")
+	// block reduces n vectors (masked: one, by K1) from channel BX over
+	// every tap into Z0..Z(n−1) and stores them at DI+BX.
+	block := func(label string, n int, masked bool) {
+		g.m = full
+		if masked {
+			g.m = maskedTail
+		}
+		g.I("LEAQ", "(R13)(BX*1)", "R15")
+		g.I("MOVQ", "(R8)", "R14")
+		for v := range n {
+			g.load(fmt.Sprintf("%d(R14)(R15*1)", 64*v), g.v(v))
+		}
+		g.I("MOVQ", "$1", "AX")
+		g.Label(label)
+		g.I("CMPQ", "AX", "R9")
+		g.I("JGE", label+"_store")
+		g.I("MOVQ", "(R8)(AX*8)", "R14")
+		for v := range n {
+			a, b := g.v(v), g.v(8+v)
+			g.load(fmt.Sprintf("%d(R14)(R15*1)", 64*v), b)
+			// a = b > a ? b : a (a when either is NaN), then b where b is NaN.
+			g.I("VMAXPS", a, b, a)
+			g.I("VCMPPS", "$3", b, b, "K2")
+			g.I("VMOVAPS", b, "K2", a)
+		}
+		g.I("INCQ", "AX")
+		g.I("JMP", label)
+		g.Label(label + "_store")
+		for v := range n {
+			g.store(g.v(v), fmt.Sprintf("%d(DI)(BX*1)", 64*v))
+		}
+		g.m = full
+	}
+	g.Blank()
+	g.Label("four")
+	g.I("CMPQ", "R10", "$64")
+	g.I("JLT", "one")
+	block("fourtap", 4, false)
+	g.I("ADDQ", "$256", "BX")
+	g.I("SUBQ", "$64", "R10")
+	g.I("JMP", "four")
+	g.Blank()
+	g.Label("one")
+	g.I("CMPQ", "R10", "$16")
+	g.I("JLT", "tail")
+	block("onetap", 1, false)
+	g.I("ADDQ", "$64", "BX")
+	g.I("SUBQ", "$16", "R10")
+	g.I("JMP", "one")
+	g.Blank()
+	g.Label("tail")
+	g.I("TESTQ", "R10", "R10")
+	g.I("JEQ", "next")
+	block("tailtap", 1, true)
+	g.Blank()
+	g.Label("next")
+	g.I("MOVQ", fn.Arg("c"), "AX")
+	g.I("LEAQ", "(DI)(AX*4)", "DI")
+	g.I("ADDQ", "R12", "R13")
+	g.I("DECQ", "R11")
+	g.I("JMP", "pixel")
+	g.Blank()
+	g.end()
 }

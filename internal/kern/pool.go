@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/foveaml/fovea/internal/cpu"
-	"github.com/foveaml/fovea/internal/scratch"
 )
 
 // Pool2D is a pooling window over NHWC images: KH×KW taps, moved by SH
@@ -102,8 +101,8 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 	o := p.Out(d)
 	poolLens("MaxPool", d, o, x, y, argmax)
 	c := d.C
-	if argmax == nil && p.SH == 1 && p.SW == 1 && p.KH*p.KW > 4 {
-		maxPoolSeparable(y, x, d, o, ah, aw)
+	if argmax == nil {
+		maxPoolRows(y, x, d, o, ah, aw)
 		return
 	}
 	cpu.For(d.N*o.H, rowGrain(o.W*c*p.KH*p.KW), func(lo, hi int) {
@@ -155,59 +154,51 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 	})
 }
 
-// maxPoolSeparable is MaxPool without indices at unit strides (GoogLeNet's
-// 3×3 poolings before a projection): the maximum over each window's rows,
-// then over its columns, KH+KW comparisons an output instead of KH·KW.
-// At unit stride a tap's pixels are consecutive for every output of a
-// row, so each pass is one maxNaN over a whole row per tap, not one call
-// per pixel and tap. The maximum lets NaN through either way, so the
-// result is the same.
-func maxPoolSeparable(y, x []float32, d, o Dims, ah, aw span) {
+// maxPoolRows is MaxPool without indices (inference): each output row
+// is a few maxWindow calls, one for the run of pixels whose windows lie
+// wholly inside the input (their taps move by a stride from pixel to
+// pixel) and one for each pixel at the edges with the taps it has, so
+// that the kernel, not a call per pixel and tap, does the work.
+func maxPoolRows(y, x []float32, d, o Dims, ah, aw span) {
 	c := d.C
-	tb := scratch.Get(d.N * d.H * o.W * c) // [N, H, OW, C]: maxima along rows
-	defer scratch.Put(tb)
-	t := *tb
-	cpu.For(d.N*d.H, rowGrain(o.W*c*aw.k), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			maxOfRuns(t[r*o.W*c:(r+1)*o.W*c], c, aw, func(i int) []float32 {
-				return x[r*d.W*c:][i*c:]
-			})
-		}
-	})
-	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k), func(lo, hi int) {
+	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k*aw.k), func(lo, hi int) {
+		taps := getPointers(ah.k * aw.k)
+		defer putPointers(taps)
 		for r := lo; r < hi; r++ {
 			n, oh := r/o.H, r%o.H
 			hs, h0, h1 := ah.taps(oh)
-			dst := y[r*o.W*c : (r+1)*o.W*c]
+			yr := y[r*o.W*c : (r+1)*o.W*c]
 			if h0 >= h1 {
-				fillNegInf(dst)
+				fillNegInf(yr)
 				continue
 			}
-			row := func(i int) []float32 { return t[(n*d.H+hs+i*ah.d)*o.W*c:][:o.W*c] }
-			copy(dst, row(h0))
-			for i := h0 + 1; i < h1; i++ {
-				vec.maxNaN(dst, row(i), dst)
+			for ow := 0; ow < o.W; {
+				ws, w0, w1 := aw.taps(ow)
+				if w0 >= w1 { // only padding under the window
+					fillNegInf(yr[ow*c : (ow+1)*c])
+					ow++
+					continue
+				}
+				run := 1
+				for w0 == 0 && w1 == aw.k && ow+run < o.W {
+					if _, a, b := aw.taps(ow + run); a != 0 || b != aw.k {
+						break
+					}
+					run++
+				}
+				t := taps[:0]
+				for i := h0; i < h1; i++ {
+					for j := w0; j < w1; j++ {
+						t = append(t, &x[(n*d.H*d.W+(hs+i*ah.d)*d.W+ws+j*aw.d)*c])
+					}
+				}
+				// The run's last pixel's taps end within x: its window is
+				// inside the input.
+				vec.maxWindow(yr[ow*c:(ow+run)*c], t, c, aw.s*c)
+				ow += run
 			}
 		}
 	})
-}
-
-// maxOfRuns sets dst (out outputs of c channels) to the maximum, per
-// output, of the input pixels under its window along span a at unit
-// stride; in(i) returns the input from pixel i on. Tap j covers the
-// outputs [a.lo−j·d, a.in+a.lo−j·d) ∩ [0, out), one run for maxNaN; an
-// output no tap covers is −Inf.
-func maxOfRuns(dst []float32, c int, a span, in func(i int) []float32) {
-	out := len(dst) / c
-	fillNegInf(dst)
-	for j := 0; j < a.k; j++ {
-		lo, hi := max(0, a.lo-j*a.d), min(out, a.in+a.lo-j*a.d)
-		if lo >= hi {
-			continue
-		}
-		run := dst[lo*c : hi*c]
-		vec.maxNaN(run, in(lo - a.lo + j*a.d)[:len(run)], run)
-	}
 }
 
 // fillNegInf sets every value of v to −Inf.

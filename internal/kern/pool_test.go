@@ -255,6 +255,30 @@ func BenchmarkMaxPool3x3s2(b *testing.B) {
 	b.ReportMetric(float64(4*(d.Len()+2*o.Len()))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
+// BenchmarkMaxPoolInfer times max pooling without indices (inference) at
+// a batch of one image on the zoo's shapes: ResNet-50's and GoogLeNet's
+// stems (3×3 stride 2) and an inception branch's 3×3 stride-1 pooling.
+func BenchmarkMaxPoolInfer(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		d    Dims
+		p    Pool2D
+	}{
+		{"stem_112x112x64_s2", Dims{1, 112, 112, 64}, Pool2D{KH: 3, KW: 3, SH: 2, SW: 2, PadT: 1, PadB: 1, PadL: 1, PadR: 1}},
+		{"inception_28x28x192_s1", Dims{1, 28, 28, 192}, Pool2D{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			o := c.p.Out(c.d)
+			x := randSlice(newRand(1), c.d.Len(), -1, 1)
+			y := make([]float32, o.Len())
+			for b.Loop() {
+				MaxPool(y, nil, x, c.d, c.p)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/op")
+		})
+	}
+}
+
 func BenchmarkMaxPool3x3s2Backward(b *testing.B) {
 	d, p := Dims{32, 32, 32, 64}, Pool2D{KH: 3, KW: 3, SH: 2, SW: 2}
 	o := p.Out(d)
@@ -268,9 +292,10 @@ func BenchmarkMaxPool3x3s2Backward(b *testing.B) {
 	b.ReportMetric(float64(4*(d.Len()+2*o.Len()))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
-// The paths without indices (separable at unit strides, windowed
-// otherwise) let NaN through and agree with the one the indices force.
-func TestMaxPoolSeparableNaN(t *testing.T) {
+// The path without indices (maxWindow over each row's runs) lets NaN
+// through and agrees with the one the indices force, at unit strides and
+// strided, edges included.
+func TestMaxPoolNoIndicesNaN(t *testing.T) {
 	d := Dims{2, 9, 8, 19}
 	for _, p := range []Pool2D{
 		{KH: 3, KW: 3, SH: 1, SW: 1, PadT: 1, PadB: 1, PadL: 1, PadR: 1},

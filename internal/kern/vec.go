@@ -1,5 +1,7 @@
 package kern
 
+import "unsafe"
+
 // vecKernels is one implementation of the element-wise loops that every
 // kernel of this package bottoms out in. The pure-Go set below is the
 // reference; assembly sets must give the same results (bit for bit, except
@@ -34,6 +36,13 @@ type vecKernels struct {
 	// act is ReLU (NaN passes through) when relu is set, else the identity.
 	// The multiply and the additions round one at a time, in that order.
 	epilogueRows func(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool)
+	// maxWindow: for each output pixel p of c channels in y (len(y)/c of
+	// them), y[p·c+j] = the maximum over the taps t of x[t][p·xs+j], made
+	// as maxNaN makes it, tap after tap: acc = x[0][…], then acc = v
+	// where v > acc or v is NaN (a max pooling's window, the first tap
+	// kept on ties, as PyTorch does). The caller checks that every tap's
+	// pixels lie within its input.
+	maxWindow func(y []float32, x []*float32, c, xs int)
 }
 
 // goVec is the pure-Go implementation, used with the noasm tag, on other
@@ -115,6 +124,25 @@ var goVec = vecKernels{
 		}
 	},
 	epilogueRows: goEpilogueRows,
+	maxWindow:    goMaxWindow,
+}
+
+func goMaxWindow(y []float32, x []*float32, c, xs int) {
+	for px := range len(y) / c {
+		yr := y[px*c : (px+1)*c]
+		for t, p := range x {
+			src := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p), 4*px*xs)), c)
+			if t == 0 {
+				copy(yr, src)
+				continue
+			}
+			for j, v := range src {
+				if v > yr[j] || v != v {
+					yr[j] = v
+				}
+			}
+		}
+	}
 }
 
 func goEpilogueRows(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool) {

@@ -112,16 +112,28 @@ func maxIdxAVX2(ym []float32, ix []int32, x []float32, pix int32)
 //go:noescape
 func epilogueRowsAVX512(y, x []float32, ld, rows, cols int, scale, shift, res []float32, relu bool)
 
+// maxWindowAVX512 computes vecKernels.maxWindow for pixels pixels, the
+// taps' addresses at x[0..taps); the caller checks every address.
+//
+//go:noescape
+func maxWindowAVX512(y *float32, x **float32, taps, c, pixels, xs int)
+
+func maxWindowAsm(y []float32, x []*float32, c, xs int) {
+	if len(y) >= c && len(x) > 0 && c > 0 {
+		maxWindowAVX512(&y[0], &x[0], len(x), c, len(y)/c, xs)
+	}
+}
+
 // asmVecs lists the assembly implementations this CPU runs, fastest first.
 func asmVecs() []vecKernels {
 	var vs []vecKernels
 	if cpu.HasAVX512 {
 		vs = append(vs, vecKernels{"avx512", axpyAVX512, addAVX512, mulAVX512,
-			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxNaNAVX512, maxIdxAVX512, epilogueRowsAVX512})
+			scaleAVX512, reluAVX512, reluGradAVX512, scaleShiftAVX512, maxNaNAVX512, maxIdxAVX512, epilogueRowsAVX512, maxWindowAsm})
 	}
 	if cpu.HasAVX2FMA {
 		vs = append(vs, vecKernels{"avx2", axpyAVX2, addAVX2, mulAVX2,
-			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxNaNAVX2, maxIdxAVX2, goEpilogueRows})
+			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxNaNAVX2, maxIdxAVX2, goEpilogueRows, goMaxWindow})
 	}
 	return vs
 }

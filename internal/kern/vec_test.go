@@ -230,3 +230,57 @@ func TestMaxNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxWindow checks maxWindow bit for bit against the tap-by-tap rule
+// (the first tap kept on ties, NaN from any tap) for every channel count
+// around the vector widths, 1 to 9 taps and several pixels whose taps
+// are further apart than their channels, as a strided pooling's are.
+func TestMaxWindow(t *testing.T) {
+	r := newRand(5)
+	negZero := float32(math.Copysign(0, -1))
+	specials := []float32{nan32, 0, negZero, 1, -1}
+	for _, v := range vecImpls {
+		for _, c := range []int{1, 3, 15, 16, 17, 47, 64, 65, 80, 130} {
+			for _, taps := range []int{1, 2, 9} {
+				const pixels = 3
+				xs := 2*c + 1
+				x := make([][]float32, taps)
+				ptrs := make([]*float32, taps)
+				for k := range x {
+					x[k] = randSlice(r, (pixels-1)*xs+c, -2, 2)
+					for i := range x[k] {
+						switch r.IntN(4) {
+						case 0:
+							x[k][i] = specials[r.IntN(len(specials))]
+						case 1:
+							if k > 0 {
+								x[k][i] = x[k-1][i]
+							}
+						}
+					}
+					ptrs[k] = &x[k][0]
+				}
+				want := make([]float32, pixels*c)
+				for p := range pixels {
+					for j := range c {
+						acc := x[0][p*xs+j]
+						for k := 1; k < taps; k++ {
+							if w := x[k][p*xs+j]; w > acc || w != w {
+								acc = w
+							}
+						}
+						want[p*c+j] = acc
+					}
+				}
+				got, check := guarded(t, pixels*c)
+				v.maxWindow(got, ptrs, c, xs)
+				check()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s maxWindow c=%d taps=%d: [%d] = %v, want %v", v.name, c, taps, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
