@@ -106,34 +106,25 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 		return
 	}
 	cpu.For(d.N*o.H, rowGrain(o.W*c*p.KH*p.KW), func(lo, hi int) {
-		var ix []int32
 		for r := lo; r < hi; r++ {
 			n, oh := r/o.H, r%o.H
 			hs, h0, h1 := ah.taps(oh)
 			for ow := range o.W {
 				ws, w0, w1 := aw.taps(ow)
 				out := (r*o.W + ow) * c
-				ym := y[out : out+c]
-				if argmax != nil {
-					ix = argmax[out : out+c]
-				}
+				ym, ix := y[out:out+c], argmax[out:out+c]
 				if h0 >= h1 || w0 >= w1 { // only padding under the window
 					for j := range ym {
-						ym[j] = float32(math.Inf(-1))
-					}
-					for j := range ix {
-						ix[j] = -1
+						ym[j], ix[j] = float32(math.Inf(-1)), -1
 					}
 					continue
 				}
 				// The first tap sets the maximum (what maxIdx would make of
-				// it after −Inf); the indices matter only when recorded.
+				// it after −Inf).
 				first := (hs+h0*ah.d)*d.W + ws + w0*aw.d
 				copy(ym, x[(n*d.H*d.W+first)*c:][:c])
-				if argmax != nil {
-					for j := range ix {
-						ix[j] = int32(first)
-					}
+				for j := range ix {
+					ix[j] = int32(first)
 				}
 				for i := h0; i < h1; i++ {
 					for j := w0; j < w1; j++ {
@@ -141,12 +132,7 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 							continue
 						}
 						pix := (hs+i*ah.d)*d.W + ws + j*aw.d
-						xr := x[(n*d.H*d.W+pix)*c:][:c]
-						if argmax == nil {
-							vec.maxNaN(ym, xr, ym) // no index to keep
-							continue
-						}
-						vec.maxIdx(ym, ix, xr, int32(pix))
+						vec.maxIdx(ym, ix, x[(n*d.H*d.W+pix)*c:][:c], int32(pix))
 					}
 				}
 			}
@@ -161,6 +147,17 @@ func MaxPool(y []float32, argmax []int32, x []float32, d Dims, p Pool2D) {
 // that the kernel, not a call per pixel and tap, does the work.
 func maxPoolRows(y, x []float32, d, o Dims, ah, aw span) {
 	c := d.C
+	// Outputs [in0, in1) of every row have their whole window inside the
+	// input across: one run for the kernel.
+	in0, in1 := 0, 0
+	for ow := range o.W {
+		if _, w0, w1 := aw.taps(ow); w0 == 0 && w1 == aw.k {
+			if in1 == 0 {
+				in0 = ow
+			}
+			in1 = ow + 1
+		}
+	}
 	cpu.For(d.N*o.H, rowGrain(o.W*c*ah.k*aw.k), func(lo, hi int) {
 		taps := getPointers(ah.k * aw.k)
 		defer putPointers(taps)
@@ -174,17 +171,14 @@ func maxPoolRows(y, x []float32, d, o Dims, ah, aw span) {
 			}
 			for ow := 0; ow < o.W; {
 				ws, w0, w1 := aw.taps(ow)
+				run := 1
+				if ow == in0 && in1 > in0 {
+					run = in1 - in0
+				}
 				if w0 >= w1 { // only padding under the window
 					fillNegInf(yr[ow*c : (ow+1)*c])
 					ow++
 					continue
-				}
-				run := 1
-				for w0 == 0 && w1 == aw.k && ow+run < o.W {
-					if _, a, b := aw.taps(ow + run); a != 0 || b != aw.k {
-						break
-					}
-					run++
 				}
 				t := taps[:0]
 				for i := h0; i < h1; i++ {
@@ -192,8 +186,8 @@ func maxPoolRows(y, x []float32, d, o Dims, ah, aw span) {
 						t = append(t, &x[(n*d.H*d.W+(hs+i*ah.d)*d.W+ws+j*aw.d)*c])
 					}
 				}
-				// The run's last pixel's taps end within x: its window is
-				// inside the input.
+				// A run's taps move by the stride from pixel to pixel, and
+				// its last pixel's window is inside the input.
 				vec.maxWindow(yr[ow*c:(ow+run)*c], t, c, aw.s*c)
 				ow += run
 			}
