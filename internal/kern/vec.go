@@ -106,15 +106,7 @@ var goVec = vecKernels{
 			}
 		}
 	},
-	maxNaN: func(z, x, y []float32) {
-		z, y = z[:len(x)], y[:len(x)]
-		for i, v := range x {
-			if w := y[i]; w > v || w != w {
-				v = w
-			}
-			z[i] = v
-		}
-	},
+	maxNaN: goMaxNaN,
 	maxIdx: func(ym []float32, ix []int32, x []float32, pix int32) {
 		ym, ix = ym[:len(x)], ix[:len(x)]
 		for i, v := range x {
@@ -124,22 +116,32 @@ var goVec = vecKernels{
 		}
 	},
 	epilogueRows: goEpilogueRows,
-	maxWindow:    goMaxWindow,
+	maxWindow:    tapByTap(goMaxNaN),
 }
 
-func goMaxWindow(y []float32, x []*float32, c, xs int) {
-	for px := range len(y) / c {
-		yr := y[px*c : (px+1)*c]
-		for t, p := range x {
-			src := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p), 4*px*xs)), c)
-			if t == 0 {
-				copy(yr, src)
-				continue
-			}
-			for j, v := range src {
-				if v > yr[j] || v != v {
-					yr[j] = v
+func goMaxNaN(z, x, y []float32) {
+	z, y = z[:len(x)], y[:len(x)]
+	for i, v := range x {
+		if w := y[i]; w > v || w != w {
+			v = w
+		}
+		z[i] = v
+	}
+}
+
+// tapByTap is maxWindow made of a set's maxNaN, one call a pixel and tap:
+// for the sets without a kernel of their own.
+func tapByTap(maxNaN func(z, x, y []float32)) func(y []float32, x []*float32, c, xs int) {
+	return func(y []float32, x []*float32, c, xs int) {
+		for px := range len(y) / c {
+			yr := y[px*c : (px+1)*c]
+			for t, p := range x {
+				src := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p), 4*px*xs)), c)
+				if t == 0 {
+					copy(yr, src)
+					continue
 				}
+				maxNaN(yr, yr, src)
 			}
 		}
 	}

@@ -133,7 +133,7 @@ func asmVecs() []vecKernels {
 	}
 	if cpu.HasAVX2FMA {
 		vs = append(vs, vecKernels{"avx2", axpyAVX2, addAVX2, mulAVX2,
-			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxNaNAVX2, maxIdxAVX2, goEpilogueRows, goMaxWindow})
+			scaleAVX2, reluAVX2, reluGradAVX2, scaleShiftAVX2, maxNaNAVX2, maxIdxAVX2, goEpilogueRows, tapByTap(maxNaNAVX2)})
 	}
 	return vs
 }
