@@ -601,22 +601,20 @@ func maxWindow(f *asmgen.File) {
 		}
 		g.m = full
 	}
-	g.Blank()
-	g.Label("four")
-	g.I("CMPQ", "R10", "$64")
-	g.I("JLT", "one")
-	block("fourtap", 4, false)
-	g.I("ADDQ", "$256", "BX")
-	g.I("SUBQ", "$64", "R10")
-	g.I("JMP", "four")
-	g.Blank()
-	g.Label("one")
-	g.I("CMPQ", "R10", "$16")
-	g.I("JLT", "tail")
-	block("onetap", 1, false)
-	g.I("ADDQ", "$64", "BX")
-	g.I("SUBQ", "$16", "R10")
-	g.I("JMP", "one")
+	// Blocks of four vectors while there are 64 channels, then of one.
+	for _, b := range []struct {
+		label, next string
+		n           int
+	}{{"four", "one", 4}, {"one", "tail", 1}} {
+		g.Blank()
+		g.Label(b.label)
+		g.I("CMPQ", "R10", imm(16*b.n))
+		g.I("JLT", b.next)
+		block(b.label+"tap", b.n, false)
+		g.I("ADDQ", imm(64*b.n), "BX")
+		g.I("SUBQ", imm(16*b.n), "R10")
+		g.I("JMP", b.label)
+	}
 	g.Blank()
 	g.Label("tail")
 	g.I("TESTQ", "R10", "R10")
