@@ -8,6 +8,104 @@
 // Z26..Z31 broadcasts of A.
 // func microAVX512(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX512(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -238,6 +336,120 @@ microavx512_nobeta:
 // Z30, Z31 broadcasts of A: for rows of 14, 28 or 56 output pixels.
 // func microAVX512R14(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX512R14(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -500,6 +712,64 @@ microavx512r14_nobeta:
 // Z16..Z31 broadcasts of A: for rows of 7 output pixels.
 // func microAVX512R7(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX512R7(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -653,6 +923,72 @@ microavx512r7_nobeta:
 // Z18..Z31 broadcasts of A: for Winograd's products over 16 tiles (a batch of one 13×13 or 14×14 image).
 // func microAVX512R8(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX512R8(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -820,6 +1156,143 @@ microavx512r8_nobeta:
 // The same three with an epilogue (see Epilogue in kernel.go).
 // func microAVX512E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
 TEXT ·microAVX512E(SB), NOSPLIT, $0-104
+	MOVQ         e+96(FP), SI
+	MOVQ         16(SI), R11
+	MOVQ         24(SI), R12
+	SHLQ         $2, R12
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1223,6 +1696,165 @@ microavx512e_nobeta:
 
 // func microAVX512R14E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
 TEXT ·microAVX512R14E(SB), NOSPLIT, $0-104
+	MOVQ         e+96(FP), SI
+	MOVQ         16(SI), R11
+	MOVQ         24(SI), R12
+	SHLQ         $2, R12
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1686,6 +2318,88 @@ microavx512r14e_nobeta:
 
 // func microAVX512R7E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
 TEXT ·microAVX512R7E(SB), NOSPLIT, $0-104
+	MOVQ         e+96(FP), SI
+	MOVQ         16(SI), R11
+	MOVQ         24(SI), R12
+	SHLQ         $2, R12
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -1942,6 +2656,99 @@ microavx512r7e_nobeta:
 
 // func microAVX512R8E(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int, e *Epilogue)
 TEXT ·microAVX512R8E(SB), NOSPLIT, $0-104
+	MOVQ         e+96(FP), SI
+	MOVQ         16(SI), R11
+	MOVQ         24(SI), R12
+	SHLQ         $2, R12
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
+	ADDQ         R12, R11
+	ADDQ         R8, DX
+	PREFETCHT0   (R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	PREFETCHT0   64(R11)
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x4a
+	BYTE         $0x40
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -2229,6 +3036,32 @@ microavx512r8e_nobeta:
 // Y14, Y15 broadcasts of A.
 // func microAVX2(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX2(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
@@ -2366,6 +3199,72 @@ microavx2_nobeta:
 // broadcasts of A: for few output channels (LeNet has 6 and 16).
 // func microAVX512N(a *float32, off *int, nseg, kc, rs, ps int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, pf int)
 TEXT ·microAVX512N(SB), NOSPLIT, $0-96
+	MOVQ         c+64(FP), DX
+	MOVQ         ldc+72(FP), R8
+	SHLQ         $2, R8
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
+	ADDQ         R8, DX
+	BYTE         $0x0f
+	BYTE         $0x0d
+	BYTE         $0x0a
 	MOVQ         off+8(FP), BX
 	MOVQ         nseg+16(FP), DX
 	MOVQ         rs+32(FP), R8
