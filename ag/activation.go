@@ -26,7 +26,7 @@ func (t *Tape) apply(a *activation, x *Var, over bool) *Var {
 	var y *Var
 	if over {
 		y = t.output(x.val.Data(), x.val.Shape(), x)
-		y.shares, x.overwritten = x, a.name+"InPlace"
+		y.shares, x.viewed, x.overwritten = x, true, a.name+"InPlace"
 	} else {
 		y = t.newOutput(x.val.Shape(), x)
 	}

@@ -28,14 +28,30 @@ func (t *Tape) AddInPlace(a, b *Var) *Var {
 	over := a != b && t.overwritable(a)
 	y := t.combine("Add", nil, over, a, b)
 	if y != nil && over && t.unread(b, 1) && b.shares == nil {
-		t.releaseValue(b)
+		t.releaseValue(b, "AddInPlace")
 	}
 	return y
 }
 
+// Release tells t that the caller will read x no more. At inference
+// (gradients off, see SetGradEnabled), when x is a live op output of t
+// whose buffer it owns and no other Var shares, the buffer goes back to
+// t's pool at once and x is dead, as after an in-place op (see above):
+// the next op's output takes the buffer while it is still in cache, and a
+// pass holds a few activations instead of all of them. Otherwise it does
+// nothing: training's backward reads the values, a tracer sees them, and
+// Reset hands them back. Layers call it, through nn.Ctx.Done, on the
+// values they made and have finished with.
+func (t *Tape) Release(x *Var) {
+	if !t.noGrad || t.tracer != nil || x == nil || x.tape != t || x.released || x.overwritten != "" || x.shares != nil || x.viewed {
+		return
+	}
+	t.releaseValue(x, "Release")
+}
+
 // releaseValue hands x's value buffer back to the pool now, from the
-// buffers of the op that made it, and marks x dead.
-func (t *Tape) releaseValue(x *Var) {
+// buffers of the op that made it, and marks x dead, released by op.
+func (t *Tape) releaseValue(x *Var, op string) {
 	if x.val.Len() == 0 {
 		return
 	}
@@ -55,7 +71,7 @@ func (t *Tape) releaseValue(x *Var) {
 				}
 				t.floats.Put(b)
 				t.held[j] = nil
-				x.overwritten = "AddInPlace"
+				x.overwritten = op
 				return
 			}
 		}

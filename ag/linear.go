@@ -48,7 +48,7 @@ func (t *Tape) combine(op string, ws []float32, over bool, xs ...*Var) *Var {
 	var y *Var
 	if over {
 		y = t.output(xs[0].val.Data(), xs[0].val.Shape(), xs...)
-		y.shares, xs[0].overwritten = xs[0], op+"InPlace"
+		y.shares, xs[0].viewed, xs[0].overwritten = xs[0], true, op+"InPlace"
 	} else {
 		y = t.newOutput(xs[0].val.Shape(), xs...)
 	}

@@ -3,6 +3,7 @@ package ag
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/foveaml/fovea/tensor"
@@ -89,4 +90,72 @@ func TestReleaseInBackward(t *testing.T) {
 	}
 	_ = loss.Item() // the loss, read by no op, lives until Reset
 	tp.Reset()
+}
+
+// TestReleaseAtInference checks Tape.Release: at inference it hands the
+// value's buffer back at once (the tape holds less), poisoning it changes
+// no value computed after, and the released value is dead (its Value
+// panics, an op on it fails naming Release); a leaf, a value a view
+// shares, a value written over in place, and any value of a tape that
+// records gradients are left alone.
+func TestReleaseAtInference(t *testing.T) {
+	r := newRand(41)
+	x := Const(tensor.RandNormal(r, 0, 1, 2, 6, 6, 3))
+	w1, w2 := randn(r, 3, 3, 3, 4), randn(r, 3, 3, 4, 4)
+	run := func(release bool) []float32 {
+		tp := NewTape()
+		tp.SetGradEnabled(false)
+		tp.SetPoisonReleased(true)
+		a := tp.Conv2D(x, w1, nil, Pad(1))
+		b := tp.ReLU(a)
+		if release {
+			before, _ := tp.Memory()
+			tp.Release(a)
+			after, _ := tp.Memory()
+			if want := int64(4 * a.val.Len()); before-after != want {
+				t.Errorf("Release handed back %d bytes, want %d", before-after, want)
+			}
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("Value of a released Var did not panic")
+					}
+				}()
+				a.Value()
+			}()
+		}
+		c := slices.Clone(tp.Conv2D(b, w2, nil, Pad(1)).Value().Data()) // may take a's buffer
+		if release {
+			if tp.ReLU(a); tp.Err() == nil || !strings.Contains(tp.Err().Error(), "Release") {
+				t.Errorf("an op on a released Var: error %v, want one naming Release", tp.Err())
+			}
+		}
+		return c
+	}
+	if got, want := run(true), run(false); !slices.Equal(got, want) {
+		t.Error("releasing a value changed a later result")
+	}
+
+	kept := func(name string, tp *Tape, v *Var) {
+		t.Helper()
+		before, _ := tp.Memory()
+		tp.Release(v)
+		after, _ := tp.Memory()
+		if before != after {
+			t.Errorf("%s: Release handed back %d bytes, want none", name, before-after)
+		}
+		v.Value() // must not panic
+	}
+	tp := NewTape()
+	tp.SetGradEnabled(false)
+	a := tp.Conv2D(x, w1, nil, Pad(1))
+	view := tp.Reshape(a, -1)
+	kept("a value a view shares", tp, a)
+	kept("a view", tp, view)
+	kept("a leaf", tp, x)
+	b := tp.Conv2D(x, w1, nil, Pad(1))
+	in := tp.ReLUInPlace(b)
+	kept("an in-place output", tp, in)
+	train := NewTape()
+	kept("a value of a tape that records gradients", train, train.Conv2D(x, w1, nil, Pad(1)))
 }

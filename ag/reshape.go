@@ -12,7 +12,7 @@ func (t *Tape) Reshape(x *Var, shape ...int) *Var {
 		return t.fail(op, "%v", err)
 	}
 	y := t.output(r.Data(), r.Shape(), x)
-	y.shares = x
+	y.shares, x.viewed = x, true
 	if t.tracer != nil {
 		t.trace(op, r.Shape(), y, x)
 	}

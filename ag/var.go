@@ -33,6 +33,9 @@ type Var struct {
 	// shares is the Var whose buffer v's value lies in (an in-place op's
 	// or Reshape's input), nil when v's op made a buffer of its own.
 	shares *Var
+	// viewed is set when another Var's value lies in v's buffer (see
+	// shares): Release then leaves the buffer alone.
+	viewed bool
 	// keep is set during Backward when a Var sharing v's buffer is read
 	// by no op (the caller's own): the buffer then lives until Reset.
 	keep bool

@@ -150,11 +150,11 @@ func NewAlexNet(cfg AlexNetConfig) (*AlexNet, error) {
 
 // Forward implements nn.Layer.
 func (m *AlexNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = m.Call(c, m.Features, x)
+	h := m.Call(c, m.Features, x)
 	if m.AvgPool != nil {
-		x = c.Call("avgpool", *m.AvgPool, x)
+		h = c.Next(h, c.Call("avgpool", *m.AvgPool, h))
 	}
-	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, x))
+	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, h))
 }
 
 // About implements nn.Describer: square RGB images of Cfg.Input; the

@@ -129,24 +129,29 @@ func (m *GoogLeNet) ForwardAux(c *nn.Ctx, x *ag.Var) (main *ag.Var, aux []*ag.Va
 
 func (m *GoogLeNet) forward(c *nn.Ctx, x *ag.Var, withAux bool) (*ag.Var, []*ag.Var) {
 	pool := nn.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, Ceil: true}
-	x = c.Call("maxpool1", pool, m.Call(c, m.Conv1, x))
-	x = c.Call("maxpool2", pool, m.Call(c, m.Conv3, m.Call(c, m.Conv2, x)))
+	// h is the model's own value between layers (x is the caller's).
+	h := m.Call(c, m.Conv1, x)
+	h = c.Next(h, c.Call("maxpool1", pool, h))
+	h = c.Next(h, m.Call(c, m.Conv2, h))
+	h = c.Next(h, m.Call(c, m.Conv3, h))
+	h = c.Next(h, c.Call("maxpool2", pool, h))
 	var aux []*ag.Var
 	for i, inc := range m.Inception {
-		x = m.Call(c, inc, x)
+		h = c.Next(h, m.Call(c, inc, h))
 		switch {
 		case i == 1:
-			x = c.Call("maxpool3", pool, x)
+			h = c.Next(h, c.Call("maxpool3", pool, h))
 		case i == 6:
-			x = c.Call("maxpool4", nn.MaxPool2D{KH: 2, KW: 2, Ceil: true}, x)
+			h = c.Next(h, c.Call("maxpool4", nn.MaxPool2D{KH: 2, KW: 2, Ceil: true}, h))
 		case i == 2 && withAux:
-			aux = append(aux, m.Call(c, m.Aux1, x))
+			aux = append(aux, m.Call(c, m.Aux1, h))
 		case i == 5 && withAux:
-			aux = append(aux, m.Call(c, m.Aux2, x))
+			aux = append(aux, m.Call(c, m.Aux2, h))
 		}
 	}
-	x = c.Call("dropout", m.Dropout, c.Call("avgpool", nn.GlobalAvgPool{}, x))
-	return m.Call(c, m.FC, x), aux
+	h = c.Next(h, c.Call("avgpool", nn.GlobalAvgPool{}, h))
+	h = c.Next(h, c.Call("dropout", m.Dropout, h))
+	return c.Next(h, m.Call(c, m.FC, h)), aux
 }
 
 // About implements nn.Describer: square RGB images of Cfg.Input; the
@@ -212,7 +217,14 @@ func newInception(b *builder, in, ch1, ch3red, ch3, ch5red, ch5, poolProj int) *
 
 // Forward implements nn.Layer.
 func (m *Inception) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	return c.Tape.Concat(m.Call(c, m.Branch1, x), m.Call(c, m.Branch2, x), m.Call(c, m.Branch3, x), m.Call(c, m.Branch4, x))
+	b := []*ag.Var{m.Call(c, m.Branch1, x), m.Call(c, m.Branch2, x), m.Call(c, m.Branch3, x), m.Call(c, m.Branch4, x)}
+	y := c.Tape.Concat(b...)
+	for _, v := range b {
+		if v != x {
+			c.Done(v) // Concat has copied them
+		}
+	}
+	return y
 }
 
 // InceptionAux is an auxiliary classifier of GoogLeNet, as in the paper:

@@ -124,14 +124,15 @@ func or(v, def int) int {
 
 // Forward implements nn.Layer.
 func (m *ResNet) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = m.Unit(c, x, nn.Unit{Conv: m.Conv1, BN: m.BN1, ReLU: true}, nil)
+	h := m.Unit(c, x, nn.Unit{Conv: m.Conv1, BN: m.BN1, ReLU: true}, nil)
 	if m.MaxPool != nil {
-		x = c.Call("maxpool", m.MaxPool, x)
+		h = c.Next(h, c.Call("maxpool", m.MaxPool, h))
 	}
 	for _, l := range m.Layers {
-		x = m.Call(c, l, x)
+		h = c.Next(h, m.Call(c, l, h))
 	}
-	return m.Call(c, m.FC, c.Call("avgpool", nn.GlobalAvgPool{}, x))
+	h = c.Next(h, c.Call("avgpool", nn.GlobalAvgPool{}, h))
+	return c.Next(h, m.Call(c, m.FC, h))
 }
 
 // About implements nn.Describer: 224×224 images (32×32 in the CIFAR
@@ -181,17 +182,37 @@ func projection(block *nn.Module, b *builder, in, out, stride int) *nn.Sequentia
 // Forward implements nn.Layer.
 func (k *BasicBlock) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
 	y := k.Unit(c, x, nn.Unit{Conv: k.Conv1, BN: k.BN1, ReLU: true}, nil)
-	return k.Unit(c, y, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, shortcut(c, &k.Module, k.Downsample, x))
+	res := shortcut{c: c, block: &k.Module, ds: k.Downsample, x: x}
+	out := k.Unit(c, y, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, res.get)
+	c.Done(y)
+	res.done()
+	return out
 }
 
-// shortcut returns the residual of a block: its input, or the input
-// projected by the block's downsample.
-func shortcut(c *nn.Ctx, block *nn.Module, ds *nn.Sequential, x *ag.Var) func() *ag.Var {
-	return func() *ag.Var {
-		if ds == nil {
-			return x
-		}
-		return block.Call(c, ds, x)
+// shortcut is the residual of a block: its input x, or x projected by
+// the block's downsample ds.
+type shortcut struct {
+	c     *nn.Ctx
+	block *nn.Module
+	ds    *nn.Sequential
+	x     *ag.Var
+	made  *ag.Var // the projection, once get has made it
+}
+
+// get returns the residual, projecting x when the block has ds.
+func (s *shortcut) get() *ag.Var {
+	if s.ds == nil {
+		return s.x
+	}
+	s.made = s.block.Call(s.c, s.ds, s.x)
+	return s.made
+}
+
+// done hands back the projection once the block has added it (the
+// block's input is its caller's).
+func (s *shortcut) done() {
+	if s.made != nil && s.made != s.x {
+		s.c.Done(s.made)
 	}
 }
 
@@ -220,7 +241,12 @@ func newBottleneck(b *builder, in, planes, stride int) *Bottleneck {
 
 // Forward implements nn.Layer.
 func (k *Bottleneck) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	y := k.Unit(c, x, nn.Unit{Conv: k.Conv1, BN: k.BN1, ReLU: true}, nil)
-	y = k.Unit(c, y, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, nil)
-	return k.Unit(c, y, nn.Unit{Conv: k.Conv3, BN: k.BN3, ReLU: true}, shortcut(c, &k.Module, k.Downsample, x))
+	y1 := k.Unit(c, x, nn.Unit{Conv: k.Conv1, BN: k.BN1, ReLU: true}, nil)
+	y2 := k.Unit(c, y1, nn.Unit{Conv: k.Conv2, BN: k.BN2, ReLU: true}, nil)
+	c.Done(y1)
+	res := shortcut{c: c, block: &k.Module, ds: k.Downsample, x: x}
+	out := k.Unit(c, y2, nn.Unit{Conv: k.Conv3, BN: k.BN3, ReLU: true}, res.get)
+	c.Done(y2)
+	res.done()
+	return out
 }

@@ -106,8 +106,9 @@ func NewVGG(cfg VGGConfig) (*VGG, error) {
 
 // Forward implements nn.Layer.
 func (m *VGG) Forward(c *nn.Ctx, x *ag.Var) *ag.Var {
-	x = c.Call("avgpool", m.AvgPool, m.Call(c, m.Features, x))
-	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, x))
+	h := m.Call(c, m.Features, x)
+	h = c.Next(h, c.Call("avgpool", m.AvgPool, h))
+	return m.Call(c, m.Classifier, c.Call("flatten", nn.Flatten{}, h))
 }
 
 // About implements nn.Describer: square RGB images of Cfg.Input;

@@ -71,6 +71,29 @@ type traceRow struct {
 	leaf       bool
 }
 
+// Done tells the pass that the layer calling it will read v no more: a
+// value it made itself and has finished with (a block's inner
+// activations, once the next convolution has read them). At inference
+// its buffer goes back to the tape's pool at once (see ag.Tape.Release);
+// when an observer, a trace or a capture may hold the pass's values, or
+// the tape records gradients, nothing happens.
+func (c *Ctx) Done(v *ag.Var) {
+	if c.Observe != nil || c.trace != nil || c.capture != nil || c.Tape == nil {
+		return
+	}
+	c.Tape.Release(v)
+}
+
+// Next returns y, the output of a layer that read h, and is done with h
+// (see Done) unless y is h itself: the step of a chain of layers whose
+// values between them are the caller's own.
+func (c *Ctx) Next(h, y *ag.Var) *ag.Var {
+	if y != h {
+		c.Done(h)
+	}
+	return y
+}
+
 // Call runs layer under the name name (one element of its dotted path)
 // and returns its output. Containers call their children through Call so
 // that Summary can list them and errors can name them.

@@ -19,15 +19,24 @@ func NewSequential(layers ...Layer) *Sequential { return &Sequential{Layers: lay
 // Forward implements Layer. A convolution followed by a batch norm
 // and/or a ReLU runs as a Unit: fused at inference.
 func (s *Sequential) Forward(c *Ctx, x *ag.Var) *ag.Var {
+	h := x
 	for i := 0; i < len(s.Layers); i++ {
+		var y *ag.Var
 		if u, names, n := s.unitAt(i); n > 1 {
-			x = u.forward(c, x, names, nil)
+			y = u.forward(c, h, names, nil)
 			i += n - 1
-			continue
+		} else {
+			y = c.Call(strconv.Itoa(i), s.Layers[i], h)
 		}
-		x = c.Call(strconv.Itoa(i), s.Layers[i], x)
+		// The values between the layers are the container's own; its
+		// input is the caller's.
+		if h == x {
+			h = y
+		} else {
+			h = c.Next(h, y)
+		}
 	}
-	return x
+	return h
 }
 
 // unitAt returns the unit that starts at layer i — a Conv2D, then
