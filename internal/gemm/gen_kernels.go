@@ -317,9 +317,10 @@ func main() {
 func rowsAxpy() *asmgen.File {
 	f := asmgen.NewFile("gen_kernels.go")
 	fn := f.Func("rowsAxpyAVX512", "c *float32, ldc int, a *float32, lda int, b *float32, ldb int, rows, k, cols int",
-		"C[r][0:cols] += Σ_{p<k} A[r][p]·B[p][0:cols] for r < rows; cols a",
-		"multiple of 64, k even. Two rows of B at a time, 64 columns at a",
-		"time; the C block stays in L1 while B streams past once.")
+		"C[r][0:cols] += Σ_{p<k} A[r][p]·B[p][0:cols] for r < rows; k even.",
+		"Two rows of B at a time, 64 columns at a time, then 16, then the",
+		"last few under a mask; the C block stays in L1 while B streams past",
+		"once.")
 	f.I("MOVQ", fn.Arg("c"), "DI")
 	f.I("MOVQ", fn.Arg("ldc"), "R8")
 	f.I("SHLQ", "$2", "R8")
@@ -330,64 +331,99 @@ func rowsAxpy() *asmgen.File {
 	f.I("MOVQ", fn.Arg("ldb"), "R10")
 	f.I("SHLQ", "$2", "R10")
 	f.I("MOVQ", fn.Arg("k"), "R12")
+	f.Comment("K1 masks the last cols%16 columns.")
+	f.I("MOVQ", fn.Arg("cols"), "CX")
+	f.I("ANDQ", "$15", "CX")
+	f.I("MOVL", "$1", "R15")
+	f.I("SHLL", "CX", "R15")
+	f.I("DECL", "R15")
+	f.I("KMOVW", "R15", "K1")
 	f.Blank()
 	f.Label("pair")
 	f.I("CMPQ", "R12", "$2")
 	f.I("JLT", "done")
-	f.Comment("BX is the first column of the 64-column block, in floats.")
+	f.Comment("BX is the first column of the block, in floats.")
 	f.I("XORQ", "BX", "BX")
-	f.Blank()
-	f.Label("block")
-	f.I("CMPQ", "BX", fn.Arg("cols"))
-	f.I("JGE", "nextpair")
-	f.I("MOVQ", "BX", "AX")
-	f.I("SHLQ", "$2", "AX")
-	f.Comment("R13, R14: rows p and p+1 of B at this block.")
-	f.I("LEAQ", "(DX)(AX*1)", "R13")
-	f.I("LEAQ", "(R13)(R10*1)", "R14")
-	for r := range 8 {
-		base := "R13"
-		if r >= 4 {
-			base = "R14"
+	// block emits the loop over blocks of nv vectors (masked: one vector
+	// under K1, once) from BX, jumping to next when fewer than its width
+	// of columns are left.
+	block := func(lab, next string, nv int, masked bool) {
+		f.Blank()
+		f.Label(lab)
+		f.I("MOVQ", fn.Arg("cols"), "AX")
+		f.I("SUBQ", "BX", "AX")
+		if masked {
+			f.I("JEQ", next)
+		} else {
+			f.I("CMPQ", "AX", fmt.Sprintf("$%d", 16*nv))
+			f.I("JLT", next)
 		}
-		f.I("VMOVUPS", off(64*(r%4), base), fmt.Sprintf("Z%d", r))
-	}
-	f.Comment("Prefetch the same columns four rows down (two pairs ahead).")
-	f.I("LEAQ", "(R14)(R10*2)", "R15")
-	f.I("LEAQ", "(R15)(R10*1)", "R15")
-	for i := range 2 {
-		if i > 0 {
-			f.I("ADDQ", "R10", "R15")
+		f.I("MOVQ", "BX", "AX")
+		f.I("SHLQ", "$2", "AX")
+		f.Comment("R13, R14: rows p and p+1 of B at this block.")
+		f.I("LEAQ", "(DX)(AX*1)", "R13")
+		f.I("LEAQ", "(R13)(R10*1)", "R14")
+		load := func(m, reg string) {
+			if masked {
+				f.I("VMOVUPS.Z", m, "K1", reg)
+			} else {
+				f.I("VMOVUPS", m, reg)
+			}
 		}
-		for v := range 4 {
-			f.I("PREFETCHT0", off(64*v, "R15"))
+		for p, base := range []string{"R13", "R14"} {
+			for v := range nv {
+				load(off(64*v, base), fmt.Sprintf("Z%d", 4*p+v))
+			}
 		}
-	}
-	f.Comment("R13: row 0 of C at this block; R14: row 0 of A at column p.")
-	f.I("LEAQ", "(DI)(AX*1)", "R13")
-	f.I("MOVQ", "SI", "R14")
-	f.I("MOVQ", fn.Arg("rows"), "CX")
-	f.Blank()
-	f.Label("row")
-	f.I("VBROADCASTSS", "(R14)", "Z8")
-	f.I("VBROADCASTSS", "4(R14)", "Z9")
-	for v := range 4 {
-		f.I("VMOVUPS", off(64*v, "R13"), fmt.Sprintf("Z%d", 10+v))
-	}
-	for p := range 2 {
-		for v := range 4 {
-			f.I("VFMADD231PS", fmt.Sprintf("Z%d", 4*p+v), fmt.Sprintf("Z%d", 8+p), fmt.Sprintf("Z%d", 10+v))
+		if nv == 4 {
+			f.Comment("Prefetch the same columns four rows down (two pairs ahead).")
+			f.I("LEAQ", "(R14)(R10*2)", "R15")
+			f.I("LEAQ", "(R15)(R10*1)", "R15")
+			for i := range 2 {
+				if i > 0 {
+					f.I("ADDQ", "R10", "R15")
+				}
+				for v := range 4 {
+					f.I("PREFETCHT0", off(64*v, "R15"))
+				}
+			}
 		}
+		f.Comment("R13: row 0 of C at this block; R14: row 0 of A at column p.")
+		f.I("LEAQ", "(DI)(AX*1)", "R13")
+		f.I("MOVQ", "SI", "R14")
+		f.I("MOVQ", fn.Arg("rows"), "CX")
+		f.Label(lab + "_row")
+		f.I("VBROADCASTSS", "(R14)", "Z8")
+		f.I("VBROADCASTSS", "4(R14)", "Z9")
+		for v := range nv {
+			load(off(64*v, "R13"), fmt.Sprintf("Z%d", 10+v))
+		}
+		for p := range 2 {
+			for v := range nv {
+				f.I("VFMADD231PS", fmt.Sprintf("Z%d", 4*p+v), fmt.Sprintf("Z%d", 8+p), fmt.Sprintf("Z%d", 10+v))
+			}
+		}
+		for v := range nv {
+			if masked {
+				f.I("VMOVUPS", fmt.Sprintf("Z%d", 10+v), "K1", off(64*v, "R13"))
+			} else {
+				f.I("VMOVUPS", fmt.Sprintf("Z%d", 10+v), off(64*v, "R13"))
+			}
+		}
+		f.I("ADDQ", "R8", "R13")
+		f.I("ADDQ", "R9", "R14")
+		f.I("DECQ", "CX")
+		f.I("JNE", lab+"_row")
+		if masked {
+			f.I("JMP", next)
+			return
+		}
+		f.I("ADDQ", fmt.Sprintf("$%d", 16*nv), "BX")
+		f.I("JMP", lab)
 	}
-	for v := range 4 {
-		f.I("VMOVUPS", fmt.Sprintf("Z%d", 10+v), off(64*v, "R13"))
-	}
-	f.I("ADDQ", "R8", "R13")
-	f.I("ADDQ", "R9", "R14")
-	f.I("DECQ", "CX")
-	f.I("JNE", "row")
-	f.I("ADDQ", "$64", "BX")
-	f.I("JMP", "block")
+	block("block64", "block16", 4, false)
+	block("block16", "tail", 1, false)
+	block("tail", "nextpair", 1, true)
 	f.Blank()
 	f.Label("nextpair")
 	f.I("LEAQ", "(DX)(R10*2)", "DX")

@@ -5,7 +5,7 @@ package gemm
 import "github.com/foveaml/fovea/internal/cpu"
 
 // rowsAxpyAVX512 adds A·B into C for a few rows of A (see rows.go); cols
-// is a multiple of 64, k is even, rows at least 1. The caller checks
+// is any width, k is even, rows at least 1. The caller checks
 // the bounds.
 //
 //go:noescape

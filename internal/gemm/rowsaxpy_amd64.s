@@ -5,9 +5,10 @@
 #include "textflag.h"
 
 // func rowsAxpyAVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, rows, k, cols int)
-// C[r][0:cols] += Σ_{p<k} A[r][p]·B[p][0:cols] for r < rows; cols a
-// multiple of 64, k even. Two rows of B at a time, 64 columns at a
-// time; the C block stays in L1 while B streams past once.
+// C[r][0:cols] += Σ_{p<k} A[r][p]·B[p][0:cols] for r < rows; k even.
+// Two rows of B at a time, 64 columns at a time, then 16, then the
+// last few under a mask; the C block stays in L1 while B streams past
+// once.
 TEXT ·rowsAxpyAVX512(SB), NOSPLIT, $0-72
 	MOVQ         c+0(FP), DI
 	MOVQ         ldc+8(FP), R8
@@ -19,16 +20,25 @@ TEXT ·rowsAxpyAVX512(SB), NOSPLIT, $0-72
 	MOVQ         ldb+40(FP), R10
 	SHLQ         $2, R10
 	MOVQ         k+56(FP), R12
+// K1 masks the last cols%16 columns.
+	MOVQ         cols+64(FP), CX
+	ANDQ         $15, CX
+	MOVL         $1, R15
+	SHLL         CX, R15
+	DECL         R15
+	KMOVW        R15, K1
 
 pair:
 	CMPQ         R12, $2
 	JLT          done
-// BX is the first column of the 64-column block, in floats.
+// BX is the first column of the block, in floats.
 	XORQ         BX, BX
 
-block:
-	CMPQ         BX, cols+64(FP)
-	JGE          nextpair
+block64:
+	MOVQ         cols+64(FP), AX
+	SUBQ         BX, AX
+	CMPQ         AX, $64
+	JLT          block16
 	MOVQ         BX, AX
 	SHLQ         $2, AX
 // R13, R14: rows p and p+1 of B at this block.
@@ -58,8 +68,7 @@ block:
 	LEAQ         (DI)(AX*1), R13
 	MOVQ         SI, R14
 	MOVQ         rows+48(FP), CX
-
-row:
+block64_row:
 	VBROADCASTSS (R14), Z8
 	VBROADCASTSS 4(R14), Z9
 	VMOVUPS      (R13), Z10
@@ -81,9 +90,67 @@ row:
 	ADDQ         R8, R13
 	ADDQ         R9, R14
 	DECQ         CX
-	JNE          row
+	JNE          block64_row
 	ADDQ         $64, BX
-	JMP          block
+	JMP          block64
+
+block16:
+	MOVQ         cols+64(FP), AX
+	SUBQ         BX, AX
+	CMPQ         AX, $16
+	JLT          tail
+	MOVQ         BX, AX
+	SHLQ         $2, AX
+// R13, R14: rows p and p+1 of B at this block.
+	LEAQ         (DX)(AX*1), R13
+	LEAQ         (R13)(R10*1), R14
+	VMOVUPS      (R13), Z0
+	VMOVUPS      (R14), Z4
+// R13: row 0 of C at this block; R14: row 0 of A at column p.
+	LEAQ         (DI)(AX*1), R13
+	MOVQ         SI, R14
+	MOVQ         rows+48(FP), CX
+block16_row:
+	VBROADCASTSS (R14), Z8
+	VBROADCASTSS 4(R14), Z9
+	VMOVUPS      (R13), Z10
+	VFMADD231PS  Z0, Z8, Z10
+	VFMADD231PS  Z4, Z9, Z10
+	VMOVUPS      Z10, (R13)
+	ADDQ         R8, R13
+	ADDQ         R9, R14
+	DECQ         CX
+	JNE          block16_row
+	ADDQ         $16, BX
+	JMP          block16
+
+tail:
+	MOVQ         cols+64(FP), AX
+	SUBQ         BX, AX
+	JEQ          nextpair
+	MOVQ         BX, AX
+	SHLQ         $2, AX
+// R13, R14: rows p and p+1 of B at this block.
+	LEAQ         (DX)(AX*1), R13
+	LEAQ         (R13)(R10*1), R14
+	VMOVUPS.Z    (R13), K1, Z0
+	VMOVUPS.Z    (R14), K1, Z4
+// R13: row 0 of C at this block; R14: row 0 of A at column p.
+	LEAQ         (DI)(AX*1), R13
+	MOVQ         SI, R14
+	MOVQ         rows+48(FP), CX
+tail_row:
+	VBROADCASTSS (R14), Z8
+	VBROADCASTSS 4(R14), Z9
+	VMOVUPS.Z    (R13), K1, Z10
+	VFMADD231PS  Z0, Z8, Z10
+	VFMADD231PS  Z4, Z9, Z10
+	VMOVUPS      Z10, K1, (R13)
+	ADDQ         R8, R13
+	ADDQ         R9, R14
+	DECQ         CX
+	JNE          tail_row
+	JMP          nextpair
 
 nextpair:
 	LEAQ         (DX)(R10*2), DX
