@@ -49,43 +49,146 @@ type Filters = kern.Filters
 // one, it fails; use the separate ops to train.
 func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 	const op = "Conv2DFused"
+	c, ok := t.fusedConv(op, x, w, o, f)
+	if !ok {
+		return nil
+	}
+	y := t.newOutput(shapeOf(c.od), c.inputs()...)
+	if y.requires {
+		return t.fail(op, "computes no gradients, but an input requires one; use Conv2D, BatchNorm, Add and ReLU, or disable gradients")
+	}
+	c.run(y.val.Data(), 0)
+	if t.tracer != nil {
+		t.trace(op, FusedAttrs{Conv: o, Stats: f.Stats, ReLU: f.ReLU}, y, c.inputs()...)
+	}
+	return t.record(y, nil)
+}
+
+// ConvPart is one convolution of ConcatConv2DFused: its input, filter,
+// options and what is fused into it.
+type ConvPart struct {
+	X, W  *Var
+	Conv  Conv
+	Fused Fused
+}
+
+// ConcatConv2DFused is
+//
+//	Concat(Conv2DFused(p.X, p.W, p.Conv, p.Fused) for each part p)
+//
+// along the channels, each convolution writing its channels straight
+// into the joined output instead of into one of its own for Concat to
+// copy: GoogLeNet's inception modules at inference. The parts' outputs
+// must agree in all but their channels, and take no residual. Like
+// Conv2DFused it computes no gradients. With a tracer set it runs as the
+// separate ops, which the tracer sees.
+func (t *Tape) ConcatConv2DFused(parts ...ConvPart) *Var {
+	const op = "ConcatConv2DFused"
+	if len(parts) == 0 {
+		return t.fail(op, "no parts")
+	}
+	if t.tracer != nil {
+		ys := make([]*Var, len(parts))
+		for i, p := range parts {
+			ys[i] = t.Conv2DFused(p.X, p.W, p.Conv, p.Fused)
+		}
+		return t.Concat(ys...)
+	}
+	cs := make([]fusedConv, len(parts))
+	var inputs []*Var
+	channels := 0
+	for i, p := range parts {
+		if p.Fused.Res != nil {
+			return t.fail(op, "part %d has a residual; the parts of a concatenation take none", i)
+		}
+		c, ok := t.fusedConv(op, p.X, p.W, p.Conv, p.Fused)
+		if !ok {
+			return nil
+		}
+		if a, b := cs[0].od, c.od; i > 0 && (a.N != b.N || a.H != b.H || a.W != b.W) {
+			return t.fail(op, "part %d gives %v; part 0 gives %v: the parts must agree in all but their channels", i, shapeOf(b), shapeOf(a))
+		}
+		cs[i] = c
+		inputs = append(inputs, c.inputs()...)
+		channels += c.od.C
+	}
+	od := cs[0].od
+	od.C = channels
+	y := t.newOutput(shapeOf(od), inputs...)
+	if y.requires {
+		return t.fail(op, "computes no gradients, but an input requires one; use the separate ops, or disable gradients")
+	}
+	yd, at := y.val.Data(), 0
+	for _, c := range cs {
+		c.run(yd[at:], channels)
+		at += c.od.C
+	}
+	return t.record(y, nil)
+}
+
+// fusedConv is a convolution of Conv2DFused checked and ready to run:
+// its kernel parameters, epilogue (the batch norm folded) and operands.
+type fusedConv struct {
+	x, w  *Var
+	f     Fused
+	p     kern.Conv
+	d, od kern.Dims
+	ep    kern.Epilogue
+}
+
+// inputs lists the convolution's operands (some nil).
+func (c fusedConv) inputs() []*Var {
+	return []*Var{c.x, c.w, c.f.Bias, c.f.Gamma, c.f.Beta, c.f.Res}
+}
+
+// run computes the convolution into y, its output pixels ld floats
+// apart (0: its own channels).
+func (c fusedConv) run(y []float32, ld int) {
+	if n := c.od.N * c.od.H * c.od.W; ld > 0 && n > 0 { // from its first channel to its last
+		y = y[:(n-1)*ld+c.od.C]
+	}
+	c.ep.OutStride = ld
+	kern.Conv2DFused(y, c.x.val.Data(), c.w.val.Data(), c.f.Filters, c.d, c.p, c.ep)
+}
+
+// fusedConv checks the operands of Conv2DFused(x, w, o, f), failing op
+// when they do not fit, and folds its batch norm.
+func (t *Tape) fusedConv(op string, x, w *Var, o Conv, f Fused) (fusedConv, bool) {
 	for _, v := range []*Var{f.Bias, f.Gamma, f.Beta, f.Res} {
 		if v != nil && !t.ok(op, v) {
-			return nil
+			return fusedConv{}, false
 		}
 	}
 	if !t.ok(op, x, w) || !t.isImage(op, "input", x) {
-		return nil
+		return fusedConv{}, false
 	}
 	if o.Groups > 1 {
-		return t.fail(op, "%d groups: grouped convolutions are not fused; use Conv2D", o.Groups)
+		t.fail(op, "%d groups: grouped convolutions are not fused; use Conv2D", o.Groups)
+		return fusedConv{}, false
 	}
 	p, d, od, ok := t.convShape(op, x, w, o)
 	if !ok {
-		return nil
+		return fusedConv{}, false
 	}
 	ws := w.val.Shape()
 	if !t.isVector(op, "bias", f.Bias, p.Cout, "filter", ws) ||
 		!t.isVector(op, "gamma", f.Gamma, p.Cout, "filter", ws) || !t.isVector(op, "beta", f.Beta, p.Cout, "filter", ws) {
-		return nil
+		return fusedConv{}, false
 	}
 	bn := f.Gamma != nil || f.Beta != nil || f.Stats != nil
 	if bn {
 		if f.Gamma == nil || f.Beta == nil || f.Stats == nil {
-			return t.fail(op, "batch normalisation needs gamma, beta and running statistics; have gamma %v, beta %v, statistics %v",
+			t.fail(op, "batch normalisation needs gamma, beta and running statistics; have gamma %v, beta %v, statistics %v",
 				f.Gamma != nil, f.Beta != nil, f.Stats != nil)
+			return fusedConv{}, false
 		}
 		if !t.statsFit(op, f.Stats, p.Cout, "filter", ws) {
-			return nil
+			return fusedConv{}, false
 		}
 	}
-	shape := shapeOf(od)
-	if f.Res != nil && !slices.Equal(f.Res.val.Shape(), shape) {
-		return t.fail(op, "residual has shape %v; want the output's %v", f.Res.val.Shape(), shape)
-	}
-	y := t.newOutput(shape, x, w, f.Bias, f.Gamma, f.Beta, f.Res)
-	if y.requires {
-		return t.fail(op, "computes no gradients, but an input requires one; use Conv2D, BatchNorm, Add and ReLU, or disable gradients")
+	if shape := shapeOf(od); f.Res != nil && !slices.Equal(f.Res.val.Shape(), shape) {
+		t.fail(op, "residual has shape %v; want the output's %v", f.Res.val.Shape(), shape)
+		return fusedConv{}, false
 	}
 	ep := kern.Epilogue{ReLU: f.ReLU}
 	if f.Bias != nil {
@@ -115,9 +218,5 @@ func (t *Tape) Conv2DFused(x, w *Var, o Conv, f Fused) *Var {
 	if f.Res != nil {
 		ep.Res = f.Res.val.Data()
 	}
-	kern.Conv2DFused(y.val.Data(), x.val.Data(), w.val.Data(), f.Filters, d, p, ep)
-	if t.tracer != nil {
-		t.trace(op, FusedAttrs{Conv: o, Stats: f.Stats, ReLU: f.ReLU}, y, x, w, f.Bias, f.Gamma, f.Beta, f.Res)
-	}
-	return t.record(y, nil)
+	return fusedConv{x: x, w: w, f: f, p: p, d: d, od: od, ep: ep}, true
 }

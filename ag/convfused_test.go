@@ -93,3 +93,61 @@ func TestConv2DFusedErrors(t *testing.T) {
 		}
 	}
 }
+
+// ConcatConv2DFused equals the Concat of the parts' Conv2DFused bit for
+// bit (a 1×1 and two 3×3 convolutions of different inputs and widths,
+// with and without batch norm, Filters kept), and refuses what it cannot
+// join.
+func TestConcatConv2DFused(t *testing.T) {
+	r := newRand(5)
+	x1, x2 := randn(r, 2, 7, 7, 6), randn(r, 2, 7, 7, 9)
+	pad := Conv{PadT: 1, PadB: 1, PadL: 1, PadR: 1}
+	stats := NewBatchNormStats(40)
+	for i, v := range randn(r, 40).Value().Data() {
+		stats.Var.Data()[i] = 0.5 + v*v
+	}
+	bn := Fused{Gamma: randn(r, 40), Beta: randn(r, 40), Stats: stats, ReLU: true, Filters: new(Filters)}
+	parts := []ConvPart{
+		{X: x1, W: randn(r, 1, 1, 6, 16), Fused: Fused{Bias: randn(r, 16)}},
+		{X: x2, W: randn(r, 3, 3, 9, 40), Conv: pad, Fused: bn},
+		{X: x1, W: randn(r, 3, 3, 6, 24), Conv: pad, Fused: Fused{ReLU: true, Filters: new(Filters)}},
+	}
+	tp := NewTape()
+	tp.SetGradEnabled(false)
+	var ys []*Var
+	for _, p := range parts {
+		ys = append(ys, tp.Conv2DFused(p.X, p.W, p.Conv, p.Fused))
+	}
+	want := tp.Concat(ys...)
+	got := tp.ConcatConv2DFused(parts...)
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Value().SameShape(want.Value()) {
+		t.Fatalf("shape %v, want %v", got.Shape(), want.Shape())
+	}
+	for i, v := range want.Value().Data() {
+		if g := got.Value().Data()[i]; g != v {
+			t.Fatalf("[%d] = %v, want %v as Concat of the parts", i, g, v)
+		}
+	}
+
+	for _, c := range []struct {
+		name, want string
+		parts      []ConvPart
+	}{
+		{"no parts", "no parts", nil},
+		{"residual", "part 1 has a residual", []ConvPart{parts[0], {X: x1, W: parts[0].W, Fused: Fused{Res: ys[0]}}}},
+		{"sizes", "must agree in all but their channels", []ConvPart{parts[0], {X: x1, W: parts[0].W, Conv: Conv{SH: 2, SW: 2}}}},
+	} {
+		tp := NewTape()
+		tp.SetGradEnabled(false)
+		if y := tp.ConcatConv2DFused(c.parts...); y != nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if err := tp.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}

@@ -66,3 +66,34 @@ func TestInferenceHoldsFewActivations(t *testing.T) {
 		t.Logf("%s: tape peak %d KiB at inference, %d KiB observed, largest activation %d KiB", c.name, peak>>10, all>>10, largest>>10)
 	}
 }
+
+// TestInceptionJoinedMatchesConcat checks GoogLeNet's inference path,
+// where each inception module's branches end in one op writing into the
+// joined output, against the same model run with the convolutions fused
+// one by one and joined by Concat (a tape that records gradients, over
+// frozen weights): the logits agree bit for bit.
+func TestInceptionJoinedMatchesConcat(t *testing.T) {
+	m, err := NewGoogLeNet(GoogLeNetConfig{Classes: 10, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		p.Var.SetRequiresGrad(false)
+	}
+	x := ag.Const(tensor.RandNormal(rand.New(rand.NewPCG(3, 4)), 0, 1, 2, 64, 64, 3))
+	logits := func(grad bool) []float32 {
+		tp := ag.NewTape()
+		tp.SetGradEnabled(grad)
+		y := m.Forward(&nn.Ctx{Tape: tp}, x)
+		if tp.Err() != nil {
+			t.Fatal(tp.Err())
+		}
+		return y.Value().Data()
+	}
+	joined, apart := logits(false), logits(true)
+	for i := range apart {
+		if joined[i] != apart[i] {
+			t.Fatalf("logit %d: %v joined, %v with Concat", i, joined[i], apart[i])
+		}
+	}
+}

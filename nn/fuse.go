@@ -30,10 +30,7 @@ type unitNames struct{ conv, bn, relu string }
 // the layer-by-layer path, so Summary lists the layers in that order).
 func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *ag.Var {
 	if c.fusable(u.Conv, u.BN, x) {
-		f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU, Filters: c.Packs.of(u.Conv.Weight)}
-		if u.BN != nil {
-			f.Gamma, f.Beta, f.Stats = u.BN.Weight, u.BN.Bias, u.BN.Stats
-		}
+		f := u.fused(c)
 		if res == nil {
 			return c.Tape.Conv2DFused(x, u.Conv.Weight, u.Conv.options(), f)
 		}
@@ -72,14 +69,55 @@ func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *a
 	return y
 }
 
+// fused returns what the unit's fused op applies after its convolution.
+func (u Unit) fused(c *Ctx) ag.Fused {
+	f := ag.Fused{Bias: u.Conv.Bias, ReLU: u.ReLU, Filters: c.Packs.of(u.Conv.Weight)}
+	if u.BN != nil {
+		f.Gamma, f.Beta, f.Stats = u.BN.Weight, u.BN.Bias, u.BN.Stats
+	}
+	return f
+}
+
+// UnitOn is a Unit and the input it runs on, for ConcatFused.
+type UnitOn struct {
+	Unit Unit
+	X    *ag.Var
+}
+
+// FusesUnits reports whether units run fused in this pass whatever their
+// inputs: gradients are off, their batch norms do not train, and nothing
+// traces, captures or observes the layers. A container that joins the
+// outputs of units (ConcatFused) asks before it computes their inputs.
+func (c *Ctx) FusesUnits(units ...Unit) bool {
+	if c.Tape == nil || c.Tape.GradEnabled() || c.Observe != nil {
+		return false
+	}
+	for _, u := range units {
+		if u.Conv == nil || !c.fusesLayers(u.Conv, u.BN) {
+			return false
+		}
+	}
+	return true
+}
+
+// ConcatFused returns the outputs of units, each run on its input,
+// joined along the channels by one op that writes each unit's output
+// straight into its channels of the joined output
+// (ag.Tape.ConcatConv2DFused): for a pass where FusesUnits holds, in
+// place of the units' layers and a Concat.
+func (c *Ctx) ConcatFused(units ...UnitOn) *ag.Var {
+	parts := make([]ag.ConvPart, len(units))
+	for i, u := range units {
+		parts[i] = ag.ConvPart{X: u.X, W: u.Unit.Conv.Weight, Conv: u.Unit.Conv.options(), Fused: u.Unit.fused(c)}
+	}
+	return c.Tape.ConcatConv2DFused(parts...)
+}
+
 // fusable reports whether conv followed by bn (nil for none) may run
 // fused on x in this pass: nothing traces, observes or captures the layers, the
 // batch norm does not train, and no gradient is needed.
 func (c *Ctx) fusable(conv *Conv2D, bn *BatchNorm, x *ag.Var) bool {
-	if c.trace != nil || c.capture != nil || (c.Observe != nil && !c.fuseObserved) || x == nil || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
-		return false
-	}
-	if bn != nil && bn.training(c) {
+	if x == nil || !c.fusesLayers(conv, bn) {
 		return false
 	}
 	if !c.Tape.GradEnabled() {
@@ -95,4 +133,15 @@ func (c *Ctx) fusable(conv *Conv2D, bn *BatchNorm, x *ag.Var) bool {
 		}
 	}
 	return true
+}
+
+// fusesLayers is fusable's part that does not depend on the input: the
+// pass does not watch the layers one by one (unless an observer asked
+// for units whole), the tape has not failed, the convolution is not
+// grouped and the batch norm (nil for none) does not train.
+func (c *Ctx) fusesLayers(conv *Conv2D, bn *BatchNorm) bool {
+	if c.trace != nil || c.capture != nil || (c.Observe != nil && !c.fuseObserved) || c.Tape.Err() != nil || conv.Cfg.Groups > 1 {
+		return false
+	}
+	return bn == nil || !bn.training(c)
 }

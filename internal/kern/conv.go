@@ -180,10 +180,32 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 // normalisation with fixed statistics is Scale = γ/√(σ²+ε) and
 // Shift = β + (bias − μ)·Scale; a residual block's last convolution adds
 // the shortcut as Res.
+//
+// OutStride, when not 0, is the floats from one output pixel to the next
+// in y and in Res, at least Cout: the convolution then writes its Cout
+// channels into a wider output from y[0], as one part of a concatenation
+// along the channels (GoogLeNet's branches).
 type Epilogue struct {
 	Scale, Shift []float32
 	Res          []float32
 	ReLU         bool
+	OutStride    int
+}
+
+// ld returns the floats between output pixels of y for cout channels.
+func (e Epilogue) ld(cout int) int {
+	if e.OutStride > 0 {
+		return e.OutStride
+	}
+	return cout
+}
+
+// stridedLen is the length of n pixels of c channels, ld floats apart.
+func stridedLen(n, c, ld int) int {
+	if n == 0 {
+		return 0
+	}
+	return (n-1)*ld + c
 }
 
 // Conv2DFused computes Conv2D without a bias and applies ep to every
@@ -193,14 +215,18 @@ type Epilogue struct {
 func Conv2DFused(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	p = p.norm(d)
 	od := p.Out(d)
+	if ep.OutStride != 0 && ep.OutStride < p.Cout {
+		panic(fmt.Sprintf("kern: conv output stride %d under its %d channels", ep.OutStride, p.Cout))
+	}
+	outLen := stridedLen(od.N*od.H*od.W, p.Cout, ep.ld(p.Cout))
 	checkLen("conv input", x, d.Len())
-	checkLen("conv output", y, od.Len())
+	checkLen("conv output", y, outLen)
 	checkLen("conv weights", w, p.WeightLen(d.C))
 	for _, v := range []struct {
 		what string
 		s    []float32
 		n    int
-	}{{"conv scale", ep.Scale, p.Cout}, {"conv shift", ep.Shift, p.Cout}, {"conv residual", ep.Res, od.Len()}} {
+	}{{"conv scale", ep.Scale, p.Cout}, {"conv shift", ep.Shift, p.Cout}, {"conv residual", ep.Res, outLen}} {
 		if v.s != nil {
 			checkLen(v.what, v.s, v.n)
 		}
@@ -453,6 +479,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 	// filter), the padded rows are the output rows, and a virtual tile's
 	// pixels are consecutive in y even across row ends.
 	flat := virtual && xp.w == od.W
+	ldy := ep.ld(p.Cout)
 	bands, groups := convBands(od, panels)
 	rowBytes := 4 * xp.w * cin
 	rs := 4 * p.SW * cin // bytes between the input pixels of a tile's rows
@@ -488,18 +515,18 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 		// the sums are complete.
 		tile := func(aIdx int, direct bool, b *float32, kc, j0, cols int, beta float32, last bool, pf int) {
 			a := xp.tileInput(aIdx, reach, &tail)
-			ci := (n*od.H*od.W+pix[0])*p.Cout + j0
+			ci := (n*od.H*od.W+pix[0])*ldy + j0
 			if direct && cols == k.NR {
 				if epi && last && k.HasEpilogue() {
 					if ep.Res != nil {
 						ge.Res = &ep.Res[ci]
 					}
-					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, beta, pf, ge)
+					k.TileEpilogue(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], ldy, beta, pf, ge)
 					return
 				}
-				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], p.Cout, 1, beta, pf)
+				k.Tile(a, offs, kc, rs, 4, b, 4*k.NR, &y[ci], ldy, 1, beta, pf)
 				if epi && last {
-					ep.run(y[ci:], y[ci:], ci, p.Cout, k.MR, j0, cols)
+					ep.run(y[ci:], y[ci:], ci, ldy, k.MR, j0, cols)
 				}
 				return
 			}
@@ -546,10 +573,10 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 				for r1 < k.MR && pix[r1] == pix[r1-1]+1 {
 					r1++
 				}
-				ci := (n*od.H*od.W+pix[r])*p.Cout + j0
-				gemm.AddTile(y[ci:], p.Cout, edge[r*k.NR:], k.NR, r1-r, cols, beta)
+				ci := (n*od.H*od.W+pix[r])*ldy + j0
+				gemm.AddTile(y[ci:], ldy, edge[r*k.NR:], k.NR, r1-r, cols, beta)
 				if epi && last && !whole {
-					ep.run(y[ci:], y[ci:], ci, p.Cout, r1-r, j0, cols)
+					ep.run(y[ci:], y[ci:], ci, ldy, r1-r, j0, cols)
 				}
 				r = r1
 			}
@@ -599,7 +626,7 @@ func convCore(k *gemm.Kernel, y []float32, od Dims, xp padded, w []float32, f *F
 						pf = 4 * (next - at)
 					}
 					if epi && last && cols == k.NR {
-						*ge = ep.panel(j0, p.Cout) // the tiles set Res
+						*ge = ep.panel(j0, ldy) // the tiles set Res
 					}
 					if virtual {
 						// v counts pixels of the padded input from row oy0.

@@ -429,6 +429,7 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 	if ep.ReLU {
 		floor = 0
 	}
+	ldy := ep.ld(cout)
 	k, nr, mr, T := pl.k, pl.k.NR, pl.k.MR, pl.block
 	vs, ms := T*cin, T*pl.ldm // floats between the points of a block
 	tile := func(t int) (n, ty, tx int) {
@@ -487,7 +488,7 @@ func winogradConv(pl winoPlan, y, x, u []float32, d Dims, p Conv, ep Epilogue) {
 						yp[4*i+j], rp[4*i+j] = &sink[0], &zeros[0]
 						continue
 					}
-					at := ((n*od.H+oy)*od.W + ox) * cout
+					at := ((n*od.H+oy)*od.W + ox) * ldy
 					yp[4*i+j], rp[4*i+j] = &y[at], &zeros[0]
 					if ep.Res != nil {
 						rp[4*i+j] = &ep.Res[at]
@@ -594,7 +595,7 @@ func winoBackwardData(d Dims, p Conv) bool {
 func conv2DWinograd(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 	od := p.Out(d)
 	pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
-	if g := winoParts(pl, f); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU {
+	if g := winoParts(pl, f); g > 1 && ep.Scale == nil && ep.Res == nil && !ep.ReLU && ep.OutStride == 0 {
 		winoSplit(g, y, x, w, d, p.Cout, func(i int, y, x, w []float32, d Dims) {
 			pl := newWinoPlan(kernelFor(p.Cout), od, d.C, p.Cout)
 			e := Epilogue{Shift: ep.Shift}
