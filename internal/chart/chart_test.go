@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 // Two plots side by side make one PNG twice as wide, with both series'
@@ -115,5 +117,18 @@ func TestScatter(t *testing.T) {
 	}
 	if _, err := Scatter("", "", "", false, false, nil); err == nil {
 		t.Error("a scatter of no points succeeded")
+	}
+}
+
+// TestLabelsBelow checks that of two points whose labels would overprint
+// (GoogLeNet's and ResNet-18's at nearly the same MACs and speed) the
+// second label goes below its point, and that labels of points apart
+// stay above theirs.
+func TestLabelsBelow(t *testing.T) {
+	xys := plotter.XYs{{X: 7e8, Y: 248}, {X: 1.5e9, Y: 150}, {X: 1.8e9, Y: 152}, {X: 4e9, Y: 44}, {X: 1.5e10, Y: 26}}
+	got := labelsBelow(xys, true, true)
+	want := []bool{false, false, true, false, false}
+	if !slices.Equal(got, want) {
+		t.Errorf("labels below their point: %v, want %v", got, want)
 	}
 }

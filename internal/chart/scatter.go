@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -52,12 +53,29 @@ func Scatter(title, xLabel, yLabel string, logX, logY bool, pts []Point) (*plot.
 		return draw.GlyphStyle{Color: withAlpha(Palette[0], 150), Radius: r, Shape: draw.CircleGlyph{}}
 	}
 	p.Add(sc)
-	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
+	// Labels go above and to the right of their point; one that would
+	// overprint an earlier one goes below its point instead.
+	below := labelsBelow(xys, logX, logY)
+	for _, down := range []bool{false, true} {
+		var at plotter.XYLabels
+		for i := range xys {
+			if below[i] == down {
+				at.XYs, at.Labels = append(at.XYs, xys[i]), append(at.Labels, labels[i])
+			}
+		}
+		if len(at.XYs) == 0 {
+			continue
+		}
+		lb, err := plotter.NewLabels(at)
+		if err != nil {
+			return nil, fmt.Errorf("chart: %w", err)
+		}
+		lb.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(6)}
+		if down {
+			lb.Offset.Y = -vg.Points(6) - lb.TextStyle[0].Font.Size
+		}
+		p.Add(lb)
 	}
-	lb.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(6)}
-	p.Add(lb)
 	if logX {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, ticks125{}
 	}
@@ -67,6 +85,37 @@ func Scatter(title, xLabel, yLabel string, logX, logY bool, pts []Point) (*plot.
 	pad(&p.X.Min, &p.X.Max, logX)
 	pad(&p.Y.Min, &p.Y.Max, logY)
 	return p, nil
+}
+
+// labelsBelow marks the points whose label would overprint the label of
+// an earlier point placed the same way (within an eighth of the plot's
+// width and a twentieth of its height, on the axes' scales), to be put
+// below their point.
+func labelsBelow(xys plotter.XYs, logX, logY bool) []bool {
+	scale := func(v float64, log bool) float64 {
+		if log {
+			return math.Log10(v)
+		}
+		return v
+	}
+	u, v := make([]float64, len(xys)), make([]float64, len(xys))
+	for i, xy := range xys {
+		u[i], v[i] = scale(xy.X, logX), scale(xy.Y, logY)
+	}
+	span := func(a []float64) float64 {
+		lo, hi := slices.Min(a), slices.Max(a)
+		return math.Max(hi-lo, 1e-12)
+	}
+	du, dv := span(u), span(v)
+	below := make([]bool, len(xys))
+	for i := range xys {
+		for j := range i {
+			if below[j] == below[i] && math.Abs(u[i]-u[j]) < du/8 && math.Abs(v[i]-v[j]) < dv/20 {
+				below[i] = !below[i]
+			}
+		}
+	}
+	return below
 }
 
 // pad widens an axis's range so the markers and labels at its ends fit.
