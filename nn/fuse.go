@@ -51,7 +51,7 @@ func (u Unit) forward(c *Ctx, x *ag.Var, names unitNames, res func() *ag.Var) *a
 	// on to one, the residual and the ReLU are written over them (the
 	// tape checks that nothing reads them in backward), sparing two
 	// activations of the training step.
-	inPlace := c.trace == nil && c.capture == nil && c.Observe == nil
+	inPlace := !c.holdsValues()
 	if res != nil {
 		if inPlace {
 			y = c.Tape.AddInPlace(y, res())
@@ -89,7 +89,7 @@ type UnitOn struct {
 // traces, captures or observes the layers. A container that joins the
 // outputs of units (ConcatFused) asks before it computes their inputs.
 func (c *Ctx) FusesUnits(units ...Unit) bool {
-	if c.Tape == nil || c.Tape.GradEnabled() || c.Observe != nil {
+	if c.Tape == nil || c.Tape.GradEnabled() || c.holdsValues() {
 		return false
 	}
 	for _, u := range units {

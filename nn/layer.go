@@ -78,11 +78,16 @@ type traceRow struct {
 // when an observer, a trace or a capture may hold the pass's values, or
 // the tape records gradients, nothing happens.
 func (c *Ctx) Done(v *ag.Var) {
-	if c.Observe != nil || c.trace != nil || c.capture != nil || c.Tape == nil {
+	if c.holdsValues() || c.Tape == nil {
 		return
 	}
 	c.Tape.Release(v)
 }
+
+// holdsValues reports whether something outside the layers may hold on
+// to the pass's values: an observer, Summary's trace or a capture. Then
+// no value is written over or handed back early.
+func (c *Ctx) holdsValues() bool { return c.Observe != nil || c.trace != nil || c.capture != nil }
 
 // Next returns y, the output of a layer that read h, and is done with h
 // (see Done) unless y is h itself: the step of a chain of layers whose
