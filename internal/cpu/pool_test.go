@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"runtime"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,4 +198,37 @@ func BenchmarkForAfterPause(b *testing.B) {
 		loop += time.Since(t0)
 	}
 	b.ReportMetric(float64(loop.Microseconds())/float64(b.N), "µs/loop")
+}
+
+// TestForCallerTakesTheFront checks that the goroutine calling For runs
+// a leading run of the chunks and the workers the rest, whatever the
+// timing: consecutive loops over the same rows then give each core
+// mostly the rows it wrote last.
+func TestForCallerTakesTheFront(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	caller := goroutineID()
+	for range 20 {
+		chunks, size := Split(64, 1)
+		onCaller := make([]bool, chunks)
+		For(64, 1, func(lo, hi int) {
+			onCaller[lo/size] = goroutineID() == caller
+			time.Sleep(50 * time.Microsecond) // time for the worker to join
+		})
+		k := 0
+		for k < chunks && onCaller[k] {
+			k++
+		}
+		if k == 0 || slices.Contains(onCaller[k:], true) {
+			t.Fatalf("chunks run by the caller: %v; want a leading run of them", onCaller)
+		}
+	}
+}
+
+// goroutineID returns the running goroutine's number, from its stack
+// header ("goroutine 7 [running]:").
+func goroutineID() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	f := strings.Fields(string(b))
+	return f[1]
 }
