@@ -25,6 +25,7 @@ func BenchmarkSgemm(b *testing.B) {
 		{"dense_b1_9216to4096", 1, 4096, 9216},
 		{"dense_b1_4096to4096", 1, 4096, 4096},
 		{"dense_b1_2048to1000", 1, 1000, 2048},
+		{"dense_b1_4096to1000", 1, 1000, 4096},
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, c := range cases {
