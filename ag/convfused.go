@@ -144,9 +144,6 @@ func (c fusedConv) inputs() []*Var {
 // run computes the convolution into y, its output pixels ld floats
 // apart (0: its own channels).
 func (c fusedConv) run(y []float32, ld int) {
-	if n := c.od.N * c.od.H * c.od.W; ld > 0 && n > 0 { // from its first channel to its last
-		y = y[:(n-1)*ld+c.od.C]
-	}
 	c.ep.OutStride = ld
 	kern.Conv2DFused(y, c.x.val.Data(), c.w.val.Data(), c.f.Filters, c.d, c.p, c.ep)
 }

@@ -47,6 +47,15 @@ func (p Conv) norm(in Dims) Conv {
 	return p
 }
 
+// atLeast returns s cut to n floats, panicking as checkLen does when it
+// holds fewer.
+func atLeast(what string, s []float32, n int) []float32 {
+	if len(s) < n {
+		checkLen(what, s, n)
+	}
+	return s[:n]
+}
+
 func checkLen(what string, s []float32, n int) {
 	if len(s) != n {
 		panic(fmt.Sprintf("kern: %s has %d values, want %d", what, len(s), n))
@@ -184,7 +193,8 @@ func Conv2D(y, x, w, bias []float32, d Dims, p Conv) {
 // OutStride, when not 0, is the floats from one output pixel to the next
 // in y and in Res, at least Cout: the convolution then writes its Cout
 // channels into a wider output from y[0], as one part of a concatenation
-// along the channels (GoogLeNet's branches).
+// along the channels (GoogLeNet's branches); y and Res may run on past
+// the last pixel's channels.
 type Epilogue struct {
 	Scale, Shift []float32
 	Res          []float32
@@ -219,6 +229,14 @@ func Conv2DFused(y, x, w []float32, f *Filters, d Dims, p Conv, ep Epilogue) {
 		panic(fmt.Sprintf("kern: conv output stride %d under its %d channels", ep.OutStride, p.Cout))
 	}
 	outLen := stridedLen(od.N*od.H*od.W, p.Cout, ep.ld(p.Cout))
+	if ep.OutStride != 0 {
+		// A part of a wider output: y (and Res) run on past its last
+		// channel, as a matrix's rows do past its columns.
+		y = atLeast("conv output", y, outLen)
+		if ep.Res != nil {
+			ep.Res = atLeast("conv residual", ep.Res, outLen)
+		}
+	}
 	checkLen("conv input", x, d.Len())
 	checkLen("conv output", y, outLen)
 	checkLen("conv weights", w, p.WeightLen(d.C))
